@@ -1,0 +1,149 @@
+"""The estimator interface every forecaster implements, and the `Forecast` value it returns.
+
+scikit-learn style (as statsforecast and sktime): hyperparameters only in ``__init__``, ``fit``
+returns ``self``, fitted attributes end in ``_``. Public ``fit``/``predict`` validate and call the
+private ``_fit``/``_predict`` so every model gets the same input checks and error messages.
+
+Cheap update: ``predict(..., context=recent)`` conditions the forecast on observations newer than
+the training data without refitting. The controller forecasts every tick but refits rarely, so this
+path must cost little (fractions of a millisecond for the fast models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from models.errors import InvalidSeriesError, NotFittedError
+from models.validation import check_series, validate_quantiles
+
+__all__ = ["BaseForecaster", "Forecast"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Forecast:
+    """Point and quantile forecast on a regular, tz-aware UTC index.
+
+    ``model`` names the model that actually produced the numbers (after any fallback), and
+    ``notes`` says why when that differs from what was asked for, so a decision can be explained.
+    """
+
+    index: pd.DatetimeIndex
+    mean: np.ndarray
+    quantiles: Mapping[float, np.ndarray] = field(default_factory=dict)
+    model: str
+    notes: tuple[str, ...] = ()
+
+    def quantile(self, q: float) -> np.ndarray:
+        """The forecast at quantile ``q``; 0.5 falls back to the mean when not computed."""
+        for key, values in self.quantiles.items():
+            if abs(key - q) < 1e-9:
+                return values
+        if abs(q - 0.5) < 1e-9:
+            return self.mean
+        raise KeyError(f"quantile {q} was not forecast; asked for {sorted(self.quantiles)}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Columns ``mean`` and ``q0.9``-style quantile columns, indexed by timestamp."""
+        data: dict[str, np.ndarray] = {"mean": self.mean}
+        for q in sorted(self.quantiles):
+            data[f"q{q:g}"] = self.quantiles[q]
+        return pd.DataFrame(data, index=self.index)
+
+
+class BaseForecaster(BaseEstimator):  # type: ignore[misc]
+    """Template methods: public ``fit``/``predict`` validate, private ``_fit``/``_predict`` compute.
+
+    Subclasses set ``name`` (the registry key) and implement ``_fit`` and ``_predict``; they may
+    override ``required_history`` when they need more than ``min_samples`` observations (for
+    example two full seasons).
+    """
+
+    name: ClassVar[str] = "base"
+    min_samples: ClassVar[int] = 2
+
+    # -- public API -------------------------------------------------------------------------
+    def required_history(self, freq: pd.Timedelta) -> int:
+        """Observations this configuration needs at step ``freq`` to fit."""
+        del freq
+        return self.min_samples
+
+    def fit(self, y: pd.Series) -> Self:
+        """Fit on ``y`` (regular tz-aware UTC index); returns ``self``."""
+        freq = _infer_step(y)
+        y = check_series(y, min_samples=self.required_history(freq), model=self.name)
+        self._fit(y)
+        # State last: a failed _fit leaves the estimator unfitted (sktime convention).
+        self.freq_ = pd.Timedelta(freq)
+        self.train_start_ = y.index[0]
+        self.train_end_ = y.index[-1]
+        self.n_obs_ = len(y)
+        return self
+
+    def predict(
+        self,
+        horizon: int,
+        *,
+        quantiles: Sequence[float] = (),
+        context: pd.Series | None = None,
+    ) -> Forecast:
+        """Forecast ``horizon`` steps after the newest observation.
+
+        ``context``: observations newer than (or overlapping) the training data; the forecast then
+        starts after ``context``'s last timestamp, conditioned on it, without a refit.
+        """
+        if not self.is_fitted():
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit(y) before predict()."
+            )
+        if not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise ValueError(f"horizon must be a positive number of steps, got {horizon!r}")
+        qs = validate_quantiles(quantiles)
+        if context is not None:
+            context = check_series(context, min_samples=1, model=self.name, freq=self.freq_)
+            if context.index[-1] < self.train_end_:
+                raise InvalidSeriesError(
+                    f"context ends at {context.index[-1]}, before the training data "
+                    f"({self.train_end_}); pass the newest observations."
+                )
+        return self._predict(int(horizon), quantiles=qs, context=context)
+
+    def is_fitted(self) -> bool:
+        return hasattr(self, "train_end_")
+
+    def future_index(self, last: pd.Timestamp, horizon: int) -> pd.DatetimeIndex:
+        """The ``horizon`` timestamps after ``last`` at the fitted step."""
+        return pd.date_range(last + self.freq_, periods=horizon, freq=self.freq_, tz="UTC")
+
+    # -- to implement -----------------------------------------------------------------------
+    def _fit(self, y: pd.Series) -> None:
+        raise NotImplementedError
+
+    def _predict(
+        self, horizon: int, *, quantiles: tuple[float, ...], context: pd.Series | None
+    ) -> Forecast:
+        raise NotImplementedError
+
+    @classmethod
+    def get_test_params(cls) -> list[dict[str, Any]]:
+        """Cheap parameter sets for the conformance suite (sktime convention)."""
+        return [{}]
+
+
+def _infer_step(y: pd.Series) -> pd.Timedelta:
+    if not isinstance(y, pd.Series):
+        raise InvalidSeriesError(f"expected a pandas Series, got {type(y).__name__}")
+    if not isinstance(y.index, pd.DatetimeIndex):
+        raise InvalidSeriesError("the series needs a DatetimeIndex (timestamps), not "
+                                 f"{type(y.index).__name__}")
+    if y.index.freq is not None:
+        return pd.Timedelta(y.index.freq)
+    if len(y) < 2:
+        raise InvalidSeriesError("need at least two observations to know the step")
+    diffs = np.diff(y.index.asi8)
+    return pd.Timedelta(int(np.median(diffs)), unit="ns")

@@ -1,0 +1,1 @@
+"""Forescale's control side: metric sources, planning, actuators, the controller loop, CLI."""

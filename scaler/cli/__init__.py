@@ -1,0 +1,67 @@
+"""The ``forescale`` command: one console script with subcommands.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds a parser
+whose ``handler`` default is ``fn(args) -> int``. Shells stay thin: parse, call `scaler`/`models`,
+print. A user mistake (bad file, bad flag, unreachable server) prints one clear line and exits
+non-zero, never a traceback; ``--debug`` shows the traceback for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from models.errors import ForecastError
+from scaler.errors import ScalerError
+
+__all__ = ["main"]
+
+SUBCOMMANDS = ("demo", "backtest", "simulate", "train", "run", "plan", "check_config")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forescale",
+        description="Predictive autoscaling: forecast load, raise capacity before it arrives.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"scaler.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"scaler.cli.{name}":
+                continue  # subcommand not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except (ForecastError, ScalerError, ValueError, FileNotFoundError, PermissionError) as exc:
+        if args.debug:
+            raise
+        print(f"forescale {args.command}: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Value objects shared by planning, the controller, actuators and the API.
+
+Frozen, slotted, keyword-only dataclasses: cheap, hashable and impossible to half-build. Pydantic
+lives only at the I/O boundaries (config files, the API); these are what the core passes around.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from typing import Literal, NewType
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "ActuationResult",
+    "AsgRef",
+    "Capacity",
+    "CapacityPlan",
+    "HpaRef",
+    "Mode",
+    "PlanStep",
+    "ScalingPolicy",
+    "ScheduledFloor",
+    "TargetName",
+    "TargetRef",
+    "TargetSpec",
+]
+
+TargetName = NewType("TargetName", str)
+
+
+class Mode(StrEnum):
+    """Where a target stands in the fallback state machine.
+
+    ``predictive``: the forecast sets a floor. ``degraded``: the forecast is doubtful (quality
+    slipping, data stale); a floor is still set but no higher than the last trusted one and it is
+    released soon if things do not improve. ``reactive``: no floor; the HPA/ASG alone decides,
+    exactly as without Forescale.
+    """
+
+    PREDICTIVE = "predictive"
+    DEGRADED = "degraded"
+    REACTIVE = "reactive"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HpaRef:
+    """A Kubernetes HorizontalPodAutoscaler (autoscaling/v2)."""
+
+    namespace: str
+    name: str
+    kind: Literal["hpa"] = "hpa"
+
+    def __str__(self) -> str:
+        return f"hpa/{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsgRef:
+    """An EC2 Auto Scaling group, optionally reached through an assumed role."""
+
+    name: str
+    region: str
+    role_arn: str | None = None
+    kind: Literal["asg"] = "asg"
+
+    def __str__(self) -> str:
+        return f"asg/{self.region}/{self.name}"
+
+
+TargetRef = HpaRef | AsgRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduledFloor:
+    """A calendar window with a minimum replica count (a launch, a sale, a holiday).
+
+    Either a one-off window (``start``/``end``, UTC) or a weekly recurrence (``days`` 0=Monday,
+    ``start_time``/``end_time`` in ``timezone``; an end before the start wraps past midnight).
+    """
+
+    name: str
+    min_replicas: int
+    start: datetime | None = None
+    end: datetime | None = None
+    days: frozenset[int] = frozenset()
+    start_time: time | None = None
+    end_time: time | None = None
+    timezone: str = "UTC"
+
+    def is_active(self, now: datetime) -> bool:
+        if self.start is not None and self.end is not None:
+            return self.start <= now < self.end
+        if self.start_time is None or self.end_time is None:
+            return False
+        local = now.astimezone(ZoneInfo(self.timezone))
+        t = local.timetz().replace(tzinfo=None)
+        if self.start_time <= self.end_time:
+            inside = self.start_time <= t < self.end_time
+            day = local.weekday()
+        else:  # wraps past midnight: the window belongs to the day it started on
+            inside = t >= self.start_time or t < self.end_time
+            day = local.weekday() if t >= self.start_time else (local.weekday() - 1) % 7
+        return inside and (not self.days or day in self.days)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScalingPolicy:
+    """How one target turns load into replicas.
+
+    ``capacity_per_replica``: the load one replica serves at 100% utilisation (same unit as the
+    load query). ``lead_time``: how long a new replica takes to become ready; the floor is sized
+    for the load expected that far ahead. ``quantile``: the forecast quantile to size for; the
+    mean under-provisions half the time.
+    """
+
+    capacity_per_replica: float
+    max_replicas: int
+    min_replicas: int = 1
+    target_utilization: float = 0.8
+    lead_time: timedelta = timedelta(minutes=5)
+    quantile: float = 0.9
+    interval: timedelta = timedelta(minutes=1)
+    scheduled_floors: tuple[ScheduledFloor, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.capacity_per_replica > 0:
+            problems.append(f"capacity_per_replica must be > 0, got {self.capacity_per_replica}")
+        if not 0 < self.target_utilization <= 1:
+            problems.append(f"target_utilization must be in (0, 1], got {self.target_utilization}")
+        if self.min_replicas < 0:
+            problems.append(f"min_replicas must be >= 0, got {self.min_replicas}")
+        if self.max_replicas < max(self.min_replicas, 1):
+            problems.append(
+                f"max_replicas ({self.max_replicas}) must be >= min_replicas "
+                f"({self.min_replicas}) and >= 1"
+            )
+        if not 0 < self.quantile < 1:
+            problems.append(f"quantile must be in (0, 1), got {self.quantile}")
+        if self.lead_time < timedelta(0):
+            problems.append("lead_time must not be negative")
+        if self.interval <= timedelta(0):
+            problems.append("interval must be positive")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def load_per_replica(self) -> float:
+        """Load one replica should carry: capacity x target utilisation."""
+        return self.capacity_per_replica * self.target_utilization
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetSpec:
+    """Everything the controller needs to scale one workload."""
+
+    name: TargetName
+    ref: TargetRef
+    query: str
+    policy: ScalingPolicy
+    model: str = "auto"
+    forecast_only: bool = False
+    step: timedelta = timedelta(minutes=1)
+    history: timedelta = timedelta(days=14)
+    history_query: str | None = None
+    """Older selector stitched before ``query``'s data (a renamed or redeployed workload)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capacity:
+    """What an actuator observed on the scaled object."""
+
+    current_replicas: int
+    min_replicas: int
+    """The floor currently written on the object (HPA minReplicas / ASG MinSize)."""
+    max_replicas: int
+    baseline_min_replicas: int
+    """The user's own floor, recorded before Forescale first raised it."""
+    ready_replicas: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanStep:
+    """One step of a plan and why it chose what it chose (shown to SREs)."""
+
+    name: str
+    replicas: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapacityPlan:
+    """A decision for one target at one time, with the reasons for every step."""
+
+    target: TargetName
+    at: datetime
+    mode: Mode
+    mode_reason: str
+    floor: int | None
+    """Floor to write (HPA minReplicas); ``None`` releases to the user's own floor."""
+    desired: int
+    """Replicas expected after the floor: max(floor, reactive), within bounds."""
+    reactive: int
+    predictive: int | None = None
+    scheduled: int | None = None
+    forecast_peak: float | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    quantile: float | None = None
+    model: str | None = None
+    steps: tuple[PlanStep, ...] = ()
+
+    def explain(self) -> str:
+        """One line for logs, events and the CLI."""
+        return "; ".join(s.reason for s in self.steps) or self.mode_reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActuationResult:
+    """What an actuator did (or would have done in dry run)."""
+
+    target: str
+    action: Literal["raise", "lower", "restore", "noop"]
+    floor_before: int
+    floor_after: int
+    dry_run: bool = False
+    message: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "noop" and not self.dry_run
+
+
+def utc(dt: datetime) -> datetime:
+    """``dt`` as tz-aware UTC (naive means UTC)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def as_tuple(items: Sequence[ScheduledFloor] | None) -> tuple[ScheduledFloor, ...]:
+    return tuple(items or ())
+
+

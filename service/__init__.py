@@ -1,0 +1,1 @@
+"""Forescale's HTTP API for SREs (FastAPI): a thin shell over `scaler`."""
