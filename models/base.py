@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from models.errors import InvalidSeriesError, NotFittedError
-from models.validation import check_series, validate_quantiles
+from models.validation import check_series, infer_step, validate_quantiles
 
 __all__ = ["BaseForecaster", "Forecast"]
 
@@ -139,11 +139,7 @@ def _infer_step(y: pd.Series) -> pd.Timedelta:
     if not isinstance(y, pd.Series):
         raise InvalidSeriesError(f"expected a pandas Series, got {type(y).__name__}")
     if not isinstance(y.index, pd.DatetimeIndex):
-        raise InvalidSeriesError("the series needs a DatetimeIndex (timestamps), not "
-                                 f"{type(y.index).__name__}")
-    if y.index.freq is not None:
-        return pd.Timedelta(y.index.freq)
-    if len(y) < 2:
-        raise InvalidSeriesError("need at least two observations to know the step")
-    diffs = np.diff(y.index.asi8)
-    return pd.Timedelta(int(np.median(diffs)), unit="ns")
+        raise InvalidSeriesError(
+            f"the series needs a DatetimeIndex (timestamps), not {type(y.index).__name__}"
+        )
+    return infer_step(y.index)

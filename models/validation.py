@@ -10,6 +10,7 @@ themselves first.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from models.errors import (
     NonUtcIndexError,
 )
 
-__all__ = ["DEFAULT_MAX_GAP_STEPS", "check_series", "validate_quantiles"]
+__all__ = ["DEFAULT_MAX_GAP_STEPS", "check_series", "infer_step", "validate_quantiles"]
 
 DEFAULT_MAX_GAP_STEPS = 12
 """Longest run of missing steps filled by interpolation (an hour at 5-minute steps)."""
@@ -64,7 +65,9 @@ def check_series(
             f"duplicate timestamp {dup.isoformat()}; aggregate first, e.g. y.groupby(level=0).sum()"
         )
     if not idx.is_monotonic_increasing:
-        raise IrregularIndexError("timestamps are not in increasing order; sort with y.sort_index()")
+        raise IrregularIndexError(
+            "timestamps are not in increasing order; sort with y.sort_index()"
+        )
     values = y.to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(values).any():
         at = idx[np.isinf(values)][0]
@@ -76,7 +79,7 @@ def check_series(
             f"negative load {finite.min():g} at {at.isoformat()}; load is a rate or a count, "
             "check the query (a counter without rate()?)"
         )
-    step = _step(idx, freq)
+    step = pd.Timedelta(freq) if freq is not None else infer_step(idx)
     regular = _regularise(y.astype(float), step, model=model)
     regular = _fill_gaps(regular, max_gap_steps=max_gap_steps, model=model)
     if len(regular) < min_samples:
@@ -97,11 +100,10 @@ def validate_quantiles(quantiles: Iterable[float]) -> tuple[float, ...]:
     return tuple(qs)
 
 
-def _step(idx: pd.DatetimeIndex, freq: pd.Timedelta | None) -> pd.Timedelta:
-    if freq is not None:
-        return pd.Timedelta(freq)
+def infer_step(idx: pd.DatetimeIndex) -> pd.Timedelta:
+    """The index's step: its ``freq`` when set, else the median spacing."""
     if idx.freq is not None:
-        return pd.Timedelta(idx.freq)
+        return pd.Timedelta(cast(Any, idx.freq))
     if len(idx) < 2:
         raise InsufficientHistoryError("need at least two observations to know the step")
     diffs = np.diff(idx.asi8)
@@ -110,7 +112,7 @@ def _step(idx: pd.DatetimeIndex, freq: pd.Timedelta | None) -> pd.Timedelta:
 
 def _regularise(y: pd.Series, step: pd.Timedelta, *, model: str) -> pd.Series:
     """Put ``y`` on the grid ``start + k*step``; off-grid timestamps are an error, not rounded."""
-    idx = y.index
+    idx = cast(pd.DatetimeIndex, y.index)
     offsets = (idx.asi8 - idx.asi8[0]) % step.value
     if (offsets != 0).any():
         bad = idx[offsets != 0][0]
@@ -137,8 +139,11 @@ def _fill_gaps(y: pd.Series, *, max_gap_steps: int, model: str) -> pd.Series:
         elif not m and run_start is not None:
             length = i - run_start
             if length > max_gap_steps or run_start == 0 or i == len(y):
-                where = "at the start" if run_start == 0 else (
-                    "at the end" if i == len(y) else f"from {y.index[run_start].isoformat()}")
+                where = (
+                    "at the start"
+                    if run_start == 0
+                    else ("at the end" if i == len(y) else f"from {y.index[run_start].isoformat()}")
+                )
                 raise GapTooLongError(
                     f"{model}: {length} missing step(s) {where} (the fill limit is "
                     f"{max_gap_steps} inside the series); trim the series to after the gap, "

@@ -245,5 +245,3 @@ def clamp(value: int, low: int, high: int) -> int:
 
 def as_tuple(items: Sequence[ScheduledFloor] | None) -> tuple[ScheduledFloor, ...]:
     return tuple(items or ())
-
-

@@ -16,7 +16,8 @@ def parse_duration(text: str) -> timedelta:
     match = _RE.match(str(text).lower())
     if not match:
         raise ValueError(
-            f"invalid duration {text!r}: use a number and a unit s, m, h or d, e.g. 90s, 5m, 6h, 14d"
+            f"invalid duration {text!r}: use a number and a unit s, m, h or d, "
+            "e.g. 90s, 5m, 6h, 14d"
         )
     value = float(match.group(1)) * _UNITS[match.group(2)]
     if value <= 0:

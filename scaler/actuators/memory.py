@@ -29,8 +29,14 @@ class MemoryActuator:
     objects: dict[str, MemoryObject] = field(default_factory=dict)
     writes: list[ActuationResult] = field(default_factory=list)
 
-    def add(self, ref: TargetRef, *, min_replicas: int, max_replicas: int,
-            current_replicas: int | None = None) -> None:
+    def add(
+        self,
+        ref: TargetRef,
+        *,
+        min_replicas: int,
+        max_replicas: int,
+        current_replicas: int | None = None,
+    ) -> None:
         self.objects[str(ref)] = MemoryObject(
             min_replicas=min_replicas,
             max_replicas=max_replicas,
@@ -58,26 +64,47 @@ class MemoryActuator:
         self, ref: TargetRef, replicas: int, *, reason: str, dry_run: bool = False
     ) -> ActuationResult:
         obj = self._get(ref)
-        baseline = obj.baseline_min_replicas if obj.baseline_min_replicas is not None \
-            else obj.min_replicas
+        baseline = (
+            obj.baseline_min_replicas if obj.baseline_min_replicas is not None else obj.min_replicas
+        )
         target = max(baseline, min(replicas, obj.max_replicas))
         return self._write(ref, obj, target, baseline=baseline, reason=reason, dry_run=dry_run)
 
     def release(self, ref: TargetRef, *, reason: str, dry_run: bool = False) -> ActuationResult:
         obj = self._get(ref)
         if obj.baseline_min_replicas is None:
-            return ActuationResult(target=str(ref), action="noop", floor_before=obj.min_replicas,
-                                   floor_after=obj.min_replicas, dry_run=dry_run,
-                                   message="nothing to restore")
-        result = self._write(ref, obj, obj.baseline_min_replicas,
-                             baseline=obj.baseline_min_replicas, reason=reason, dry_run=dry_run,
-                             restore=True)
+            return ActuationResult(
+                target=str(ref),
+                action="noop",
+                floor_before=obj.min_replicas,
+                floor_after=obj.min_replicas,
+                dry_run=dry_run,
+                message="nothing to restore",
+            )
+        result = self._write(
+            ref,
+            obj,
+            obj.baseline_min_replicas,
+            baseline=obj.baseline_min_replicas,
+            reason=reason,
+            dry_run=dry_run,
+            restore=True,
+        )
         if not dry_run:
             obj.baseline_min_replicas = None
         return result
 
-    def _write(self, ref: TargetRef, obj: MemoryObject, target: int, *, baseline: int,
-               reason: str, dry_run: bool, restore: bool = False) -> ActuationResult:
+    def _write(
+        self,
+        ref: TargetRef,
+        obj: MemoryObject,
+        target: int,
+        *,
+        baseline: int,
+        reason: str,
+        dry_run: bool,
+        restore: bool = False,
+    ) -> ActuationResult:
         before = obj.min_replicas
         if target == before:
             action = "noop"
@@ -85,9 +112,14 @@ class MemoryActuator:
             action = "restore"
         else:
             action = "raise" if target > before else "lower"
-        result = ActuationResult(target=str(ref), action=action,  # type: ignore[arg-type]
-                                 floor_before=before, floor_after=target, dry_run=dry_run,
-                                 message=reason)
+        result = ActuationResult(
+            target=str(ref),
+            action=action,  # type: ignore[arg-type]
+            floor_before=before,
+            floor_after=target,
+            dry_run=dry_run,
+            message=reason,
+        )
         if action != "noop" and not dry_run:
             if obj.baseline_min_replicas is None:
                 obj.baseline_min_replicas = baseline

@@ -49,7 +49,7 @@ class FrameSource:
         self._tick()
         prefix = f"{query}|{label}="
         out = {
-            key[len(prefix):]: self._window(s, start=start, end=end, step=step)
+            key[len(prefix) :]: self._window(s, start=start, end=end, step=step)
             for key, s in self._series.items()
             if key.startswith(prefix)
         }

@@ -1,0 +1,11 @@
+"""Public test kit (kopf.testing style): the in-memory twins of every outside system.
+
+Tests, notebooks and benchmarks import from here; production code must not (an import-linter
+contract enforces it). The demo uses the same twins through their own modules.
+"""
+
+from scaler.actuators.memory import MemoryActuator, MemoryObject
+from scaler.clock import VirtualClock
+from scaler.metrics.memory import FrameSource
+
+__all__ = ["FrameSource", "MemoryActuator", "MemoryObject", "VirtualClock"]
