@@ -1,0 +1,291 @@
+"""Target specs: one schema for the `PredictiveAutoscaler` custom resource and the YAML file.
+
+A targets file is a multi-document YAML of the same objects ``kubectl apply`` would take, so a spec
+moves between "outside a cluster" and "in a cluster" unchanged::
+
+    apiVersion: forescale.io/v1alpha1
+    kind: PredictiveAutoscaler
+    metadata: {name: checkout, namespace: shop}
+    spec:
+      target: {hpa: {name: checkout}}          # or {asg: {name: web, region: eu-west-1}}
+      query: sum(rate(http_requests_total{service="checkout"}[1m]))
+      capacityPerReplica: 100                   # load one replica serves at 100 %
+      targetUtilization: 0.8
+      minReplicas: 2
+      maxReplicas: 50
+      leadTime: 5m
+      quantile: 0.9
+      scheduledFloors:
+        - {name: black-friday, minReplicas: 40,
+           start: 2026-11-27T00:00:00Z, end: 2026-11-28T00:00:00Z}
+        - {name: mornings, minReplicas: 10, days: [Mon, Tue, Wed, Thu, Fri],
+           startTime: "08:00", endTime: "10:00", timezone: Europe/Berlin}
+
+Pydantic validates at this boundary only and converts to the frozen domain objects; every error
+names the object and the field (``shop/checkout: spec.maxReplicas: ...``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from scaler.domain import (
+    AsgRef,
+    HpaRef,
+    ScalingPolicy,
+    ScheduledFloor,
+    TargetName,
+    TargetRef,
+    TargetSpec,
+    utc,
+)
+from scaler.errors import ConfigError
+from scaler.units import parse_duration
+
+__all__ = [
+    "API_VERSION",
+    "KIND",
+    "TargetDocument",
+    "load_targets_file",
+    "parse_target",
+    "parse_targets_yaml",
+]
+
+API_VERSION = "forescale.io/v1alpha1"
+KIND = "PredictiveAutoscaler"
+_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"give a duration with a unit, e.g. '{value}s' or '5m', not {value}")
+    return parse_duration(str(value))
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class HpaTarget(_Model):
+    name: str = Field(min_length=1, max_length=253)
+    namespace: str | None = None
+    """Defaults to the PredictiveAutoscaler's namespace."""
+
+
+class AsgTarget(_Model):
+    name: str = Field(min_length=1, max_length=255)
+    region: str = Field(min_length=1)
+    role_arn: str | None = Field(default=None, alias="roleArn")
+
+
+class TargetRefModel(_Model):
+    hpa: HpaTarget | None = None
+    asg: AsgTarget | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TargetRefModel:
+        if (self.hpa is None) == (self.asg is None):
+            raise ValueError("name exactly one of target.hpa or target.asg")
+        return self
+
+
+class ScheduledFloorModel(_Model):
+    name: str = Field(min_length=1)
+    min_replicas: int = Field(alias="minReplicas", ge=0)
+    start: datetime | None = None
+    end: datetime | None = None
+    days: list[str] = Field(default_factory=list)
+    start_time: time | None = Field(default=None, alias="startTime")
+    end_time: time | None = Field(default=None, alias="endTime")
+    timezone: str = "UTC"
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if d[:3].lower() not in _DAYS]
+        if bad:
+            raise ValueError(f"unknown day(s) {bad}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name like Europe/Berlin"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduledFloorModel:
+        one_off = self.start is not None or self.end is not None
+        weekly = self.start_time is not None or self.end_time is not None
+        if one_off == weekly:
+            raise ValueError("give either start+end (one-off window) or startTime+endTime (weekly)")
+        if one_off and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError("a one-off window needs start < end")
+        if weekly and (self.start_time is None or self.end_time is None):
+            raise ValueError("a weekly window needs both startTime and endTime")
+        return self
+
+    def to_domain(self) -> ScheduledFloor:
+        return ScheduledFloor(
+            name=self.name,
+            min_replicas=self.min_replicas,
+            start=utc(self.start) if self.start else None,
+            end=utc(self.end) if self.end else None,
+            days=frozenset(_DAYS[d[:3].lower()] for d in self.days),
+            start_time=self.start_time,
+            end_time=self.end_time,
+            timezone=self.timezone,
+        )
+
+
+class TargetSpecModel(_Model):
+    """``spec`` of a PredictiveAutoscaler (camelCase, as in the CRD)."""
+
+    target: TargetRefModel
+    query: str = Field(min_length=1)
+    history_query: str | None = Field(default=None, alias="historyQuery")
+    capacity_per_replica: float = Field(alias="capacityPerReplica", gt=0)
+    target_utilization: float = Field(default=0.8, alias="targetUtilization", gt=0, le=1)
+    min_replicas: int = Field(default=1, alias="minReplicas", ge=0)
+    max_replicas: int = Field(alias="maxReplicas", ge=1)
+    lead_time: Duration | None = Field(default=None, alias="leadTime")
+    """Defaults to 5m for HPAs and to the group's instance warm-up for ASGs."""
+    quantile: float = Field(default=0.9, gt=0, lt=1)
+    interval: Duration = Field(default=timedelta(minutes=1))
+    step: Duration = Field(default=timedelta(minutes=1))
+    history: Duration = Field(default=timedelta(days=14))
+    model: str = Field(default="auto", min_length=1)
+    mode: Literal["Auto", "ForecastOnly"] = "Auto"
+    scheduled_floors: list[ScheduledFloorModel] = Field(
+        default_factory=list, alias="scheduledFloors"
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> TargetSpecModel:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(
+                f"maxReplicas ({self.max_replicas}) must be >= minReplicas ({self.min_replicas})"
+            )
+        if self.step > self.interval:
+            raise ValueError("step must not be longer than interval")
+        return self
+
+
+class Metadata(_Model):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    name: str = Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    namespace: str = "default"
+
+
+class TargetDocument(_Model):
+    """A whole PredictiveAutoscaler object (status ignored on input)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    api_version: Literal["forescale.io/v1alpha1"] = Field(alias="apiVersion")
+    kind: Literal["PredictiveAutoscaler"]
+    metadata: Metadata
+    spec: TargetSpecModel
+
+    def to_domain(self, *, default_lead_time: timedelta | None = None) -> TargetSpec:
+        spec, meta = self.spec, self.metadata
+        ref: TargetRef
+        if spec.target.hpa is not None:
+            ref = HpaRef(
+                namespace=spec.target.hpa.namespace or meta.namespace, name=spec.target.hpa.name
+            )
+        else:
+            assert spec.target.asg is not None
+            ref = AsgRef(
+                name=spec.target.asg.name,
+                region=spec.target.asg.region,
+                role_arn=spec.target.asg.role_arn,
+            )
+        lead = spec.lead_time or default_lead_time or timedelta(minutes=5)
+        policy = ScalingPolicy(
+            capacity_per_replica=spec.capacity_per_replica,
+            target_utilization=spec.target_utilization,
+            min_replicas=spec.min_replicas,
+            max_replicas=spec.max_replicas,
+            lead_time=lead,
+            quantile=spec.quantile,
+            interval=spec.interval,
+            scheduled_floors=tuple(f.to_domain() for f in spec.scheduled_floors),
+        )
+        return TargetSpec(
+            name=TargetName(f"{meta.namespace}/{meta.name}"),
+            ref=ref,
+            query=spec.query,
+            history_query=spec.history_query,
+            policy=policy,
+            model=spec.model,
+            forecast_only=spec.mode == "ForecastOnly",
+            step=spec.step,
+            history=spec.history,
+        )
+
+
+def parse_target(document: Any, *, source: str = "<input>") -> TargetDocument:
+    """Validate one object; `ConfigError` names the object and every bad field."""
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: expected a mapping (a PredictiveAutoscaler object)")
+    meta = document.get("metadata") or {}
+    who = (
+        f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+        if isinstance(meta, dict)
+        else "?"
+    )
+    try:
+        return TargetDocument.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(object)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{source}: {who}: {problems}") from None
+
+
+def parse_targets_yaml(text: str, *, source: str = "<input>") -> list[TargetDocument]:
+    """All PredictiveAutoscaler documents of a (multi-document) YAML text."""
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    targets = [parse_target(d, source=source) for d in documents]
+    names = [t.metadata.namespace + "/" + t.metadata.name for t in targets]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"{source}: duplicate target name(s): {', '.join(dupes)}")
+    return targets
+
+
+def load_targets_file(path: str | Path) -> list[TargetDocument]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read targets file {path}: {exc.strerror}") from None
+    return parse_targets_yaml(text, source=str(path))
