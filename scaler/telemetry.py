@@ -1,0 +1,260 @@
+"""`Telemetry`: the controller's own metrics, for Prometheus to scrape at ``/metrics``.
+
+SREs must be able to answer "what did Forescale forecast, what floor did it set, was it right, and
+is it healthy?" from their own Prometheus and Grafana, not only from our API. Everything is on an
+injectable `CollectorRegistry` (tests and the FastAPI ``/metrics`` mount use their own), under the
+``forescale_`` prefix: ``_total`` for counters, ``_seconds`` for durations, ``target`` label per
+workload. Label values come from closed sets (modes, actions, error kinds), so cardinality is
+bounded by the number of targets; `forget` drops a removed target's series.
+
+The controller calls a few typed methods per target and cycle; it never touches metric objects.
+Thread-safe (the loop writes while the HTTP server reads).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, TypeVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+from scaler.domain import Mode
+from scaler.errors import (
+    AccessDenied,
+    ActuationConflict,
+    ActuationUnavailable,
+    TargetNotFound,
+)
+
+__all__ = ["Action", "Telemetry"]
+
+Action = Literal["raise", "lower", "restore", "noop"]
+"""What a decision did to the floor (`ActuationResult.action`)."""
+
+M = TypeVar("M", bound=MetricWrapperBase)
+
+_ACTIONS: frozenset[str] = frozenset({"raise", "lower", "restore", "noop"})
+_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_ERROR_KINDS: tuple[tuple[type[Exception], str], ...] = (
+    (TargetNotFound, "not_found"),
+    (AccessDenied, "access_denied"),
+    (ActuationConflict, "conflict"),
+    (ActuationUnavailable, "unavailable"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    abs_error: float
+    actual: float
+    under: bool
+
+
+class Telemetry:
+    """Typed recorder of the controller's metrics; ``error_window`` = outcomes kept per target."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        error_window: int = 60,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if error_window < 1:
+            raise ValueError(f"error_window must be >= 1 outcome, got {error_window}")
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._window = error_window
+        self._timer = timer
+        self._lock = threading.Lock()
+        self._outcomes: dict[str, deque[_Outcome]] = {}
+        self._children: dict[str, set[tuple[MetricWrapperBase, tuple[str, ...]]]] = {}
+        self._define_metrics()
+
+    def _define_metrics(self) -> None:
+        r = self.registry
+        t = ("target",)
+        self.forecast = Gauge(
+            "forescale_forecast_load", "Mean forecast load at the lead time.", t, registry=r
+        )
+        self.forecast_quantile = Gauge(
+            "forescale_forecast_load_quantile",
+            "Forecast load quantile the floor is sized for.",
+            (*t, "quantile"),
+            registry=r,
+        )
+        self.floor = Gauge(
+            "forescale_floor_replicas",
+            "Floor (minReplicas/MinSize) Forescale set; absent while released.",
+            (*t, "source"),
+            registry=r,
+        )
+        self.reactive = Gauge(
+            "forescale_reactive_replicas", "Replicas the HPA formula recommends.", t, registry=r
+        )
+        self.mode = Gauge(
+            "forescale_mode",
+            "1 for the target's current mode, 0 otherwise.",
+            (*t, "mode"),
+            registry=r,
+        )
+        self.error_ratio = Gauge(
+            "forescale_forecast_error_ratio",
+            "Rolling weighted absolute percentage error of the mean forecast (sum|e|/sum|y|).",
+            t,
+            registry=r,
+        )
+        self.under_ratio = Gauge(
+            "forescale_under_forecast_ratio",
+            "Rolling fraction of outcomes where load exceeded the forecast quantile.",
+            t,
+            registry=r,
+        )
+        self.outcomes = Counter(
+            "forescale_forecast_outcomes", "Forecasts compared with actual load.", t, registry=r
+        )
+        self.under_forecasts = Counter(
+            "forescale_under_forecasts",
+            "Outcomes where load exceeded the forecast quantile.",
+            t,
+            registry=r,
+        )
+        self.decisions = Counter(
+            "forescale_decisions",
+            "Decisions per mode and action.",
+            (*t, "mode", "action"),
+            registry=r,
+        )
+        self.actuation_errors = Counter(
+            "forescale_actuation_errors",
+            "Failed writes to the HPA/ASG, by kind.",
+            (*t, "kind"),
+            registry=r,
+        )
+        self.cycle_duration = Histogram(
+            "forescale_cycle_duration_seconds",
+            "Duration of one control cycle over all targets.",
+            buckets=_DURATION_BUCKETS,
+            registry=r,
+        )
+        self.step_duration = Histogram(
+            "forescale_step_duration_seconds",
+            "Duration of one step of a cycle (observe, forecast, plan, apply).",
+            ("step",),
+            buckets=_DURATION_BUCKETS,
+            registry=r,
+        )
+        self.last_cycle = Gauge(
+            "forescale_last_cycle_timestamp_seconds",
+            "Unix time the last cycle finished (alert when it stops moving).",
+            registry=r,
+        )
+
+    # -- per target ------------------------------------------------------------------------
+    def record_forecast(self, target: str, *, mean: float, quantile: float, level: float) -> None:
+        """The forecast the floor was planned from: its mean and its ``level`` quantile."""
+        if not 0 < level < 1:
+            raise ValueError(f"quantile level must be in (0, 1), got {level}")
+        with self._lock:
+            self._replace(self.forecast_quantile, target, f"{level:g}").set(quantile)
+            self._child(self.forecast, target).set(mean)
+
+    def record_decision(
+        self,
+        target: str,
+        *,
+        mode: Mode,
+        action: Action,
+        floor: int | None,
+        floor_source: str | None = None,
+        reactive: int | None = None,
+    ) -> None:
+        """One cycle's decision: mode, the floor (``None`` = released) and the HPA's own view."""
+        if action not in _ACTIONS:
+            raise ValueError(f"action must be one of {sorted(_ACTIONS)}, got {action!r}")
+        mode = Mode(mode)
+        with self._lock:
+            for candidate in Mode:
+                self._child(self.mode, target, candidate.value).set(candidate is mode)
+            if floor is None:
+                self._remove_all(self.floor, target)
+            else:
+                self._replace(self.floor, target, floor_source or mode.value).set(floor)
+            if reactive is not None:
+                self._child(self.reactive, target).set(reactive)
+            self._child(self.decisions, target, mode.value, action).inc()
+
+    def record_outcome(
+        self, target: str, *, forecast_mean: float, forecast_quantile: float, actual: float
+    ) -> None:
+        """Score a past forecast against the load that arrived (NaN actuals are skipped)."""
+        if not all(map(math.isfinite, (forecast_mean, forecast_quantile, actual))):
+            return
+        outcome = _Outcome(abs(actual - forecast_mean), abs(actual), actual > forecast_quantile)
+        with self._lock:
+            window = self._outcomes.setdefault(target, deque(maxlen=self._window))
+            window.append(outcome)
+            total_actual = sum(o.actual for o in window)
+            total_error = sum(o.abs_error for o in window)
+            wape = total_error / total_actual if total_actual > 0 else math.nan
+            self._child(self.error_ratio, target).set(0.0 if total_error == 0 else wape)
+            self._child(self.under_ratio, target).set(sum(o.under for o in window) / len(window))
+            self._child(self.outcomes, target).inc()
+            under = self._child(self.under_forecasts, target)
+            if outcome.under:
+                under.inc()
+
+    def record_actuation_error(self, target: str, error: BaseException) -> None:
+        kind = next((k for cls, k in _ERROR_KINDS if isinstance(error, cls)), "other")
+        with self._lock:
+            self._child(self.actuation_errors, target, kind).inc()
+
+    def forget(self, target: str) -> None:
+        """Drop every series of a target removed from the configuration."""
+        with self._lock:
+            for metric, labels in self._children.pop(target, set()):
+                metric.remove(*labels)
+            self._outcomes.pop(target, None)
+
+    # -- whole cycle -------------------------------------------------------------------------
+    def record_cycle(self, *, seconds: float, at: datetime) -> None:
+        self.cycle_duration.observe(seconds)
+        self.last_cycle.set(at.timestamp())
+
+    def observe_step(self, step: str, seconds: float) -> None:
+        self.step_duration.labels(step).observe(seconds)
+
+    @contextmanager
+    def timed_step(self, step: str) -> Iterator[None]:
+        """``with telemetry.timed_step("forecast"): ...`` (recorded even when it raises)."""
+        begin = self._timer()
+        try:
+            yield
+        finally:
+            self.observe_step(step, self._timer() - begin)
+
+    # -- label bookkeeping (callers hold the lock) --------------------------------------------
+    def _child(self, metric: M, target: str, *rest: str) -> M:
+        labels = (target, *rest)
+        self._children.setdefault(target, set()).add((metric, labels))
+        return metric.labels(*labels)
+
+    def _replace(self, metric: M, target: str, value: str) -> M:
+        """The child for ``(target, value)``, removing the target's children with other values."""
+        for key in [k for k in self._children.get(target, ()) if k[0] is metric]:
+            if key[1][1:] != (value,):
+                metric.remove(*key[1])
+                self._children[target].discard(key)
+        return self._child(metric, target, value)
+
+    def _remove_all(self, metric: MetricWrapperBase, target: str) -> None:
+        for key in [k for k in self._children.get(target, ()) if k[0] is metric]:
+            metric.remove(*key[1])
+            self._children[target].discard(key)
