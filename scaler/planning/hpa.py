@@ -1,0 +1,440 @@
+"""The Kubernetes HorizontalPodAutoscaler, one sync at a time: Forescale's reactive fallback.
+
+`Hpa.reconcile` mirrors ``reconcileAutoscaler`` in ``pkg/controller/podautoscaler/horizontal.go``
+(Kubernetes v1.33): the min/max/zero guards, one proposal per metric and the highest wins
+(``computeReplicasForMetrics``), then stabilization, then the rate limits and bounds
+(``normalizeDesiredReplicas[WithBehaviors]``). It keeps exactly the state the controller keeps
+per HPA (unstabilized recommendations, scale-up and scale-down events), so a replay through it
+scales like the real thing, and Forescale is never worse than the HPA users already run.
+
+Every `HpaDecision` can explain itself step by step ("reactive says 9 because ..."); the text is
+built only when asked, so the simulator's ~350,000 calls per replay stay cheap.
+
+Pure: no clock, no I/O; ``now`` is passed in and must not go backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple, Protocol
+
+from scaler.domain import PlanStep
+from scaler.errors import ConfigError
+from scaler.planning.hpa_behavior import (
+    EventLog,
+    HpaBehavior,
+    ScalingRules,
+    down_limit_us,
+    legacy_scale_up_limit,
+    store_event,
+    to_us,
+    up_limit_us,
+)
+from scaler.planning.hpa_history import RollingExtreme
+from scaler.planning.hpa_metrics import (
+    HpaMetricError,
+    MetricContext,
+    MetricFailure,
+    MetricProposal,
+    Tolerances,
+)
+from scaler.units import format_duration
+
+__all__ = ["Condition", "Hpa", "HpaConfig", "HpaDecision", "HpaMetric", "Limit", "Stabilization"]
+
+Condition = Literal["ScalingDisabled", "AboveMaxReplicas", "BelowMinReplicas", "InvalidMetrics"]
+Limit = Literal["ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas"]
+Stabilization = Literal["ScaleUpStabilized", "ScaleDownStabilized"]
+
+
+class HpaMetric(Protocol):
+    """A metric an `Hpa` can evaluate: `ResourceMetric`, `PodsMetric`, `ObjectMetric`,
+    `ExternalMetric` (see `load_metric`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def propose(self, ctx: MetricContext) -> MetricProposal: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HpaConfig:
+    """One HPA's settings and the kube-controller-manager flags that shape it.
+
+    ``behavior=None`` is an HPA without ``spec.behavior`` (what ``kubectl autoscale`` creates):
+    upstream then takes its legacy path, growing to at most ``max(2 x current, 4)`` per sync and
+    holding scale-downs for ``downscale_stabilization``. ``HpaBehavior.default()`` is the same
+    HPA with the autoscaling/v2 default behavior written out (+4 pods or +100 % per 15 s).
+    """
+
+    behavior: HpaBehavior | None = None
+    tolerance: float = 0.1
+    downscale_stabilization: timedelta = timedelta(minutes=5)
+    cpu_initialization_period: timedelta = timedelta(minutes=5)
+    initial_readiness_delay: timedelta = timedelta(seconds=30)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.tolerance < float("inf"):
+            raise ConfigError(f"tolerance must be a finite number >= 0, got {self.tolerance!r}")
+        for what in ("downscale_stabilization", "cpu_initialization_period"):
+            if getattr(self, what) < timedelta(0):
+                raise ConfigError(f"{what} must not be negative")
+
+    @property
+    def scale_down_window(self) -> timedelta:
+        rules = self.behavior.scale_down if self.behavior else None
+        if rules is None or rules.stabilization_window is None:
+            return self.downscale_stabilization
+        return rules.stabilization_window
+
+    @property
+    def scale_up_window(self) -> timedelta:
+        window = self.behavior.scale_up.stabilization_window if self.behavior else None
+        return window or timedelta(0)
+
+    @property
+    def tolerances(self) -> Tolerances:
+        if self.behavior is None:
+            return Tolerances(self.tolerance, self.tolerance)
+        down, up = self.behavior.scale_down.tolerance, self.behavior.scale_up.tolerance
+        return Tolerances(
+            self.tolerance if down is None else down, self.tolerance if up is None else up
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HpaDecision:
+    """What one sync decided, and the numbers behind each step (see `steps` / `reason`)."""
+
+    at: datetime
+    replicas: int
+    """The replica count the HPA sets (``current_replicas`` when it does not rescale)."""
+    current_replicas: int
+    min_replicas: int
+    max_replicas: int
+    config: HpaConfig = field(repr=False)
+    condition: Condition | None = None
+    metrics: tuple[MetricProposal | MetricFailure, ...] = ()
+    proposal: int | None = None
+    """The highest metric proposal (before stabilization and limits)."""
+    stabilized: int | None = None
+    stabilization: Stabilization | None = None
+    limited_by: Limit | None = None
+
+    @property
+    def scaled(self) -> bool:
+        return self.replicas != self.current_replicas
+
+    @property
+    def reason(self) -> str:
+        """One line: every step that shaped the number, in order."""
+        return "; ".join(step.reason for step in self.steps)
+
+    @property
+    def steps(self) -> tuple[PlanStep, ...]:
+        steps = [
+            PlanStep(name="metric", replicas=_replicas(m), reason=m.reason) for m in self.metrics
+        ]
+        guard = self._guard_step()
+        if guard is not None:
+            return (*steps, guard)
+        valid = sum(isinstance(m, MetricProposal) for m in self.metrics)
+        if valid > 1:
+            steps.append(
+                PlanStep(
+                    name="max",
+                    replicas=self.proposal,
+                    reason=f"highest metric proposal: {self.proposal}",
+                )
+            )
+        if self.stabilization is not None or (
+            self.stabilized is not None and self.stabilized != self.proposal
+        ):
+            steps.append(
+                PlanStep(
+                    name="stabilization",
+                    replicas=self.stabilized,
+                    reason=self._stabilization_text(),
+                )
+            )
+        if self.limited_by is not None:
+            steps.append(PlanStep(name="limit", replicas=self.replicas, reason=self._limit_text()))
+        return tuple(steps)
+
+    def _guard_step(self) -> PlanStep | None:
+        cur, n = self.current_replicas, self.replicas
+        text = {
+            "ScalingDisabled": f"scaling disabled: the target has 0 replicas (minReplicas "
+            f"{self.min_replicas}) -> keep 0",
+            "AboveMaxReplicas": f"{cur} replicas are above maxReplicas {self.max_replicas} -> {n}",
+            "BelowMinReplicas": f"{cur} replicas are below minReplicas {self.min_replicas} -> {n}",
+            "InvalidMetrics": (
+                f"no metric could be evaluated -> keep {cur}"
+                if self.proposal is None
+                else f"a metric is unavailable and the others ask for fewer ({self.proposal}): "
+                f"no scale-down -> keep {cur}"
+            ),
+            None: None,
+        }[self.condition]
+        return None if text is None else PlanStep(name="guard", replicas=n, reason=text)
+
+    def _stabilization_text(self) -> str:
+        config, value = self.config, self.stabilized
+        if self.stabilization == "ScaleUpStabilized":
+            window = format_duration(config.scale_up_window)
+            return f"scale-up stabilization (lowest recommendation of the last {window}) -> {value}"
+        window = format_duration(config.scale_down_window)
+        return f"scale-down stabilization (highest recommendation of the last {window}) -> {value}"
+
+    def _limit_text(self) -> str:
+        behavior, n = self.config.behavior, self.replicas
+        if self.limited_by == "TooManyReplicas":
+            return f"capped at maxReplicas {self.max_replicas}"
+        if self.limited_by == "TooFewReplicas":
+            return f"raised to minReplicas {self.min_replicas}"
+        if behavior is None:  # legacy ScaleUpLimit
+            return f"scale-up limit max(2 x {self.current_replicas}, 4) -> {n}"
+        up = self.limited_by == "ScaleUpLimit"
+        rules = behavior.scale_up if up else behavior.scale_down
+        return f"scale-{'up' if up else 'down'} rate limit ({_describe(rules)}) -> {n}"
+
+
+class _Outcome(NamedTuple):
+    replicas: int
+    condition: Condition | None = None
+    metrics: tuple[MetricProposal | MetricFailure, ...] = ()
+    proposal: int | None = None
+    stabilized: int | None = None
+    stabilization: Stabilization | None = None
+    limited_by: Limit | None = None
+
+
+def _replicas(result: MetricProposal | MetricFailure) -> int | None:
+    return result.replicas if isinstance(result, MetricProposal) else None
+
+
+def _describe(rules: ScalingRules) -> str:
+    policies = ", ".join(str(p) for p in rules.policies)
+    return f"{policies}; select {rules.select_policy}"
+
+
+class Hpa:
+    """One HorizontalPodAutoscaler and the history the controller keeps for it.
+
+    Call `reconcile` once per sync (every 15 s in Kubernetes) with non-decreasing ``now``.
+    """
+
+    __slots__ = ("_config", "_down", "_down_events", "_last_us", "_tolerances", "_up", "_up_events")
+
+    def __init__(
+        self,
+        *,
+        behavior: HpaBehavior | None = None,
+        tolerance: float = 0.1,
+        downscale_stabilization: timedelta = timedelta(minutes=5),
+        cpu_initialization_period: timedelta = timedelta(minutes=5),
+        initial_readiness_delay: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._config = HpaConfig(
+            behavior=behavior,
+            tolerance=tolerance,
+            downscale_stabilization=downscale_stabilization,
+            cpu_initialization_period=cpu_initialization_period,
+            initial_readiness_delay=initial_readiness_delay,
+        )
+        self._tolerances = self._config.tolerances
+        down_us = self._config.scale_down_window // timedelta(microseconds=1)
+        # Without behavior upstream counts a sample exactly one window old; with it, not.
+        strict = behavior is not None
+        self._down = RollingExtreme(window_us=down_us, highest=True, strict=strict)
+        up_us = self._config.scale_up_window // timedelta(microseconds=1)
+        self._up = RollingExtreme(window_us=up_us, highest=False)
+        self._up_events: EventLog = []
+        self._down_events: EventLog = []
+        self._last_us: int | None = None
+
+    @property
+    def config(self) -> HpaConfig:
+        return self._config
+
+    def reconcile(
+        self,
+        *,
+        now: datetime,
+        current_replicas: int,
+        min_replicas: int,
+        max_replicas: int,
+        metrics: Sequence[HpaMetric],
+        status_replicas: int | None = None,
+    ) -> HpaDecision:
+        """One sync of the HPA: the replica count it would set now, and why.
+
+        ``current_replicas`` is the target's ``spec.replicas``; ``status_replicas`` the pods
+        that exist (default: the same), which AverageValue targets divide by.
+        """
+        now_us = self._advance(now)
+        _check_counts(current_replicas, min_replicas, max_replicas, status_replicas, metrics)
+        if self._last_us is None:  # recordInitialRecommendation: a restart holds scale-downs
+            self._down.push(now_us, current_replicas)
+            self._up.push(now_us, current_replicas)
+        self._last_us = now_us
+        out = self._decide(
+            now=now,
+            now_us=now_us,
+            current=current_replicas,
+            low=min_replicas,
+            high=max_replicas,
+            status=current_replicas if status_replicas is None else status_replicas,
+            metrics=metrics,
+        )
+        self._store_event(now_us, current_replicas, out.replicas)
+        return HpaDecision(
+            at=now, current_replicas=current_replicas, min_replicas=min_replicas,
+            max_replicas=max_replicas, config=self._config, replicas=out.replicas,
+            condition=out.condition, metrics=out.metrics, proposal=out.proposal,
+            stabilized=out.stabilized, stabilization=out.stabilization, limited_by=out.limited_by,
+        )  # fmt: skip
+
+    def _decide(
+        self,
+        *,
+        now: datetime,
+        now_us: int,
+        current: int,
+        low: int,
+        high: int,
+        status: int,
+        metrics: Sequence[HpaMetric],
+    ) -> _Outcome:
+        """The branches of reconcileAutoscaler, in upstream's order."""
+        if current == 0 and low != 0:
+            return _Outcome(0, condition="ScalingDisabled")
+        if current > high:
+            return _Outcome(high, condition="AboveMaxReplicas")
+        if current < low:
+            return _Outcome(low, condition="BelowMinReplicas")
+        ctx = MetricContext(
+            now=now,
+            current_replicas=current,
+            status_replicas=status,
+            tolerances=self._tolerances,
+            cpu_initialization_period=self._config.cpu_initialization_period,
+            initial_readiness_delay=self._config.initial_readiness_delay,
+        )
+        results, proposal = _evaluate(metrics, ctx)
+        invalid = len(results) - sum(isinstance(r, MetricProposal) for r in results)
+        # All metrics invalid, or some invalid while the rest ask to scale down: do nothing.
+        if proposal is None or (invalid and proposal < current):
+            return _Outcome(current, condition="InvalidMetrics", metrics=results, proposal=proposal)
+        replicas, stabilized, label, limit = self._normalize(now_us, proposal, low, high, current)
+        return _Outcome(replicas, None, results, proposal, stabilized, label, limit)
+
+    def _advance(self, now: datetime) -> int:
+        now_us = to_us(now)
+        if self._last_us is not None and now_us < self._last_us:
+            raise ConfigError(
+                f"now={now.isoformat()} is earlier than the previous sync: an Hpa's history "
+                "needs non-decreasing time (use a new Hpa to replay from an earlier time)"
+            )
+        return now_us
+
+    def _normalize(
+        self, now_us: int, desired: int, low: int, high: int, current: int
+    ) -> tuple[int, int, Stabilization | None, Limit | None]:
+        """normalizeDesiredReplicas[WithBehaviors]: stabilize, then limit the rate and bounds."""
+        behavior = self._config.behavior
+        if behavior is None:
+            # stabilizeRecommendation + convertDesiredReplicasWithRules
+            seen = self._down.extreme(now_us)
+            stabilized = desired if seen is None or seen < desired else seen
+            self._down.push(now_us, desired)
+            up_cap = legacy_scale_up_limit(current)
+            cap, cap_reason = (
+                (up_cap, "ScaleUpLimit") if high > up_cap else (high, "TooManyReplicas")
+            )
+            if stabilized < low:
+                return low, stabilized, None, "TooFewReplicas"
+            if stabilized > cap:
+                return cap, stabilized, None, cap_reason  # type: ignore[return-value]
+            return stabilized, stabilized, None, None
+        # stabilizeRecommendationWithBehaviors
+        up_seen, down_seen = self._up.extreme(now_us), self._down.extreme(now_us)
+        up_rec = desired if up_seen is None or up_seen > desired else up_seen
+        down_rec = desired if down_seen is None or down_seen < desired else down_seen
+        stabilized = min(max(current, up_rec), down_rec)
+        self._up.push(now_us, desired)
+        self._down.push(now_us, desired)
+        label: Stabilization | None = None
+        if stabilized != desired:
+            label = "ScaleUpStabilized" if desired >= current else "ScaleDownStabilized"
+        replicas, limit = self._rate_limit(now_us, stabilized, low, high, current, behavior)
+        return replicas, stabilized, label, limit
+
+    def _rate_limit(
+        self, now_us: int, desired: int, low: int, high: int, current: int, behavior: HpaBehavior
+    ) -> tuple[int, Limit | None]:
+        """convertDesiredReplicasWithBehaviorRate."""
+        up, down = self._up_events, self._down_events
+        if desired > current:
+            limit = max(up_limit_us(current, behavior.scale_up, up, down, now_us), current)
+            if high > limit:
+                return (limit, "ScaleUpLimit") if desired > limit else (desired, None)
+            return (high, "TooManyReplicas") if desired > high else (desired, None)
+        if desired < current:
+            limit = min(down_limit_us(current, behavior.scale_down, up, down, now_us), current)
+            if low < limit:
+                return (limit, "ScaleDownLimit") if desired < limit else (desired, None)
+            return (low, "TooFewReplicas") if desired < low else (desired, None)
+        return desired, None
+
+    def _store_event(self, now_us: int, current: int, desired: int) -> None:
+        """storeScaleEvent: only an HPA with ``spec.behavior`` records its rescales."""
+        behavior = self._config.behavior
+        if behavior is None or desired == current:
+            return
+        if desired > current:
+            longest = behavior.scale_up.longest_period // timedelta(microseconds=1)
+            store_event(
+                self._up_events, now_us=now_us, change=desired - current, longest_period_us=longest
+            )
+        else:
+            longest = behavior.scale_down.longest_period // timedelta(microseconds=1)
+            store_event(
+                self._down_events,
+                now_us=now_us,
+                change=current - desired,
+                longest_period_us=longest,
+            )
+
+
+def _evaluate(
+    metrics: Sequence[HpaMetric], ctx: MetricContext
+) -> tuple[tuple[MetricProposal | MetricFailure, ...], int | None]:
+    """computeReplicasForMetrics: every metric's answer, and the highest valid proposal."""
+    results: list[MetricProposal | MetricFailure] = []
+    best: int | None = None
+    for metric in metrics:
+        try:
+            proposal = metric.propose(ctx)
+        except HpaMetricError as err:
+            results.append(MetricFailure(metric=metric.name, error=str(err)))
+            continue
+        results.append(proposal)
+        if best is None or proposal.replicas > best:
+            best = proposal.replicas
+    return tuple(results), best
+
+
+def _check_counts(
+    current: int, low: int, high: int, status: int | None, metrics: Sequence[HpaMetric]
+) -> None:
+    if current < 0 or low < 0 or (status is not None and status < 0):
+        raise ConfigError(
+            f"replica counts must be >= 0, got current={current} min={low} status={status}"
+        )
+    if high < max(low, 1):
+        raise ConfigError(f"max_replicas ({high}) must be >= min_replicas ({low}) and >= 1")
+    if not metrics:
+        raise ConfigError("an HPA needs at least one metric (e.g. load_metric(...))")

@@ -1,0 +1,294 @@
+"""HPA replica calculators for ``Object`` and ``External`` metrics, and the shared value types.
+
+A port of ``replica_calculator.go`` (the per-pod ``Resource``/``Pods`` calculators are in
+``hpa_pods``). Each metric is a frozen value (what the metrics APIs returned plus the HPA's
+target) whose ``propose(ctx)`` returns the replica count that metric asks for, or raises
+`HpaMetricError` when the controller could not compute one (the metric is then invalid, see
+``Hpa``).
+
+Kubernetes computes in milli-units with integer arithmetic (``Quantity.MilliValue()`` rounds up,
+averages and utilisation percentages are truncating ``int64`` divisions) and only then in float64.
+We do the same, so a 102.9 % utilisation is 102 % here too and tolerance decisions agree at the
+edges. Values are given in natural units (cores, req/s, bytes) and converted once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from scaler.errors import ConfigError, MetricsError
+
+__all__ = [
+    "ExternalMetric",
+    "HpaMetricError",
+    "MetricContext",
+    "MetricFailure",
+    "MetricProposal",
+    "ObjectMetric",
+    "Tolerances",
+    "load_metric",
+]
+
+MAX_REPLICAS = 2**31 - 1  # replica counts are int32 in the API; upstream caps overflow here
+Rule = Literal["within", "ratio", "total", "from_zero", "flip", "refill"]
+
+
+class HpaMetricError(MetricsError):
+    """The HPA could not compute a replica count from this metric (it is then "invalid")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """No scaling while ``1 - scale_down <= usage ratio <= 1 + scale_up`` (Tolerances.isWithin)."""
+
+    scale_down: float = 0.1
+    scale_up: float = 0.1
+
+    def within(self, ratio: float) -> bool:
+        return (1.0 - self.scale_down) <= ratio <= (1.0 + self.scale_up)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricContext:
+    """What the controller knows when it evaluates a metric."""
+
+    now: datetime
+    current_replicas: int
+    """``scale.spec.replicas``: the count the HPA last asked for."""
+    status_replicas: int
+    """``scale.status.replicas``: pods that exist (the per-pod average targets divide by it)."""
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    cpu_initialization_period: timedelta = timedelta(minutes=5)
+    initial_readiness_delay: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricProposal:
+    """One metric's answer, with the numbers needed to explain it (text built on demand)."""
+
+    metric: str
+    replicas: int
+    usage: float
+    """Current value: utilisation % (Resource), the per-pod average (Pods), or the metric's
+    value (Object, External: a total when ``per_pod_target``)."""
+    target: float
+    ratio: float
+    rule: Rule
+    basis: int
+    """Pods the ratio was applied to (ready pods, pods counted, or existing pods)."""
+    unit: str = ""
+    per_pod_target: bool = False
+    """An Object/External AverageValue target: ``usage`` is a total, ``target`` per pod."""
+
+    @property
+    def reason(self) -> str:
+        u = f" {self.unit}" if self.unit else ""
+        cur, tgt = fmt_num(self.usage), fmt_num(self.target)
+        head = f"{self.metric}: {cur}{u} vs target {tgt}{u}"
+        if self.rule == "within" and self.per_pod_target and self.basis:
+            per = fmt_num(self.usage / self.basis)
+            return (
+                f"{self.metric}: {cur}{u} over {self.basis} pods = {per}{u} per pod, within "
+                f"tolerance of the {tgt}{u} target -> keep {self.replicas}"
+            )
+        if self.rule == "within":
+            return f"{head} (ratio {self.ratio:.3f} within tolerance) -> keep {self.replicas}"
+        if self.rule == "flip":
+            return (
+                f"{head}: counting missing/unready pods would reverse the direction "
+                f"-> keep {self.replicas}"
+            )
+        if self.rule == "total":
+            per = fmt_num(self.usage / self.target)
+            return f"{self.metric}: {cur}{u} / {tgt}{u} per pod = {per} -> {self.replicas}"
+        if self.rule == "from_zero":
+            return f"{head}, scaling from zero: ceil({self.ratio:.3f}) -> {self.replicas}"
+        what = "pods incl. missing/unready" if self.rule == "refill" else "ready pods"
+        return (
+            f"{head}: ratio {self.ratio:.3f} x {self.basis} {what} = "
+            f"{fmt_num(self.ratio * self.basis)} -> {self.replicas}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricFailure:
+    """A metric the controller could not evaluate this sync, and why."""
+
+    metric: str
+    error: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.metric}: unavailable ({self.error})"
+
+
+def milli(value: float) -> int:
+    """Quantity.MilliValue(): milli-units rounded up, ignoring float noise (0.1 x 3 is 0.3)."""
+    m = value * 1000.0
+    r = round(m)
+    return int(r) if abs(m - r) <= 1e-6 * max(1.0, abs(m)) else math.ceil(m)
+
+
+def go_div(a: int, b: int) -> int:
+    """Go's int64 division, which truncates toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def fmt_num(x: float) -> str:
+    if math.isinf(x) or math.isnan(x):
+        return str(x)
+    if abs(x - round(x)) < 5e-4:
+        return f"{round(x):,}"
+    return f"{x:,.3f}".rstrip("0").rstrip(".")
+
+
+def ceil_int32(x: float) -> int:
+    return MAX_REPLICAS if x > MAX_REPLICAS else math.ceil(x)
+
+
+def check_positive(what: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ConfigError(f"{what} must be a finite number > 0, got {value!r}")
+
+
+def check_one_target(
+    name: str, value: float | None, average: float | None, *, value_field: str = "target_value"
+) -> None:
+    """An HPA metric target has exactly one of its kinds set, and it is positive."""
+    target = value if average is None else average
+    if target is None or (value is not None and average is not None):
+        raise ConfigError(
+            f"metric {name!r}: set exactly one of {value_field} and target_average_value"
+        )
+    check_positive(f"metric {name!r} target", target)
+
+
+# -- Object and External: one value (or the sum of a few series) against a target ---------------
+def _single_value(
+    *,
+    label: str,
+    value: float | None,
+    target_value: float | None,
+    target_average_value: float | None,
+    ready_pods: int | None,
+    unit: str,
+    ctx: MetricContext,
+) -> MetricProposal:
+    if value is None:
+        raise HpaMetricError(f"no value returned for {label}")
+    usage = milli(value)
+    tol = ctx.tolerances
+    rule: Rule
+    if target_average_value is not None:
+        # GetExternalPerPodMetricReplicas / GetObjectPerPodMetricReplicas: per *existing* pod.
+        target = milli(target_average_value)
+        basis = ctx.status_replicas
+        if basis:
+            ratio = float(usage) / (float(target) * float(basis))
+        else:  # Go's float64 division by zero
+            ratio = math.inf if usage > 0 else math.nan
+        if tol.within(ratio):
+            replicas, rule = basis, "within"
+        else:
+            replicas, rule = ceil_int32(float(usage) / float(target)), "total"
+    else:
+        assert target_value is not None
+        target = milli(target_value)
+        ratio = float(usage) / float(target)
+        current = ctx.current_replicas
+        if current == 0:  # getUsageRatioReplicaCount: from/to zero ignores tolerance and pods
+            replicas, rule, basis = ceil_int32(ratio), "from_zero", 0
+        elif tol.within(ratio):
+            replicas, rule, basis = current, "within", current
+        else:
+            basis = current if ready_pods is None else ready_pods
+            replicas, rule = ceil_int32(ratio * float(basis)), "ratio"
+    return MetricProposal(
+        metric=label, replicas=replicas, usage=usage / 1000, target=target / 1000, ratio=ratio,
+        rule=rule, basis=basis, unit=unit, per_pod_target=target_average_value is not None,
+    )  # fmt: skip
+
+
+def _check_single(name: str, value: float | None, ready_pods: int | None) -> None:
+    if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
+        raise ConfigError(f"metric {name!r} value must be finite or None (a gap), got {value!r}")
+    if ready_pods is not None and ready_pods < 0:
+        raise ConfigError(f"metric {name!r}: ready_pods must be >= 0, got {ready_pods}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectMetric:
+    """An ``Object`` metric: one value describing another object (an Ingress' req/s, say).
+
+    ``ready_pods`` (Value targets only): Running and Ready pods; ``None`` = all current replicas.
+    ``value=None`` means the metric could not be fetched.
+    """
+
+    name: str
+    value: float | None
+    target_value: float | None = None
+    target_average_value: float | None = None
+    ready_pods: int | None = None
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        check_one_target(self.name, self.target_value, self.target_average_value)
+        _check_single(self.name, self.value, self.ready_pods)
+
+    def propose(self, ctx: MetricContext) -> MetricProposal:
+        return _single_value(
+            label=f"object metric {self.name}", value=self.value, target_value=self.target_value,
+            target_average_value=self.target_average_value, ready_pods=self.ready_pods,
+            unit=self.unit, ctx=ctx,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalMetric:
+    """An ``External`` metric: a value from outside the cluster (a queue length, total req/s).
+
+    ``value`` is the sum of the matching series; ``None`` means it could not be fetched (a gap).
+    ``ready_pods`` as for `ObjectMetric`.
+    """
+
+    name: str
+    value: float | None
+    target_value: float | None = None
+    target_average_value: float | None = None
+    ready_pods: int | None = None
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        check_one_target(self.name, self.target_value, self.target_average_value)
+        _check_single(self.name, self.value, self.ready_pods)
+
+    def propose(self, ctx: MetricContext) -> MetricProposal:
+        return _single_value(
+            label=f"external metric {self.name}", value=self.value, target_value=self.target_value,
+            target_average_value=self.target_average_value, ready_pods=self.ready_pods,
+            unit=self.unit, ctx=ctx,
+        )  # fmt: skip
+
+
+def load_metric(
+    load: float | None,
+    *,
+    capacity_per_replica: float,
+    target_utilization: float,
+    name: str = "load",
+    unit: str = "",
+) -> ExternalMetric:
+    """The common Forescale case: total load ``L`` against ``C x u`` per replica.
+
+    An External metric with an AverageValue target, so ``desired = ceil(L / (C x u))`` unless
+    ``L / (C x u x replicas)`` is within tolerance. ``load=None`` is a gap (no data).
+    """
+    check_positive("capacity_per_replica", capacity_per_replica)
+    if not 0 < target_utilization <= 1:
+        raise ConfigError(f"target_utilization must be in (0, 1], got {target_utilization!r}")
+    per_pod = capacity_per_replica * target_utilization
+    return ExternalMetric(name=name, value=load, target_average_value=per_pod, unit=unit)
