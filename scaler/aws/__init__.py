@@ -1,0 +1,27 @@
+"""AWS adapters: the only place (with the S3 model store) that imports boto3/botocore.
+
+`AwsClients` builds clients from the standard credential chain; `AsgActuator` drives EC2 Auto
+Scaling groups; `errors` turns botocore failures into scaler errors; ``iam-policy.json`` is the
+least-privilege policy the controller needs.
+"""
+
+from scaler.aws.asg import AsgActuator, Control, target_spec
+from scaler.aws.errors import AwsCredentialsError, AwsRejected
+from scaler.aws.groups import BASELINE_TAG, GroupState, InvalidGroupState
+from scaler.aws.schedule import SCHEDULE_PREFIX, ScheduleResult
+from scaler.aws.session import AwsClients, AwsSettings
+
+__all__ = [
+    "BASELINE_TAG",
+    "SCHEDULE_PREFIX",
+    "AsgActuator",
+    "AwsClients",
+    "AwsCredentialsError",
+    "AwsRejected",
+    "AwsSettings",
+    "Control",
+    "GroupState",
+    "InvalidGroupState",
+    "ScheduleResult",
+    "target_spec",
+]
