@@ -1,0 +1,43 @@
+"""Kubernetes adapters: the only package that imports ``kubernetes``.
+
+- `client`: `build_api_client`, `KubeApi` (dicts in and out, a timeout on every call);
+- `hpa`: `HpaActuator`, the `Actuator` that raises an HPA's ``minReplicas``;
+- `leader`: `LeaderElector` over a coordination.k8s.io/v1 Lease;
+- `targets`: `KubeTargetSource`, PredictiveAutoscaler objects as `TargetSpec`s, and their status;
+- `events`: `EventRecorder`; `retry`: `RetryPolicy`;
+- ``crd.yaml`` (package data): the PredictiveAutoscaler CustomResourceDefinition, see `crd_path`.
+"""
+
+from importlib import resources
+from importlib.abc import Traversable
+
+from scaler.kube.client import KubeApi, KubeError, RequestRejected, build_api_client
+from scaler.kube.events import EventRecorder
+from scaler.kube.hpa import APPLIED_ANNOTATION, BASELINE_ANNOTATION, HpaActuator
+from scaler.kube.leader import LeaderElector, LeaseConfig
+from scaler.kube.retry import RetryPolicy
+from scaler.kube.targets import InvalidTarget, KubeTargetSource, TargetsSnapshot, TargetsUnavailable
+
+__all__ = [
+    "APPLIED_ANNOTATION",
+    "BASELINE_ANNOTATION",
+    "EventRecorder",
+    "HpaActuator",
+    "InvalidTarget",
+    "KubeApi",
+    "KubeError",
+    "KubeTargetSource",
+    "LeaderElector",
+    "LeaseConfig",
+    "RequestRejected",
+    "RetryPolicy",
+    "TargetsSnapshot",
+    "TargetsUnavailable",
+    "build_api_client",
+    "crd_path",
+]
+
+
+def crd_path() -> Traversable:
+    """The CRD manifest shipped inside the package (``kubectl apply -f`` it, or read it)."""
+    return resources.files(__name__).joinpath("crd.yaml")
