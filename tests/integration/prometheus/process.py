@@ -83,6 +83,13 @@ class PrometheusServer:
     def add_scrape_job(self, job: str, targets: Iterable[str], *, path: str = "/metrics") -> None:
         """Scrape ``targets`` (``host:port``) from now on: rewrites the config and reloads."""
         self._jobs[job] = (list(targets), path)
+        self._reload()
+
+    def remove_scrape_job(self, job: str) -> None:
+        self._jobs.pop(job, None)
+        self._reload()
+
+    def _reload(self) -> None:
         write_config(self.workdir / "prometheus.yml", self.scrape_interval, self._jobs)
         request = urllib.request.Request(self.url + "/-/reload", method="POST")
         with urllib.request.urlopen(request, timeout=10) as reply:

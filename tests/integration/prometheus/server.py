@@ -77,7 +77,7 @@ def _index(end: datetime, points: int) -> pd.DatetimeIndex:
 
 
 def _series(labels: dict[str, str], values: pd.Series) -> Series:
-    seconds = values.index.as_unit("s").asi8
+    seconds = pd.DatetimeIndex(values.index).as_unit("s").asi8
     return Series(labels, seconds, values.to_numpy(dtype=float))
 
 
