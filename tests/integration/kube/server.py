@@ -35,7 +35,12 @@ _PATH = re.compile(
 VERSION = {
     "major": "1",
     "minor": "32",
-    "gitVersion": "v1.32.0-forescale-test",
+    "gitVersion": "v1.32.0",
+    "gitCommit": "forescale-test-apiserver",
+    "gitTreeState": "clean",
+    "buildDate": "2024-12-11T00:00:00Z",
+    "goVersion": "go1.23.3",
+    "compiler": "gc",
     "platform": "linux/amd64",
 }
 
