@@ -25,12 +25,12 @@ from scaler.errors import ConfigError
 from scaler.planning.hpa_behavior import (
     EventLog,
     HpaBehavior,
+    Limit,
     ScalingRules,
-    down_limit_us,
-    legacy_scale_up_limit,
+    legacy_limit,
+    rate_limit_us,
     store_event,
     to_us,
-    up_limit_us,
 )
 from scaler.planning.hpa_history import RollingExtreme
 from scaler.planning.hpa_metrics import (
@@ -45,7 +45,6 @@ from scaler.units import format_duration
 __all__ = ["Condition", "Hpa", "HpaConfig", "HpaDecision", "HpaMetric", "Limit", "Stabilization"]
 
 Condition = Literal["ScalingDisabled", "AboveMaxReplicas", "BelowMinReplicas", "InvalidMetrics"]
-Limit = Literal["ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas"]
 Stabilization = Literal["ScaleUpStabilized", "ScaleDownStabilized"]
 
 
@@ -345,20 +344,17 @@ class Hpa:
     ) -> tuple[int, int, Stabilization | None, Limit | None]:
         """normalizeDesiredReplicas[WithBehaviors]: stabilize, then limit the rate and bounds."""
         behavior = self._config.behavior
-        if behavior is None:
-            # stabilizeRecommendation + convertDesiredReplicasWithRules
+        if behavior is None:  # stabilizeRecommendation + convertDesiredReplicasWithRules
             seen = self._down.extreme(now_us)
             stabilized = desired if seen is None or seen < desired else seen
             self._down.push(now_us, desired)
-            up_cap = legacy_scale_up_limit(current)
-            cap, cap_reason = (
-                (up_cap, "ScaleUpLimit") if high > up_cap else (high, "TooManyReplicas")
+            replicas, limit = legacy_limit(
+                desired_replicas=stabilized,
+                current_replicas=current,
+                min_replicas=low,
+                max_replicas=high,
             )
-            if stabilized < low:
-                return low, stabilized, None, "TooFewReplicas"
-            if stabilized > cap:
-                return cap, stabilized, None, cap_reason  # type: ignore[return-value]
-            return stabilized, stabilized, None, None
+            return replicas, stabilized, None, limit
         # stabilizeRecommendationWithBehaviors
         up_seen, down_seen = self._up.extreme(now_us), self._down.extreme(now_us)
         up_rec = desired if up_seen is None or up_seen > desired else up_seen
@@ -369,25 +365,17 @@ class Hpa:
         label: Stabilization | None = None
         if stabilized != desired:
             label = "ScaleUpStabilized" if desired >= current else "ScaleDownStabilized"
-        replicas, limit = self._rate_limit(now_us, stabilized, low, high, current, behavior)
+        replicas, limit = rate_limit_us(
+            desired=stabilized,
+            current=current,
+            low=low,
+            high=high,
+            behavior=behavior,
+            up=self._up_events,
+            down=self._down_events,
+            now_us=now_us,
+        )
         return replicas, stabilized, label, limit
-
-    def _rate_limit(
-        self, now_us: int, desired: int, low: int, high: int, current: int, behavior: HpaBehavior
-    ) -> tuple[int, Limit | None]:
-        """convertDesiredReplicasWithBehaviorRate."""
-        up, down = self._up_events, self._down_events
-        if desired > current:
-            limit = max(up_limit_us(current, behavior.scale_up, up, down, now_us), current)
-            if high > limit:
-                return (limit, "ScaleUpLimit") if desired > limit else (desired, None)
-            return (high, "TooManyReplicas") if desired > high else (desired, None)
-        if desired < current:
-            limit = min(down_limit_us(current, behavior.scale_down, up, down, now_us), current)
-            if low < limit:
-                return (limit, "ScaleDownLimit") if desired < limit else (desired, None)
-            return (low, "TooFewReplicas") if desired < low else (desired, None)
-        return desired, None
 
     def _store_event(self, now_us: int, current: int, desired: int) -> None:
         """storeScaleEvent: only an HPA with ``spec.behavior`` records its rescales."""

@@ -28,12 +28,15 @@ __all__ = [
     "LEGACY_SCALE_UP_LIMIT_FACTOR",
     "LEGACY_SCALE_UP_LIMIT_MINIMUM",
     "HpaBehavior",
+    "Limit",
     "PolicyType",
     "ScaleEvent",
     "ScalingPolicyRule",
     "ScalingRules",
     "SelectPolicy",
+    "legacy_limit",
     "legacy_scale_up_limit",
+    "limit_rate",
     "scale_down_limit",
     "scale_up_limit",
     "stabilize_recommendation",
@@ -42,6 +45,8 @@ __all__ = [
 
 PolicyType = Literal["Pods", "Percent"]
 SelectPolicy = Literal["Max", "Min", "Disabled"]
+Limit = Literal["ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas"]
+"""Upstream's ``ScalingLimited`` condition reasons: what capped the recommendation."""
 
 # horizontal.go: an HPA without spec.behavior may grow to at most max(2 x current, 4) per sync.
 LEGACY_SCALE_UP_LIMIT_FACTOR = 2.0
@@ -284,11 +289,75 @@ def scale_down_limit(
     )
 
 
+def rate_limit_us(
+    *,
+    desired: int,
+    current: int,
+    low: int,
+    high: int,
+    behavior: HpaBehavior,
+    up: EventLog,
+    down: EventLog,
+    now_us: int,
+) -> tuple[int, Limit | None]:
+    """convertDesiredReplicasWithBehaviorRate: the policies' limit (never past ``current``,
+    so old events can only stop a move, not reverse it), then min/max replicas."""
+    if desired > current:
+        limit = max(up_limit_us(current, behavior.scale_up, up, down, now_us), current)
+        if high > limit:
+            return (limit, "ScaleUpLimit") if desired > limit else (desired, None)
+        return (high, "TooManyReplicas") if desired > high else (desired, None)
+    if desired < current:
+        limit = min(down_limit_us(current, behavior.scale_down, up, down, now_us), current)
+        if low < limit:
+            return (limit, "ScaleDownLimit") if desired < limit else (desired, None)
+        return (low, "TooFewReplicas") if desired < low else (desired, None)
+    return desired, None
+
+
+def limit_rate(
+    *,
+    now: datetime,
+    desired_replicas: int,
+    current_replicas: int,
+    min_replicas: int,
+    max_replicas: int,
+    behavior: HpaBehavior,
+    scale_up_events: Sequence[ScaleEvent] = (),
+    scale_down_events: Sequence[ScaleEvent] = (),
+) -> tuple[int, Limit | None]:
+    """The replicas an HPA with ``behavior`` may move to now, and what limited it (if anything)."""
+    return rate_limit_us(
+        desired=desired_replicas,
+        current=current_replicas,
+        low=min_replicas,
+        high=max_replicas,
+        behavior=behavior,
+        up=_log(scale_up_events),
+        down=_log(scale_down_events),
+        now_us=to_us(now),
+    )
+
+
 def legacy_scale_up_limit(current_replicas: int) -> int:
     """calculateScaleUpLimit: the per-sync growth cap of an HPA without ``spec.behavior``."""
     return int(
         max(LEGACY_SCALE_UP_LIMIT_FACTOR * float(current_replicas), LEGACY_SCALE_UP_LIMIT_MINIMUM)
     )
+
+
+def legacy_limit(
+    *, desired_replicas: int, current_replicas: int, min_replicas: int, max_replicas: int
+) -> tuple[int, Limit | None]:
+    """convertDesiredReplicasWithRules: the bounds of an HPA without ``spec.behavior``."""
+    up_cap = legacy_scale_up_limit(current_replicas)
+    reason: Limit = "ScaleUpLimit" if max_replicas > up_cap else "TooManyReplicas"
+    cap = min(up_cap, max_replicas)
+    if desired_replicas < min_replicas:
+        return min_replicas, "TooFewReplicas"
+    if desired_replicas > cap:
+        return cap, reason
+    return desired_replicas, None
 
 
 # -- stabilization (reference implementations; `Hpa` keeps the same answer in O(1)) -----------

@@ -179,7 +179,7 @@ def _single_value(
     ctx: MetricContext,
 ) -> MetricProposal:
     if value is None:
-        raise HpaMetricError(f"no value returned for {label}")
+        raise HpaMetricError("no value returned: a gap in the data")
     usage = milli(value)
     tol = ctx.tolerances
     rule: Rule

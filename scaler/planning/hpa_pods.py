@@ -28,7 +28,7 @@ from scaler.planning.hpa_metrics import (
     milli,
 )
 
-__all__ = ["PodPhase", "PodSample", "PodsMetric", "ResourceMetric"]
+__all__ = ["PodPhase", "PodSample", "PodsMetric", "ResourceMetric", "group_pods"]
 
 PodPhase = Literal["Running", "Pending", "Failed", "Succeeded"]
 
@@ -69,7 +69,7 @@ def _cpu_unready(pod: PodSample, ctx: MetricContext) -> bool:
     return pod.ready is False and pod.started_at + ctx.initial_readiness_delay > ready_since
 
 
-def _group(
+def group_pods(
     pods: Sequence[PodSample], *, cpu: bool, ctx: MetricContext
 ) -> tuple[int, list[int], list[int], dict[int, int]]:
     """groupPods: (ready count, unready indices, missing indices, usable metrics by index)."""
@@ -88,8 +88,6 @@ def _group(
             continue
         ready += 1
         metrics[i] = milli(pod.value)
-    if not metrics:
-        raise HpaMetricError("did not receive metrics for targeted pods (pods might be unready)")
     return ready, unready, missing, metrics
 
 
@@ -145,7 +143,9 @@ def _per_pod(
     ``measure(metrics)`` gives (usage ratio, displayed usage); ``down_value(i)`` what a missing
     pod counts as on scale-down. Returns (replicas, ratio, rule, basis, displayed usage).
     """
-    ready, unready, missing, metrics = _group(pods, cpu=cpu, ctx=ctx)
+    ready, unready, missing, metrics = group_pods(pods, cpu=cpu, ctx=ctx)
+    if not metrics:
+        raise HpaMetricError("did not receive metrics for targeted pods (pods might be unready)")
     ratio, usage = measure(metrics)
     tol, current = ctx.tolerances, ctx.current_replicas
     if not (unready and ratio > 1.0) and not missing:
