@@ -105,12 +105,19 @@ class Grid:
 
     def chunks(self, max_points: int) -> Iterator[Chunk]:
         """Disjoint runs of at most ``max_points`` grid points, in time order."""
+        offset = 0
+        while offset < self.size:
+            chunk = self.chunk_at(offset, max_points)
+            yield chunk
+            offset += chunk.size
+
+    def chunk_at(self, offset: int, max_points: int) -> Chunk:
+        """The run of at most ``max_points`` points starting at position ``offset``."""
         if max_points < 1:
             raise ConfigError(f"max_points per request must be >= 1, got {max_points}")
-        for offset in range(0, self.size, max_points):
-            size = min(max_points, self.size - offset)
-            start_ms = self.start_ms + offset * self.step_ms
-            yield Chunk(offset, size, start_ms, start_ms + (size - 1) * self.step_ms)
+        size = min(max_points, self.size - offset)
+        start_ms = self.start_ms + offset * self.step_ms
+        return Chunk(offset, size, start_ms, start_ms + (size - 1) * self.step_ms)
 
     def index(self) -> pd.DatetimeIndex:
         """The grid as a regular UTC index (the index of every series returned)."""
@@ -218,6 +225,11 @@ class BatchAccumulator:
             seen.add(key)
             values = item.get("values", [])
             target[self._grid.positions(values, chunk)] = sample_values(values)
+
+    @property
+    def series_count(self) -> int:
+        """Series seen so far: sizes the next request so one reply stays small."""
+        return len(self._values)
 
     def _key(self, metric: Mapping[str, str]) -> str:
         key = metric.get(self._label)

@@ -41,13 +41,17 @@ from scaler.metrics.prom_grid import (
     check_label_name,
 )
 
-__all__ = ["MAX_POINTS_PER_QUERY", "PrometheusSource"]
+__all__ = ["MAX_POINTS_PER_QUERY", "MAX_SAMPLES_PER_QUERY", "PrometheusSource"]
 
 log = logging.getLogger(__name__)
 
 MAX_POINTS_PER_QUERY = 11_000
 """Prometheus refuses a query_range whose ``(end - start) / step`` exceeds 11,000."""
 
+MAX_SAMPLES_PER_QUERY = 250_000
+"""Samples per batch reply (~40 MB as parsed JSON): bounds memory whatever the target count."""
+
+_FIRST_BATCH_GUESS = 1_000
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
@@ -68,6 +72,7 @@ class PrometheusSource:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         max_points_per_query: int = MAX_POINTS_PER_QUERY,
+        max_samples_per_query: int = MAX_SAMPLES_PER_QUERY,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -75,8 +80,8 @@ class PrometheusSource:
             raise ConfigError(f"timeout must be > 0 seconds, got {timeout}")
         if retries < 0 or backoff < 0 or max_backoff < 0:
             raise ConfigError("retries, backoff and max_backoff must not be negative")
-        if max_points_per_query < 1:
-            raise ConfigError(f"max_points_per_query must be >= 1, got {max_points_per_query}")
+        if max_points_per_query < 1 or max_samples_per_query < 1:
+            raise ConfigError("max_points_per_query and max_samples_per_query must be >= 1")
         self._client = client
         self._base: str = str(client.url).rstrip("/")
         # PrometheusConnect has no public accessor for the session it configured.
@@ -88,6 +93,7 @@ class PrometheusSource:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._max_points = max_points_per_query
+        self._max_samples = max_samples_per_query
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.requests = 0
@@ -102,13 +108,17 @@ class PrometheusSource:
         retries: int = 2,
         headers: Mapping[str, str] | None = None,
         verify: bool | str = True,
-        **options: Any,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        max_points_per_query: int = MAX_POINTS_PER_QUERY,
+        max_samples_per_query: int = MAX_SAMPLES_PER_QUERY,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> PrometheusSource:
         """A source for the Prometheus at ``url`` (e.g. ``http://prometheus:9090``).
 
         ``headers`` carries auth (``{"Authorization": "Bearer ..."}``); ``verify`` is False to
-        skip TLS verification or a CA bundle path. ``options`` go to the constructor
-        (``backoff``, ``max_backoff``, ``max_points_per_query``, ``sleep``, ``rng``).
+        skip TLS verification or a CA bundle path. The rest is as in the constructor.
         """
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -124,7 +134,17 @@ class PrometheusSource:
             session=session,
             timeout=timeout,
         )
-        return cls(client, timeout=timeout, retries=retries, **options)
+        return cls(
+            client,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            max_points_per_query=max_points_per_query,
+            max_samples_per_query=max_samples_per_query,
+            sleep=sleep,
+            rng=rng,
+        )
 
     @property
     def url(self) -> str:
@@ -164,9 +184,23 @@ class PrometheusSource:
         """
         grid = Grid.covering(start=start, end=end, step=step)
         acc = BatchAccumulator(grid, query=_check_query(query), label=check_label_name(label))
-        for chunk in grid.chunks(self._max_points):
+        offset, per_request = 0, self._batch_points(expected_series=_FIRST_BATCH_GUESS)
+        while offset < grid.size:
+            chunk = grid.chunk_at(offset, per_request)
             acc.add(self._query_range(query, chunk.start_ms, chunk.end_ms, grid.step_ms), chunk)
+            offset += chunk.size
+            per_request = self._batch_points(expected_series=acc.series_count)
         return acc.series()
+
+    def _batch_points(self, *, expected_series: int) -> int:
+        """Points per request so one reply holds at most ``max_samples_per_query`` samples.
+
+        Prometheus limits points per series, not per reply: 1,000 targets x 11,000 points would
+        be 11 M samples (gigabytes as parsed JSON). The first request guesses the series count;
+        later ones use the count seen.
+        """
+        fitting = self._max_samples // max(1, expected_series)
+        return max(1, min(self._max_points, fitting))
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _query_range(

@@ -26,6 +26,7 @@ class FlakyProxy:
         self.fail_next = 0
         self.fail_status = 503
         self.requests = 0
+        self.last_headers: dict[str, str] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -75,6 +76,7 @@ class FlakyProxy:
 def _handler(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            proxy.last_headers = dict(self.headers.items())
             if proxy._next_action():
                 body = {"status": "error", "errorType": "unavailable", "error": "injected failure"}
                 status, ctype, payload = proxy.fail_status, "application/json", json.dumps(body)

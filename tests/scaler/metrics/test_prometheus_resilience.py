@@ -127,6 +127,15 @@ def test_a_response_slower_than_usual_but_within_the_timeout_succeeds(
 
 
 @pytest.mark.prometheus
+def test_headers_such_as_credentials_reach_the_server(prometheus: SeededPrometheus) -> None:
+    end = prometheus.end
+    with FlakyProxy(prometheus.url) as proxy:
+        src = PrometheusSource.from_url(proxy.url, headers={"Authorization": "Bearer s3cret"})
+        src.range_query(NASA_QUERY, start=end - MINUTE, end=end, step=MINUTE)
+    assert proxy.last_headers["Authorization"] == "Bearer s3cret"
+
+
+@pytest.mark.prometheus
 def test_transient_503s_are_retried_until_the_real_answer(prometheus: SeededPrometheus) -> None:
     expected = prometheus.nasa.iloc[-60:]
     slept, sleep = recorder()

@@ -123,6 +123,16 @@ def test_batch_queries_are_chunked_too(prometheus: SeededPrometheus) -> None:
         np.testing.assert_array_equal(got[service].to_numpy(), expected.to_numpy())
 
 
+def test_batch_replies_are_sized_to_a_sample_budget(prometheus: SeededPrometheus) -> None:
+    some = next(iter(prometheus.batch.values()))
+    src = PrometheusSource.from_url(prometheus.url, retries=0, max_samples_per_query=2_000)
+    got = src.range_query_by(BATCH_QUERY, label="service", **span(some))
+    # the first request guesses 1,000 series (2 points); then 2,000 // 200 seen = 10 points
+    assert src.requests == 1 + math.ceil((len(some) - 2) / 10)
+    for service, expected in prometheus.batch.items():
+        np.testing.assert_array_equal(got[service].to_numpy(), expected.to_numpy())
+
+
 def test_batch_query_without_the_grouping_label_says_how_to_fix_it(
     source: PrometheusSource, prometheus: SeededPrometheus
 ) -> None:
