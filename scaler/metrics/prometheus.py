@@ -96,7 +96,7 @@ class PrometheusSource:
         self._max_samples = max_samples_per_query
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self.requests = 0
+        self.requests_sent = 0
         """HTTP requests sent (attempts, retries included): the cost benchmarks compare."""
 
     @classmethod
@@ -228,7 +228,7 @@ class PrometheusSource:
         for attempt in range(self._retries + 1):
             if attempt:
                 self._sleep(self._delay(attempt - 1))
-            self.requests += 1
+            self.requests_sent += 1
             try:
                 response = self._session.get(
                     url,

@@ -57,7 +57,7 @@ def test_unreachable_server_raises_metrics_unavailable_after_bounded_backoff() -
     with pytest.raises(MetricsUnavailable, match=r"unreachable.*gave up after 5 attempts"):
         src.range_query("up", start=end - MINUTE, end=end, step=MINUTE)
     assert slept == [0.5, 1.0, 2.0, 3.0]  # exponential, capped at max_backoff
-    assert src.requests == 5
+    assert src.requests_sent == 5
 
 
 def test_jitter_spreads_retries_below_the_backoff_cap() -> None:

@@ -59,7 +59,7 @@ def test_fourteen_days_at_one_minute_round_trip_exactly(
     pd.testing.assert_series_equal(got, prometheus.nasa, check_names=False, check_index_type=False)
     index = pd.DatetimeIndex(got.index)
     assert index.freq == MINUTE and str(index.tz) == "UTC"
-    assert source.requests == 2  # 20,160 points in two requests under the 11,000 limit
+    assert source.requests_sent == 2  # 20,160 points in two requests under the 11,000 limit
 
 
 def test_one_request_for_the_whole_window_is_refused_by_prometheus(
@@ -69,7 +69,7 @@ def test_one_request_for_the_whole_window_is_refused_by_prometheus(
     src = PrometheusSource.from_url(prometheus.url, retries=0, max_points_per_query=30_000)
     with pytest.raises(QueryError, match="exceeded maximum resolution of 11,000 points"):
         src.range_query(NASA_QUERY, **span(prometheus.nasa))
-    assert src.requests == 1  # a bad query is not retried
+    assert src.requests_sent == 1  # a bad query is not retried
 
 
 @pytest.mark.parametrize(("days", "per_request"), [(14, 11_000), (14, 5_000), (1, 97), (1, 1)])
@@ -83,7 +83,7 @@ def test_chunked_windows_merge_without_duplicates_or_holes(
     got = src.range_query(NASA_QUERY, **span(expected))
     assert got.index.is_unique and len(got) == len(expected)
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
-    assert src.requests == math.ceil(len(expected) / per_request)
+    assert src.requests_sent == math.ceil(len(expected) / per_request)
 
 
 def test_largest_chunk_is_accepted_in_one_request(
@@ -92,7 +92,7 @@ def test_largest_chunk_is_accepted_in_one_request(
     expected = prometheus.nasa.iloc[-11_000:]
     got = source.range_query(NASA_QUERY, **span(expected))
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
-    assert source.requests == 1
+    assert source.requests_sent == 1
 
 
 def test_a_coarser_step_samples_the_grid(
@@ -111,14 +111,14 @@ def test_batch_query_returns_every_target_in_one_request(
     assert sorted(got) == sorted(prometheus.batch)
     for service, expected in prometheus.batch.items():
         np.testing.assert_array_equal(got[service].to_numpy(), expected.to_numpy())
-    assert source.requests == 1
+    assert source.requests_sent == 1
 
 
 def test_batch_queries_are_chunked_too(prometheus: SeededPrometheus) -> None:
     some = next(iter(prometheus.batch.values()))
     src = PrometheusSource.from_url(prometheus.url, retries=0, max_points_per_query=50)
     got = src.range_query_by(BATCH_QUERY, label="service", **span(some))
-    assert src.requests == math.ceil(len(some) / 50)
+    assert src.requests_sent == math.ceil(len(some) / 50)
     for service, expected in prometheus.batch.items():
         np.testing.assert_array_equal(got[service].to_numpy(), expected.to_numpy())
 
@@ -128,7 +128,7 @@ def test_batch_replies_are_sized_to_a_sample_budget(prometheus: SeededPrometheus
     src = PrometheusSource.from_url(prometheus.url, retries=0, max_samples_per_query=2_000)
     got = src.range_query_by(BATCH_QUERY, label="service", **span(some))
     # the first request guesses 1,000 series (2 points); then 2,000 // 200 seen = 10 points
-    assert src.requests == 1 + math.ceil((len(some) - 2) / 10)
+    assert src.requests_sent == 1 + math.ceil((len(some) - 2) / 10)
     for service, expected in prometheus.batch.items():
         np.testing.assert_array_equal(got[service].to_numpy(), expected.to_numpy())
 
@@ -225,4 +225,4 @@ def test_invalid_requests_fail_before_any_http_call(
         source.range_query_by(
             BATCH_QUERY, label="svc-name", start=end - MINUTE, end=end, step=MINUTE
         )
-    assert source.requests == 0
+    assert source.requests_sent == 0
