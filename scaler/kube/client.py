@@ -78,6 +78,7 @@ class RequestRejected(ActuationError, PermanentError):
     """The API server refused a write as invalid (400/422); retrying will not help."""
 
 
+MERGE_PATCH = "application/merge-patch+json"
 _RBAC_VERBS = {"GET": "get", "LIST": "list", "POST": "create", "PUT": "update", "PATCH": "patch"}
 
 
@@ -161,80 +162,64 @@ class KubeApi:
         self.timeout = timeout
 
     def get(self, res: Resource, *, namespace: str, name: str) -> Obj:
+        call = self._api.get_namespaced_custom_object
         return self._call(
             "GET",
             res,
             namespace,
             name,
-            lambda t: self._api.get_namespaced_custom_object(
-                res.group, res.version, namespace, res.plural, name, _request_timeout=t
-            ),
+            lambda t: call(*_at(res, namespace), name, _request_timeout=t),
         )
 
     def list(self, res: Resource, *, namespace: str | None = None) -> list[Obj]:
+        """All objects in ``namespace``, or in every namespace when it is ``None``."""
         if namespace is None:
+            every = self._api.list_cluster_custom_object
             listing = self._call(
                 "LIST",
                 res,
                 None,
                 None,
-                lambda t: self._api.list_cluster_custom_object(
-                    res.group, res.version, res.plural, _request_timeout=t
-                ),
+                lambda t: every(res.group, res.version, res.plural, _request_timeout=t),
             )
         else:
+            one = self._api.list_namespaced_custom_object
             listing = self._call(
                 "LIST",
                 res,
                 namespace,
                 None,
-                lambda t: self._api.list_namespaced_custom_object(
-                    res.group, res.version, namespace, res.plural, _request_timeout=t
-                ),
+                lambda t: one(*_at(res, namespace), _request_timeout=t),
             )
-        items = listing.get("items") or []
-        return [item for item in items if isinstance(item, dict)]
+        return [item for item in listing.get("items") or [] if isinstance(item, dict)]
 
     def create(self, res: Resource, *, namespace: str, body: Obj) -> Obj:
+        call = self._api.create_namespaced_custom_object
         name = (body.get("metadata") or {}).get("name")
         return self._call(
             "POST",
             res,
             namespace,
             name,
-            lambda t: self._api.create_namespaced_custom_object(
-                res.group,
-                res.version,
-                namespace,
-                res.plural,
-                body,
-                _request_timeout=t,
-            ),
+            lambda t: call(*_at(res, namespace), body, _request_timeout=t),
         )
 
     def replace(self, res: Resource, *, namespace: str, name: str, body: Obj) -> Obj:
         """PUT; a ``metadata.resourceVersion`` in ``body`` makes it conditional (409 if stale)."""
+        call = self._api.replace_namespaced_custom_object
         return self._call(
             "PUT",
             res,
             namespace,
             name,
-            lambda t: self._api.replace_namespaced_custom_object(
-                res.group,
-                res.version,
-                namespace,
-                res.plural,
-                name,
-                body,
-                _request_timeout=t,
-            ),
+            lambda t: call(*_at(res, namespace), name, body, _request_timeout=t),
         )
 
     def merge_patch(
         self, res: Resource, *, namespace: str, name: str, patch: Obj, status: bool = False
     ) -> Obj:
         """RFC 7386 merge patch (``None`` deletes a key), to the object or its ``/status``."""
-        method = (
+        call = (
             self._api.patch_namespaced_custom_object_status
             if status
             else self._api.patch_namespaced_custom_object
@@ -244,17 +229,10 @@ class KubeApi:
             res,
             namespace,
             name,
-            subresource="status" if status else None,
-            call=lambda t: method(
-                res.group,
-                res.version,
-                namespace,
-                res.plural,
-                name,
-                patch,
-                _request_timeout=t,
-                _content_type="application/merge-patch+json",
+            lambda t: call(
+                *_at(res, namespace), name, patch, _request_timeout=t, _content_type=MERGE_PATCH
             ),
+            subresource="status" if status else None,
         )
 
     def _call(
@@ -267,28 +245,33 @@ class KubeApi:
         *,
         subresource: str | None = None,
     ) -> Obj:
-        def fail(status: int, message: str, retry_after: float | None = None) -> KubeError:
-            return KubeError(
-                status=status,
-                message=message,
-                verb=verb,
-                resource=res,
-                namespace=namespace,
-                name=name,
-                subresource=subresource,
-                retry_after=retry_after,
-            )
-
+        """``call(timeout)``, with every failure turned into one `KubeError`."""
+        status, message, retry_after = 0, "", None
         try:
             result = call(self.timeout)
+            if isinstance(result, dict):
+                return result
+            message = f"unexpected response type {type(result).__name__}"
         except ApiException as exc:
-            raise fail(exc.status or 0, _status_message(exc), _retry_after(exc)) from None
+            status, message, retry_after = exc.status or 0, _status_message(exc), _retry_after(exc)
         except urllib3.exceptions.HTTPError as exc:
             kind = "timed out" if isinstance(exc, urllib3.exceptions.TimeoutError) else "failed"
-            raise fail(0, f"request {kind} after at most {self.timeout:g}s: {exc}") from None
-        if not isinstance(result, dict):
-            raise fail(0, f"unexpected response type {type(result).__name__}")
-        return result
+            message = f"request {kind} after at most {self.timeout:g}s: {exc}"
+        raise KubeError(
+            status=status,
+            message=message,
+            verb=verb,
+            resource=res,
+            namespace=namespace,
+            name=name,
+            subresource=subresource,
+            retry_after=retry_after,
+        )
+
+
+def _at(res: Resource, namespace: str) -> tuple[str, str, str, str]:
+    """The leading arguments of every namespaced ``CustomObjectsApi`` method."""
+    return res.group, res.version, namespace, res.plural
 
 
 def _status_message(exc: ApiException) -> str:

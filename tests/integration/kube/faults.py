@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.integration.kube.store import ApiError
+from tests.integration.kube.resources import ApiError
 
 __all__ = ["Fault", "Faults", "error_for"]
 

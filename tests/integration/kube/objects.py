@@ -14,14 +14,14 @@ from typing import Any
 import kubernetes_validate
 
 from tests.integration.kube import schema
-from tests.integration.kube.server import KubeApiServer
-from tests.integration.kube.store import (
+from tests.integration.kube.resources import (
     HPA,
     KUBERNETES_VERSION,
     PREDICTIVE_AUTOSCALER,
     RESOURCES,
     ResourceType,
 )
+from tests.integration.kube.server import KubeApiServer
 
 __all__ = ["hpa_manifest", "pa_manifest", "seed", "stored_hpa", "validated"]
 

@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.integration.kube.faults import Faults, error_for
-from tests.integration.kube.store import RESOURCES, ApiError, ResourceType, Store
+from tests.integration.kube.resources import RESOURCES, ApiError, ResourceType
+from tests.integration.kube.store import Store
 
 __all__ = ["KubeApiServer", "RecordedRequest"]
 

@@ -12,8 +12,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
+from tests.integration.kube.resources import HPA, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer
-from tests.integration.kube.store import HPA, PREDICTIVE_AUTOSCALER
 
 pytestmark = pytest.mark.kube
 

@@ -27,8 +27,8 @@ from scaler.kube import (
 )
 from scaler.testing import MemoryActuator
 from tests.integration.kube.objects import hpa_manifest, seed, stored_hpa
+from tests.integration.kube.resources import EVENT, HPA, KUBERNETES_VERSION
 from tests.integration.kube.server import KubeApiServer
-from tests.integration.kube.store import EVENT, HPA, KUBERNETES_VERSION
 
 pytestmark = pytest.mark.kube
 

@@ -12,8 +12,8 @@ import pytest
 from scaler.clock import VirtualClock
 from scaler.errors import AccessDenied
 from scaler.kube import KubeApi, LeaderElector, LeaseConfig
+from tests.integration.kube.resources import KUBERNETES_VERSION, LEASE
 from tests.integration.kube.server import KubeApiServer
-from tests.integration.kube.store import KUBERNETES_VERSION, LEASE
 
 pytestmark = pytest.mark.kube
 

@@ -9,8 +9,8 @@ from scaler.domain import HpaRef, TargetName
 from scaler.errors import AccessDenied, ConfigError
 from scaler.kube import EventRecorder, KubeApi, KubeTargetSource, RequestRejected
 from tests.integration.kube.objects import pa_manifest, seed
+from tests.integration.kube.resources import EVENT, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer
-from tests.integration.kube.store import EVENT, PREDICTIVE_AUTOSCALER
 
 pytestmark = pytest.mark.kube
 
