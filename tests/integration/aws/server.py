@@ -43,6 +43,8 @@ class MotoServer:
             self._post("/moto-api/reset-auth", b"inf")
 
     def _post(self, path: str, body: bytes) -> None:
-        request = urllib.request.Request(self.url + path, data=body, method="POST")
+        # text/plain: with urllib's default form content type moto's Flask app eats the body.
+        headers = {"Content-Type": "text/plain"}
+        request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             json.loads(response.read() or b"{}")
