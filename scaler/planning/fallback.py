@@ -1,0 +1,156 @@
+"""The per-target fallback state machine: ``predictive -> degraded -> reactive`` and back.
+
+Each cycle the controller reports one `Health` verdict for a target. The machine:
+
+- *not enough history* sends a target straight to ``reactive`` (there is nothing to trust yet);
+- any other trouble (stale or missing data, model failure, poor live quality) first moves
+  ``predictive`` to ``degraded``, where a doubtful forecast may lower the floor but not raise it;
+  after ``failure_threshold`` consecutive troubled cycles the target falls back to ``reactive`` and
+  its floor is released, so an HPA is never left stuck high by a failing metric source;
+- ``recovery_threshold`` consecutive healthy cycles bring it back to ``predictive``.
+
+Live quality uses hysteresis (`QualityJudge`): a target is demoted when its forecast skill crosses
+``demote_skill`` and only counts as healthy again below ``recover_skill``, so it does not flap.
+Pure: no clock, no I/O; every transition carries a reason shown to SREs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from scaler.domain import Mode
+from scaler.planning.ledger import AccuracySnapshot
+
+__all__ = ["FallbackSettings", "FallbackState", "Health", "Issue", "QualityJudge", "advance"]
+
+
+class Issue(StrEnum):
+    OK = "ok"
+    NO_HISTORY = "not enough history"
+    STALE_DATA = "stale or missing data"
+    MODEL_FAILURE = "model failure"
+    POOR_QUALITY = "forecast quality below threshold"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Health:
+    issue: Issue
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.issue is Issue.OK
+
+    def describe(self) -> str:
+        return f"{self.issue.value}: {self.detail}" if self.detail else self.issue.value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackSettings:
+    failure_threshold: int = 3
+    """Consecutive troubled cycles in degraded mode before falling back to reactive."""
+    recovery_threshold: int = 5
+    """Consecutive healthy cycles before returning to predictive."""
+    demote_skill: float = 1.25
+    """Forecast MAE / persistence MAE above which quality is poor (the forecast does worse than
+    assuming the load stays as it is)."""
+    recover_skill: float = 1.0
+    """Skill must fall below this before quality counts as good again (hysteresis)."""
+    demote_under_rate: float = 0.35
+    """Share of actuals above the sized quantile above which quality is poor."""
+    recover_under_rate: float = 0.25
+    min_scored: int = 60
+    """Scored forecasts needed before live quality is judged at all."""
+
+    def __post_init__(self) -> None:
+        if self.failure_threshold < 1 or self.recovery_threshold < 1:
+            raise ValueError("failure_threshold and recovery_threshold must be >= 1")
+        if self.recover_skill > self.demote_skill:
+            raise ValueError("recover_skill must be <= demote_skill (hysteresis)")
+        if self.recover_under_rate > self.demote_under_rate:
+            raise ValueError("recover_under_rate must be <= demote_under_rate (hysteresis)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FallbackState:
+    mode: Mode = Mode.REACTIVE
+    reason: str = "starting: no forecast yet"
+    failures: int = 0
+    successes: int = 0
+
+
+def advance(state: FallbackState, health: Health, settings: FallbackSettings) -> FallbackState:
+    """The state after one cycle with verdict ``health``."""
+    if health.issue is Issue.NO_HISTORY:
+        return FallbackState(mode=Mode.REACTIVE, reason=health.describe())
+    if health.ok:
+        successes = state.successes + 1
+        if state.mode is Mode.PREDICTIVE:
+            return replace(state, failures=0, successes=successes)
+        if successes >= settings.recovery_threshold:
+            return FallbackState(
+                mode=Mode.PREDICTIVE,
+                reason=f"recovered after {successes} healthy cycles",
+                successes=successes,
+            )
+        return replace(
+            state,
+            failures=0,
+            successes=successes,
+            reason=f"{_base(state.reason)} (recovering: {successes}/"
+            f"{settings.recovery_threshold} healthy cycles)",
+        )
+    failures = state.failures + 1
+    if state.mode is Mode.PREDICTIVE:
+        return FallbackState(mode=Mode.DEGRADED, reason=health.describe(), failures=failures)
+    if state.mode is Mode.DEGRADED and failures >= settings.failure_threshold:
+        return FallbackState(
+            mode=Mode.REACTIVE,
+            reason=f"{health.describe()} ({failures} cycles in a row)",
+            failures=failures,
+        )
+    return FallbackState(mode=state.mode, reason=health.describe(), failures=failures)
+
+
+def _base(reason: str) -> str:
+    return reason.split(" (recovering:")[0]
+
+
+class QualityJudge:
+    """Hysteresis on live accuracy: poor above the demote thresholds, good again below recover."""
+
+    def __init__(self, settings: FallbackSettings) -> None:
+        self._settings = settings
+        self._poor = False
+
+    @property
+    def poor(self) -> bool:
+        return self._poor
+
+    def judge(self, snapshot: AccuracySnapshot) -> Health:
+        s = self._settings
+        if snapshot.scored < s.min_scored:
+            return Health(issue=Issue.OK)
+        skill, under = snapshot.skill, snapshot.under_rate
+        too_bad = (skill is not None and skill > s.demote_skill) or (
+            under is not None and under > s.demote_under_rate
+        )
+        good_again = (skill is None or skill < s.recover_skill) and (
+            under is None or under < s.recover_under_rate
+        )
+        if too_bad:
+            self._poor = True
+        elif good_again:
+            self._poor = False
+        if not self._poor:
+            return Health(issue=Issue.OK)
+        parts = []
+        if skill is not None:
+            parts.append(f"error {skill:.2f}x that of assuming no change")
+        if under is not None:
+            parts.append(f"{under:.0%} of actuals above the sized quantile")
+        return Health(
+            issue=Issue.POOR_QUALITY,
+            detail=", ".join(parts) + f" over the last {snapshot.scored} forecasts",
+        )

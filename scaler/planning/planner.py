@@ -1,0 +1,236 @@
+"""Turn a forecast into a replica floor: pure code, data and an explicit ``now`` in, a plan out.
+
+The floor is the peak of the forecast quantile over the window new replicas must serve,
+``(now + lead_time, now + lead_time + interval]``, divided by the load one replica should carry
+(capacity x target utilisation), rounded up. Because lowering a floor removes replicas at once
+while a replacement needs ``lead_time`` to become ready, the floor also *holds* what the forecast
+needs over ``(now, now + lead_time]``: without that, a floor sized only for the later window lets
+capacity drop just before a peak that nothing can then serve in time (in trace replay this alone
+doubles the unserved load, even with perfect foresight).
+
+The predictive part is only ever a floor: the reactive autoscaler (HPA/ASG) keeps scaling above it,
+so the expected replicas are ``max(floor, reactive)``, clamped to ``[min, max]``. Every step records
+its reason so a decision can be explained.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from models.base import Forecast
+from scaler.domain import CapacityPlan, Mode, PlanStep, ScalingPolicy, TargetName
+
+__all__ = ["PlanInputs", "forecast_window", "plan"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanInputs:
+    target: TargetName
+    policy: ScalingPolicy
+    now: datetime
+    mode: Mode
+    mode_reason: str
+    reactive: int
+    """The reactive recommendation (the HPA algorithm's answer for the current load)."""
+    reactive_reason: str = ""
+    forecast: Forecast | None = None
+    """Quantile forecast whose index covers ``(now, now + lead_time + interval]``."""
+    previous_floor: int | None = None
+    """The floor of the last decision; in degraded mode a doubtful forecast may not raise it."""
+    object_max: int | None = None
+    """The scaled object's own maximum (HPA maxReplicas / ASG MaxSize), when known."""
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowPeak:
+    value: float
+    at: datetime
+    start: datetime
+    end: datetime
+
+
+def forecast_window(
+    forecast: Forecast, *, quantile: float, start: datetime, end: datetime
+) -> WindowPeak | None:
+    """Peak of the forecast ``quantile`` over timestamps in ``(start, end]`` (None if no point)."""
+    index = forecast.index
+    lo = index.searchsorted(pd.Timestamp(start), side="right")
+    hi = index.searchsorted(pd.Timestamp(end), side="right")
+    if hi <= lo:
+        return None
+    values = np.asarray(forecast.quantile(quantile)[lo:hi], dtype=float)
+    if not np.isfinite(values).any():
+        return None
+    k = int(np.nanargmax(values))
+    return WindowPeak(
+        value=float(values[k]), at=index[int(lo) + k].to_pydatetime(), start=start, end=end
+    )
+
+
+def plan(inputs: PlanInputs) -> CapacityPlan:
+    """The decision for one target at ``inputs.now``; see the module docstring."""
+    p = inputs.policy
+    upper = p.max_replicas if inputs.object_max is None else min(p.max_replicas, inputs.object_max)
+    lower = min(p.min_replicas, upper)
+    steps: list[PlanStep] = []
+    predictive, peak = _predictive(inputs, steps)
+    scheduled = _scheduled(inputs, steps)
+
+    floor: int | None = None
+    candidates = [v for v in (predictive, scheduled) if v is not None]
+    if candidates:
+        floor = max(candidates)
+        clamped = max(lower, min(upper, floor))
+        if clamped != floor:
+            bound = "max" if clamped < floor else "min"
+            steps.append(
+                PlanStep(
+                    name="bounds", replicas=clamped, reason=f"clamped {floor} to {bound} {clamped}"
+                )
+            )
+        floor = clamped
+    desired = max(lower, min(upper, max(floor or 0, inputs.reactive)))
+    reactive_text = inputs.reactive_reason or f"reactive says {inputs.reactive}"
+    steps.append(PlanStep(name="reactive", replicas=inputs.reactive, reason=reactive_text))
+    if floor is not None and inputs.reactive > floor:
+        steps.append(
+            PlanStep(
+                name="combine",
+                replicas=desired,
+                reason=f"reactive {inputs.reactive} is above the floor {floor}: expect {desired}",
+            )
+        )
+    return CapacityPlan(
+        target=inputs.target,
+        at=inputs.now,
+        mode=inputs.mode,
+        mode_reason=inputs.mode_reason,
+        floor=floor,
+        desired=desired,
+        reactive=inputs.reactive,
+        predictive=predictive,
+        scheduled=scheduled,
+        forecast_peak=None if peak is None else peak.value,
+        window_start=None if peak is None else peak.start,
+        window_end=None if peak is None else peak.end,
+        quantile=p.quantile if predictive is not None else None,
+        model=None if inputs.forecast is None else inputs.forecast.model,
+        steps=tuple(steps),
+    )
+
+
+def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, WindowPeak | None]:
+    p, now, fc = inputs.policy, inputs.now, inputs.forecast
+    if inputs.mode is Mode.REACTIVE:
+        steps.append(
+            PlanStep(
+                name="mode",
+                replicas=None,
+                reason=f"reactive mode ({inputs.mode_reason}): no forecast floor",
+            )
+        )
+        return None, None
+    if fc is None:
+        steps.append(PlanStep(name="forecast", replicas=None, reason="no forecast available"))
+        return None, None
+    raise_start, raise_end = now + p.lead_time, now + p.lead_time + p.interval
+    raise_peak = forecast_window(fc, quantile=p.quantile, start=raise_start, end=raise_end)
+    hold_peak = forecast_window(fc, quantile=p.quantile, start=now, end=raise_start)
+    if raise_peak is None and hold_peak is None:
+        steps.append(
+            PlanStep(
+                name="forecast",
+                replicas=None,
+                reason="the forecast does not cover the lead-time window",
+            )
+        )
+        return None, None
+    per = p.load_per_replica
+    q = _pct(p.quantile)
+    peak = raise_peak if raise_peak is not None else hold_peak
+    assert peak is not None
+    replicas = _replicas(peak.value, per)
+    steps.append(
+        PlanStep(
+            name="forecast",
+            replicas=replicas,
+            reason=f"floor {replicas} because the {q} forecast for {_span(peak.start, peak.end)} "
+            f"peaks at {_num(peak.value)}{_unit(inputs.unit)} ({fc.model}; "
+            f"{_num(per)} per replica at {p.target_utilization:.0%} of "
+            f"{_num(p.capacity_per_replica)})",
+        )
+    )
+    if hold_peak is not None and _replicas(hold_peak.value, per) > replicas:
+        held = _replicas(hold_peak.value, per)
+        steps.append(
+            PlanStep(
+                name="hold",
+                replicas=held,
+                reason=f"holding {held}: the {q} forecast peaks at {_num(hold_peak.value)}"
+                f"{_unit(inputs.unit)} at {hold_peak.at:%H:%M}, sooner than a replacement "
+                f"replica could start ({_dur(p.lead_time)})",
+            )
+        )
+        replicas, peak = held, hold_peak
+    if (
+        inputs.mode is Mode.DEGRADED
+        and inputs.previous_floor is not None
+        and replicas > inputs.previous_floor
+    ):
+        steps.append(
+            PlanStep(
+                name="degraded",
+                replicas=inputs.previous_floor,
+                reason=f"degraded ({inputs.mode_reason}): a doubtful forecast may not raise the "
+                f"floor above {inputs.previous_floor}",
+            )
+        )
+        replicas = inputs.previous_floor
+    return replicas, peak
+
+
+def _scheduled(inputs: PlanInputs, steps: list[PlanStep]) -> int | None:
+    active = [f for f in inputs.policy.scheduled_floors if f.is_active(inputs.now)]
+    if not active:
+        return None
+    top = max(active, key=lambda f: f.min_replicas)
+    steps.append(
+        PlanStep(
+            name="scheduled",
+            replicas=top.min_replicas,
+            reason=f"scheduled floor '{top.name}' asks for {top.min_replicas}",
+        )
+    )
+    return top.min_replicas
+
+
+def _replicas(load: float, per_replica: float) -> int:
+    # A tiny epsilon keeps 12.0000000001 (float noise) from becoming 13.
+    return max(0, math.ceil(max(load, 0.0) / per_replica - 1e-9))
+
+
+def _pct(q: float) -> str:
+    return f"p{q * 100:g}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+
+
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit else ""
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def _dur(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"

@@ -1,0 +1,176 @@
+"""`TargetPolicy`: everything stateful about deciding for one target, shared by the controller and
+the simulator so that what is replayed is exactly what runs.
+
+Per cycle the caller feeds the newest observations (`observe`), then asks for a decision with the
+model's mean forecast (or why there is none). The policy scores past forecasts against the actuals
+(`ForecastLedger`), calibrates the quantile it sizes on from those live errors, judges live
+quality, advances the fallback state machine, and plans. Pure: ``now`` is always passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from models.base import Forecast
+from scaler.domain import CapacityPlan, TargetSpec
+from scaler.planning.fallback import (
+    FallbackSettings,
+    FallbackState,
+    Health,
+    Issue,
+    QualityJudge,
+    advance,
+)
+from scaler.planning.ledger import AccuracySnapshot, ForecastLedger
+from scaler.planning.planner import PlanInputs, plan
+
+__all__ = ["Decision", "PolicySettings", "TargetPolicy"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicySettings:
+    fallback: FallbackSettings = field(default_factory=FallbackSettings)
+    calibration_window: timedelta = timedelta(days=1)
+    """How far back live errors calibrate the sized quantile (in scored forecasts per step)."""
+    min_calibration: int = 30
+    """Scored forecasts per horizon step before live calibration replaces the model's own band."""
+    max_forecast_age: timedelta = timedelta(minutes=10)
+    """On a transient model failure the last forecast is reused (degraded) while this young."""
+    max_data_age: timedelta | None = None
+    """Newest sample older than this is stale (default: two steps plus the decision interval)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    plan: CapacityPlan
+    health: Health
+    accuracy: AccuracySnapshot
+    forecast: Forecast | None
+    """The forecast the plan was sized on, with the calibrated quantile."""
+
+
+class TargetPolicy:
+    """Decides one target's floor each cycle; see the module docstring."""
+
+    def __init__(
+        self, spec: TargetSpec, *, settings: PolicySettings | None = None, unit: str = ""
+    ) -> None:
+        self.spec = spec
+        self.settings = settings or PolicySettings()
+        self.unit = unit
+        step = spec.step
+        p = spec.policy
+        self.horizon = max(1, math.ceil((p.lead_time + p.interval) / step - 1e-9))
+        self.lead_steps = max(1, math.ceil(p.lead_time / step - 1e-9))
+        window = max(
+            self.settings.min_calibration * 2, int(self.settings.calibration_window / step)
+        )
+        self.ledger = ForecastLedger(
+            step=step, horizon=self.horizon, window=window, min_scored=self.settings.min_calibration
+        )
+        self._judge = QualityJudge(self.settings.fallback)
+        self.state = FallbackState()
+        self._last_plan: CapacityPlan | None = None
+        self._last_forecast: Forecast | None = None
+        self._last_sample: datetime | None = None
+        self._max_age = self.settings.max_data_age or (2 * step + p.interval)
+
+    @property
+    def last_plan(self) -> CapacityPlan | None:
+        return self._last_plan
+
+    def observe(self, at: datetime, load: float | None) -> None:
+        """An actual load sample (None/NaN: a gap). Scores every forecast that predicted ``at``."""
+        if load is not None and np.isfinite(load):
+            self._last_sample = at if self._last_sample is None else max(self._last_sample, at)
+        self.ledger.observe(at, load)
+
+    def accuracy(self) -> AccuracySnapshot:
+        return self.ledger.accuracy(self.lead_steps)
+
+    def decide(
+        self,
+        *,
+        now: datetime,
+        reactive: int,
+        reactive_reason: str = "",
+        forecast: Forecast | None = None,
+        forecast_problem: Health | None = None,
+        object_max: int | None = None,
+    ) -> Decision:
+        """The plan for ``now``. ``forecast``: the model's forecast from the newest data (mean;
+        quantiles optional); ``forecast_problem``: why there is none (no history, model failure)."""
+        sized: Forecast | None
+        if forecast is not None:
+            sized = self._calibrate(forecast)
+            self.ledger.record_forecast(
+                now, forecast.mean, sized.quantile(self.spec.policy.quantile)
+            )
+            self._last_forecast = sized
+        else:
+            sized = self._reusable_forecast(now)
+        health = self._health(now, forecast, forecast_problem)
+        self.state = advance(self.state, health, self.settings.fallback)
+        previous = self._last_plan.floor if self._last_plan is not None else None
+        result = plan(PlanInputs(
+            target=self.spec.name, policy=self.spec.policy, now=now, mode=self.state.mode,
+            mode_reason=self.state.reason, reactive=reactive, reactive_reason=reactive_reason,
+            forecast=sized, previous_floor=previous, object_max=object_max, unit=self.unit,
+        ))  # fmt: skip
+        self._last_plan = result
+        return Decision(plan=result, health=health, accuracy=self.accuracy(), forecast=sized)
+
+    def _health(self, now: datetime, forecast: Forecast | None, problem: Health | None) -> Health:
+        if problem is not None and problem.issue is Issue.NO_HISTORY:
+            return problem
+        if self._last_sample is None or now - self._last_sample > self._max_age:
+            seen = "never" if self._last_sample is None else f"at {self._last_sample:%H:%M}"
+            return Health(issue=Issue.STALE_DATA, detail=f"newest sample {seen}")
+        if forecast is None:
+            return problem or Health(issue=Issue.MODEL_FAILURE, detail="no forecast")
+        return self._judge.judge(self.accuracy())
+
+    def _reusable_forecast(self, now: datetime) -> Forecast | None:
+        last = self._last_forecast
+        if last is None or len(last.index) == 0:
+            return None
+        issued = last.index[0].to_pydatetime() - self.spec.step
+        if now - issued > self.settings.max_forecast_age:
+            return None
+        return last
+
+    def _calibrate(self, forecast: Forecast) -> Forecast:
+        q = self.spec.policy.quantile
+        calibrated = self.ledger.calibrated(forecast.mean, q)
+        if calibrated is not None:
+            return _with_quantile(
+                forecast, q, calibrated, note="quantile calibrated on live errors"
+            )
+        try:
+            forecast.quantile(q)
+            return forecast
+        except KeyError:
+            # No band yet: size on the mean until live errors can calibrate one.
+            return _with_quantile(
+                forecast,
+                q,
+                np.maximum(forecast.mean, 0.0),
+                note="no quantile band yet: sized on the mean",
+            )
+
+
+def _with_quantile(forecast: Forecast, q: float, values: np.ndarray, *, note: str) -> Forecast:
+    n = len(values)
+    quantiles = {k: v[:n] for k, v in forecast.quantiles.items()}
+    quantiles[q] = values
+    return Forecast(
+        index=forecast.index[:n],
+        mean=forecast.mean[:n],
+        quantiles=quantiles,
+        model=forecast.model,
+        notes=(*forecast.notes, note),
+    )
