@@ -13,17 +13,17 @@ from scaler.errors import ConfigError
 
 
 def test_the_botocore_config_carries_the_retry_mode_attempts_and_timeouts() -> None:
-    config = AwsSettings(retry_mode="adaptive", max_attempts=3).botocore_config()
+    config = vars(AwsSettings(retry_mode="adaptive", max_attempts=3).botocore_config())
 
-    assert config.retries == {"mode": "adaptive", "total_max_attempts": 3}
-    assert (config.connect_timeout, config.read_timeout) == (5.0, 15.0)
-    assert config.s3 is None  # virtual-hosted S3 URLs against real AWS
+    assert config["retries"] == {"mode": "adaptive", "total_max_attempts": 3}
+    assert (config["connect_timeout"], config["read_timeout"]) == (5.0, 15.0)
+    assert config["s3"] is None  # virtual-hosted S3 URLs against real AWS
 
 
 def test_a_custom_endpoint_uses_path_style_s3_urls() -> None:
-    config = AwsSettings(endpoint_url="http://127.0.0.1:5000").botocore_config()
+    config = vars(AwsSettings(endpoint_url="http://127.0.0.1:5000").botocore_config())
 
-    assert config.s3 == {"addressing_style": "path"}
+    assert config["s3"] == {"addressing_style": "path"}
 
 
 @pytest.mark.parametrize(
