@@ -110,7 +110,10 @@ class KubeTargetSource:
         )
 
     def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
-        """Merge ``status`` into the object's status subresource; ``False`` if it is gone."""
+        """Merge ``status`` into the object's status subresource; ``False`` if it is gone.
+
+        A merge patch: keys absent from ``status`` are kept, ``None`` removes a key, and a list
+        (``conditions``) is replaced whole, so send every condition each time."""
         namespace, _, short = name.partition("/")
         try:
             with_retries(

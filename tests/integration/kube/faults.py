@@ -42,7 +42,7 @@ class Fault:
     delay: float = 0.0
     times: int | None = 1
     retry_after: int | None = None
-    before: Callable[[], None] | None = None
+    before: Callable[[], object] | None = None
     hits: int = field(default=0)
 
     def matches(self, verb: str, path: str) -> bool:
@@ -65,7 +65,7 @@ class Faults:
         delay: float = 0.0,
         times: int | None = 1,
         retry_after: int | None = None,
-        before: Callable[[], None] | None = None,
+        before: Callable[[], object] | None = None,
     ) -> Fault:
         if status is None and delay <= 0 and before is None:
             raise ValueError("a fault needs a status, a delay or a before-callback")
@@ -124,7 +124,7 @@ def error_for(
         headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
     else:
         message = f"Internal error occurred: injected {code} for {verb} {what}"
-    details = {"name": name or "", "group": group, "kind": resource}
+    details: dict[str, object] = {"name": name or "", "group": group, "kind": resource}
     if code == 429:
         details["retryAfterSeconds"] = int(headers["Retry-After"])
     return ApiError(code, _REASONS.get(code, "Unknown"), message, details=details, headers=headers)

@@ -41,4 +41,4 @@ def kube_client(kube: KubeApiServer) -> Iterator[Any]:
     try:
         yield client
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]

@@ -116,7 +116,7 @@ class KubeApiServer:
         split = urlsplit(raw_path)
         path, query = split.path.rstrip("/"), parse_qs(split.query)
         body: Any = None
-        status, payload, headers = 500, None, {}
+        status, payload, headers = 500, None, dict[str, str]()
         try:
             body = json.loads(raw_body) if raw_body else None
             status, payload, headers = self._dispatch(verb, path, query, content_type, body)

@@ -21,7 +21,8 @@ Obj = dict[str, Any]
 MERGE = "application/merge-patch+json"
 
 
-def custom(api_client: Any) -> client.CustomObjectsApi:
+def custom(api_client: Any) -> Any:
+    """The generic API; its methods return untyped JSON."""
     return client.CustomObjectsApi(api_client)
 
 
@@ -40,6 +41,7 @@ def test_typed_clients_read_and_patch_hpas(kube: KubeApiServer, kube_client: Any
     typed = client.AutoscalingV2Api(kube_client)
 
     hpa = typed.read_namespaced_horizontal_pod_autoscaler("web", "shop")
+    assert hpa.spec is not None and hpa.status is not None
     assert (hpa.spec.min_replicas, hpa.status.current_replicas) == (2, 3)
     typed.patch_namespaced_horizontal_pod_autoscaler("web", "shop", {"spec": {"minReplicas": 4}})
     typed.patch_namespaced_horizontal_pod_autoscaler(
@@ -202,15 +204,14 @@ def test_faults_fire_the_scripted_number_of_times_then_the_server_recovers(
 ) -> None:
     seed(kube, hpa_manifest())
     kube.faults.add(verb="GET", path="/web$", status=429, retry_after=7, times=2)
+    args = ("autoscaling", "v2", "shop", "horizontalpodautoscalers", "web")
     api = custom(kube_client)
-    get = lambda: api.get_namespaced_custom_object(  # noqa: E731
-        "autoscaling", "v2", "shop", "horizontalpodautoscalers", "web"
-    )
     for _ in range(2):
         with pytest.raises(ApiException) as err:
-            get()
-        assert err.value.status == 429 and err.value.headers["Retry-After"] == "7"
-    assert get()["metadata"]["name"] == "web"
+            api.get_namespaced_custom_object(*args)
+        assert err.value.status == 429
+        assert err.value.headers is not None and err.value.headers["Retry-After"] == "7"
+    assert api.get_namespaced_custom_object(*args)["metadata"]["name"] == "web"
 
 
 def test_a_delayed_reply_trips_the_clients_timeout(kube: KubeApiServer, kube_client: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -254,7 +255,7 @@ def test_persistent_throttling_gives_up_after_bounded_retries_honouring_retry_af
 
 
 def test_a_slow_api_server_times_out_as_actuation_unavailable(
-    kube: KubeApiServer, kube_client: object, clock: VirtualClock
+    kube: KubeApiServer, kube_client: Any, clock: VirtualClock
 ) -> None:
     seed(kube, hpa_manifest(min_replicas=2))
     kube.faults.add(verb="GET", path=HPA_PATH, delay=3.0, times=None)
