@@ -72,10 +72,7 @@ class _Observed:
         if recorded is None:
             baseline = min_replicas
         elif applied is not None and applied != min_replicas:
-            logger.info(
-                "%s: minReplicas is %d but Forescale last wrote %d; taking %d as the new "
-                "baseline (changed by someone else)", ref, min_replicas, applied, min_replicas,
-            )  # fmt: skip
+            logger.debug("%s: minReplicas edited by someone else; it is the baseline now", ref)
             baseline = min_replicas
         else:
             baseline = recorded

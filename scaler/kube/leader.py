@@ -14,6 +14,8 @@ client-go's ``leaderelection`` semantics, in a clock we can drive:
 - `release` on shutdown clears the holder (and sets a 1 s duration) so a peer takes over now.
 
 Times are written as ``MicroTime`` (six fractional digits), as the API server requires.
+Drive one elector from one thread (`run`, or the controller loop calling
+`try_acquire_or_renew`); `is_leader` may be read from any thread.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 import textwrap
 import tomllib
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -59,6 +62,18 @@ def documented_examples() -> list[Obj]:
 
 def test_the_crd_is_a_valid_kubernetes_manifest() -> None:
     assert kubernetes_validate.validate(crd(), "1.32.0", strict=True) == "1.32"
+
+
+def test_the_kubernetes_validate_command_accepts_the_crd_file_in_strict_mode() -> None:
+    command = Path(sys.executable).parent / "kubernetes-validate"
+    result = subprocess.run(
+        [str(command), "-k", "1.32.0", "--strict", str(crd_path())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout + result.stderr
 
 
 def test_the_crd_defines_a_namespaced_forescale_io_v1alpha1_kind_with_short_name_pa() -> None:
