@@ -202,34 +202,54 @@ class SeriesAccumulator:
 
 
 class BatchAccumulator:
-    """Merges chunk replies of a ``by (label)`` query into one series per label value."""
+    """Merges chunk replies of a ``by (label)`` query into one series per label value.
+
+    Values go into one (series x grid) matrix in a single vectorised assignment per reply: with
+    1,000 small series, per-series numpy calls would cost more than the parsing itself.
+    """
 
     def __init__(self, grid: Grid, *, query: str, label: str) -> None:
         self._grid = grid
         self._query = query
         self._label = label
-        self._values: dict[str, np.ndarray] = {}
-        self._labels: dict[str, Mapping[str, str]] = {}
-
-    def add(self, result: Sequence[Mapping[str, Any]], chunk: Chunk) -> None:
-        seen: set[str] = set()
-        for item in result:
-            metric = item.get("metric", {})
-            key = self._key(metric)
-            target = self._values.get(key)
-            if target is None:
-                target = self._values[key] = np.full(self._grid.size, np.nan)
-                self._labels[key] = metric
-            elif key in seen or _labels_key(self._labels[key]) != _labels_key(metric):
-                self._duplicate(key, metric)
-            seen.add(key)
-            values = item.get("values", [])
-            target[self._grid.positions(values, chunk)] = sample_values(values)
+        self._rows: dict[str, int] = {}
+        self._labels: list[Mapping[str, str]] = []
+        self._matrix = np.empty((0, grid.size))
 
     @property
     def series_count(self) -> int:
         """Series seen so far: sizes the next request so one reply stays small."""
-        return len(self._values)
+        return len(self._rows)
+
+    def add(self, result: Sequence[Mapping[str, Any]], chunk: Chunk) -> None:
+        rows = self._rows_of(result)
+        samples = [item.get("values", ()) for item in result]
+        pairs = [pair for values in samples for pair in values]
+        cells = np.repeat(rows, [len(values) for values in samples])
+        self._matrix[cells, self._grid.positions(pairs, chunk)] = sample_values(pairs)
+
+    def _rows_of(self, result: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The matrix row of each series in ``result``, adding rows for new label values."""
+        rows = np.empty(len(result), dtype=np.intp)
+        seen: set[str] = set()
+        for i, item in enumerate(result):
+            metric = item.get("metric", {})
+            key = self._key(metric)
+            row = self._rows.get(key)
+            if row is None:
+                row = self._rows[key] = len(self._labels)
+                self._labels.append(metric)
+            elif key in seen or _labels_key(self._labels[row]) != _labels_key(metric):
+                self._duplicate(key, metric)
+            seen.add(key)
+            rows[i] = row
+        if len(self._labels) > len(self._matrix):  # grow (doubling) when new series appear
+            grown = np.full(
+                (max(len(self._labels), 2 * len(self._matrix)), self._grid.size), np.nan
+            )
+            grown[: len(self._matrix)] = self._matrix
+            self._matrix = grown
+        return rows
 
     def _key(self, metric: Mapping[str, str]) -> str:
         key = metric.get(self._label)
@@ -241,22 +261,23 @@ class BatchAccumulator:
         return key
 
     def _duplicate(self, key: str, metric: Mapping[str, str]) -> None:
+        first = self._labels[self._rows[key]]
         raise AmbiguousResult(
             f"query {self._query!r} returned several series with {self._label}={key!r} "
-            f"({format_labels(self._labels[key])}, {format_labels(metric)}); aggregate "
+            f"({format_labels(first)}, {format_labels(metric)}); aggregate "
             f"them with e.g. sum by ({self._label}) (...)"
         )
 
     def series(self) -> dict[str, pd.Series]:
-        if not self._values:
+        if not self._rows:
             raise EmptyResult(
                 f"query {self._query!r} matched no series in the window: no data yet, or a "
                 "selector that matches nothing (try it in the Prometheus UI)"
             )
         index = self._grid.index()
         return {
-            key: pd.Series(values, index=index, name=key, copy=False)
-            for key, values in sorted(self._values.items())
+            key: pd.Series(self._matrix[row], index=index, name=key, copy=False)
+            for key, row in sorted(self._rows.items())
         }
 
 
