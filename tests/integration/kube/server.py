@@ -8,9 +8,11 @@ own thread (so a scripted 5 s delay on one path holds up nothing else, exactly l
 server), and a blocking handler is the simplest faithful model of a delay or a dropped reply.
 
 Served: ``/version``; GET (one or list, namespaced or all namespaces), POST, PUT, PATCH (merge,
-strategic-as-merge, JSON patch) and DELETE for the resources in `store.RESOURCES`, plus their
-``/status`` subresource; error bodies are ``Status`` objects. ``?watch=true`` answers 400:
-no watch is emulated. Every request is recorded in `KubeApiServer.requests`.
+strategic-as-merge, JSON patch) and DELETE for the resources in `resources.RESOURCES`, plus
+their ``/status`` subresource; error bodies are ``Status`` objects. Lists honour equality label
+selectors. ``?watch=true``, field selectors and set-based label selectors answer 400: they are
+not emulated, and a test must not pass by having them silently ignored. Every request is
+recorded in `KubeApiServer.requests`.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ class KubeApiServer:
         ):
             raise ApiError(415, "UnsupportedMediaType", f"unsupported media type {ctype!r}")
         strict = query.get("fieldValidation", [""])[0] == "Strict"
-        return self._serve(verb, route, ctype, body, strict=strict)
+        return self._serve(verb, route, ctype, body, strict=strict, labels=_labels(query))
 
     def _route(self, path: str) -> _Route:
         match = _PATH.match(path)
@@ -175,12 +177,19 @@ class KubeApiServer:
         return _Route(rt, match["ns"], match["name"], match["sub"])
 
     def _serve(
-        self, verb: str, route: _Route, ctype: str | None, body: Any, *, strict: bool
+        self,
+        verb: str,
+        route: _Route,
+        ctype: str | None,
+        body: Any,
+        *,
+        strict: bool,
+        labels: dict[str, str],
     ) -> tuple[int, Any, dict[str, str]]:
         rt, ns, name, sub = route.rt, route.namespace, route.name, route.subresource
         if name is None:
             if verb == "GET":
-                items, version = self.store.list(rt, ns)
+                items, version = self.store.list(rt, ns, labels=labels)
                 kind = {"kind": f"{rt.kind}List", "apiVersion": rt.api_version}
                 return 200, {**kind, "metadata": {"resourceVersion": version}, "items": items}, {}
             if verb == "POST" and ns is not None:
@@ -200,6 +209,17 @@ class KubeApiServer:
             if verb == "DELETE" and sub is None:
                 return 200, self.store.delete(rt, ns, name), {}
         raise ApiError(405, "MethodNotAllowed", f"{verb} is not supported on this path")
+
+
+def _labels(query: dict[str, list[str]]) -> dict[str, str]:
+    """Equality label selectors (``a=b,c=d``); anything else is refused, never ignored."""
+    if "fieldSelector" in query:
+        raise ApiError(400, "BadRequest", "fieldSelector is not emulated by the test API server")
+    selector = query.get("labelSelector", [""])[0]
+    pairs = [term.split("=", 1) for term in selector.split(",") if term]
+    if any(len(p) != 2 or p[0].endswith("!") or "(" in p[1] for p in pairs):
+        raise ApiError(400, "BadRequest", f"only a=b label selectors are emulated: {selector!r}")
+    return {k.strip(): v.strip().lstrip("=") for k, v in pairs}
 
 
 def _object(body: Any) -> dict[str, Any]:

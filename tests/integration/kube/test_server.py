@@ -231,3 +231,20 @@ def test_watch_is_refused_rather_than_faked(kube: KubeApiServer, kube_client: An
             "forescale.io", "v1alpha1", "predictiveautoscalers", watch=True
         )
     assert err.value.status == 400 and "watch" in status_of(err.value)["message"]
+
+
+def test_lists_honour_equality_label_selectors_and_refuse_others(
+    kube: KubeApiServer, kube_client: Any
+) -> None:
+    labelled = pa_manifest("a", "shop")
+    labelled["metadata"]["labels"] = {"team": "checkout"}
+    seed(kube, labelled)
+    seed(kube, pa_manifest("b", "shop"))
+    api = custom(kube_client)
+    args = ("forescale.io", "v1alpha1", "predictiveautoscalers")
+
+    chosen = api.list_cluster_custom_object(*args, label_selector="team=checkout")
+    assert [i["metadata"]["name"] for i in chosen["items"]] == ["a"]
+    with pytest.raises(ApiException) as err:
+        api.list_cluster_custom_object(*args, label_selector="team in (checkout)")
+    assert err.value.status == 400
