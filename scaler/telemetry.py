@@ -76,85 +76,61 @@ class Telemetry:
         self._lock = threading.Lock()
         self._outcomes: dict[str, deque[_Outcome]] = {}
         self._children: dict[str, set[tuple[MetricWrapperBase, tuple[str, ...]]]] = {}
-        self._define_metrics()
+        self._define_target_metrics()
+        self._define_cycle_metrics()
 
-    def _define_metrics(self) -> None:
-        r = self.registry
-        t = ("target",)
-        self.forecast = Gauge(
-            "forescale_forecast_load", "Mean forecast load at the lead time.", t, registry=r
+    def _gauge(self, name: str, doc: str, *labels: str) -> Gauge:
+        return Gauge(f"forescale_{name}", doc, ("target", *labels), registry=self.registry)
+
+    def _counter(self, name: str, doc: str, *labels: str) -> Counter:
+        return Counter(f"forescale_{name}", doc, ("target", *labels), registry=self.registry)
+
+    def _define_target_metrics(self) -> None:
+        gauge, counter = self._gauge, self._counter
+        self.forecast = gauge("forecast_load", "Mean forecast load at the lead time.")
+        self.forecast_quantile = gauge(
+            "forecast_load_quantile", "Forecast load quantile the floor is sized for.", "quantile"
         )
-        self.forecast_quantile = Gauge(
-            "forescale_forecast_load_quantile",
-            "Forecast load quantile the floor is sized for.",
-            (*t, "quantile"),
-            registry=r,
+        self.floor = gauge(
+            "floor_replicas", "Floor (minReplicas/MinSize) set; absent while released.", "source"
         )
-        self.floor = Gauge(
-            "forescale_floor_replicas",
-            "Floor (minReplicas/MinSize) Forescale set; absent while released.",
-            (*t, "source"),
-            registry=r,
-        )
-        self.reactive = Gauge(
-            "forescale_reactive_replicas", "Replicas the HPA formula recommends.", t, registry=r
-        )
-        self.mode = Gauge(
-            "forescale_mode",
-            "1 for the target's current mode, 0 otherwise.",
-            (*t, "mode"),
-            registry=r,
-        )
-        self.error_ratio = Gauge(
-            "forescale_forecast_error_ratio",
+        self.reactive = gauge("reactive_replicas", "Replicas the HPA formula recommends.")
+        self.mode = gauge("mode", "1 for the target's current mode, 0 for the others.", "mode")
+        self.error_ratio = gauge(
+            "forecast_error_ratio",
             "Rolling weighted absolute percentage error of the mean forecast (sum|e|/sum|y|).",
-            t,
-            registry=r,
         )
-        self.under_ratio = Gauge(
-            "forescale_under_forecast_ratio",
+        self.under_ratio = gauge(
+            "under_forecast_ratio",
             "Rolling fraction of outcomes where load exceeded the forecast quantile.",
-            t,
-            registry=r,
         )
-        self.outcomes = Counter(
-            "forescale_forecast_outcomes", "Forecasts compared with actual load.", t, registry=r
+        self.outcomes = counter("forecast_outcomes", "Forecasts compared with actual load.")
+        self.under_forecasts = counter(
+            "under_forecasts", "Outcomes where load exceeded the forecast quantile."
         )
-        self.under_forecasts = Counter(
-            "forescale_under_forecasts",
-            "Outcomes where load exceeded the forecast quantile.",
-            t,
-            registry=r,
+        self.decisions = counter("decisions", "Decisions per mode and action.", "mode", "action")
+        self.actuation_errors = counter(
+            "actuation_errors", "Failed writes to the HPA/ASG, by kind.", "kind"
         )
-        self.decisions = Counter(
-            "forescale_decisions",
-            "Decisions per mode and action.",
-            (*t, "mode", "action"),
-            registry=r,
-        )
-        self.actuation_errors = Counter(
-            "forescale_actuation_errors",
-            "Failed writes to the HPA/ASG, by kind.",
-            (*t, "kind"),
-            registry=r,
-        )
+
+    def _define_cycle_metrics(self) -> None:
         self.cycle_duration = Histogram(
             "forescale_cycle_duration_seconds",
             "Duration of one control cycle over all targets.",
             buckets=_DURATION_BUCKETS,
-            registry=r,
+            registry=self.registry,
         )
         self.step_duration = Histogram(
             "forescale_step_duration_seconds",
             "Duration of one step of a cycle (observe, forecast, plan, apply).",
             ("step",),
             buckets=_DURATION_BUCKETS,
-            registry=r,
+            registry=self.registry,
         )
         self.last_cycle = Gauge(
             "forescale_last_cycle_timestamp_seconds",
             "Unix time the last cycle finished (alert when it stops moving).",
-            registry=r,
+            registry=self.registry,
         )
 
     # -- per target ------------------------------------------------------------------------
