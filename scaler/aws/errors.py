@@ -14,12 +14,18 @@ from enum import StrEnum
 
 from botocore.exceptions import (
     BotoCoreError,
+    ChecksumError,
     ClientError,
     ConnectionError,
     CredentialRetrievalError,
+    HTTPClientError,
+    IncompleteReadError,
+    MetadataRetrievalError,
+    NoAuthTokenError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProfileNotFound,
     TokenRetrievalError,
 )
 from botocore.parsers import ResponseParserError
@@ -101,6 +107,23 @@ _CREDENTIALS = frozenset(
 _NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "ResourceNotFound", "404"})
 _EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 
+_CREDENTIAL_EXCEPTIONS = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    TokenRetrievalError,
+    NoAuthTokenError,
+    MetadataRetrievalError,
+    ProfileNotFound,
+    NoRegionError,
+)
+_TRANSIENT_EXCEPTIONS = (
+    ConnectionError,  # refused, DNS, connect timeout
+    HTTPClientError,  # read timeout, connection closed mid-response
+    IncompleteReadError,
+    ChecksumError,  # body damaged in transit
+    ResponseParserError,  # a 5xx HTML page from a proxy or load balancer
+)
 _CREDENTIAL_HELP = (
     "in a cluster, annotate the service account with eks.amazonaws.com/role-arn (IRSA); "
     "locally, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)"
@@ -155,17 +178,9 @@ def classify(exc: Exception, *, service: str, operation: str) -> AwsFailure:
     if isinstance(exc, ClientError):
         return _classify_client_error(exc, service=service)
     kind = FailureKind.INVALID
-    if isinstance(
-        exc,
-        NoCredentialsError
-        | PartialCredentialsError
-        | CredentialRetrievalError
-        | TokenRetrievalError
-        | NoRegionError,
-    ):
+    if isinstance(exc, _CREDENTIAL_EXCEPTIONS):
         kind = FailureKind.CREDENTIALS
-    elif isinstance(exc, ConnectionError | ResponseParserError):
-        # ResponseParserError: a proxy or the service answered 5xx with an HTML page.
+    elif isinstance(exc, _TRANSIENT_EXCEPTIONS):
         kind = FailureKind.UNAVAILABLE
     message = str(exc)
     if kind is FailureKind.CREDENTIALS and not isinstance(exc, NoRegionError):

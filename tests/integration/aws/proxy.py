@@ -9,7 +9,9 @@ query protocol, or the S3 operation inferred from method and path), so tests can
 from __future__ import annotations
 
 import http.client
+import sys
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,18 +26,22 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 @dataclass(frozen=True, slots=True)
 class ProxiedRequest:
+    """A request as it arrived (recorded before any delay, so attempts a client gave up on
+    still count)."""
+
     service: str
     operation: str
-    status: int
     injected: bool
 
 
 @dataclass(slots=True, kw_only=True)
 class Fault:
-    """Answer the next ``times`` matching requests with ``status`` and an AWS error ``code``."""
+    """Answer the next ``times`` matching requests with ``status`` and an AWS error ``code``
+    (``code=None``: forward them, after ``delay`` seconds)."""
 
-    code: str
+    code: str | None
     status: int = 400
+    delay: float = 0.0
     times: int = 1
     operation: str | None = None
     service: str | None = None
@@ -51,6 +57,13 @@ class Fault:
         )
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up (read timeout) closed its socket: not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class AwsFaultProxy:
     def __init__(self, upstream: str) -> None:
         parsed = urllib.parse.urlsplit(upstream)
@@ -58,7 +71,7 @@ class AwsFaultProxy:
         self.requests: list[ProxiedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -147,7 +160,7 @@ def _operation(service: str, method: str, path: str, body: bytes) -> str:
 def _error_body(service: str, fault: Fault) -> bytes:
     if fault.raw_body is not None:
         return fault.raw_body
-    error = f"<Code>{escape(fault.code)}</Code><Message>{escape(fault.message)}</Message>"
+    error = f"<Code>{escape(fault.code or '')}</Code><Message>{escape(fault.message)}</Message>"
     if service == "s3":
         return f"<Error>{error}<RequestId>fault</RequestId></Error>".encode()
     return (
@@ -167,15 +180,17 @@ def _handler(proxy: AwsFaultProxy) -> type[BaseHTTPRequestHandler]:
             service = _service(headers)
             operation = _operation(service, self.command, self.path, body)
             fault = proxy._take_fault(service, operation)
-            if fault is not None:
+            injected = fault is not None and fault.code is not None
+            proxy._record(ProxiedRequest(service, operation, injected))
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            if fault is not None and fault.code is not None:
                 payload = _error_body(service, fault)
                 kind = "text/html" if fault.raw_body is not None else "text/xml"
-                proxy._record(ProxiedRequest(service, operation, fault.status, True))
                 self._reply(fault.status, [("Content-Type", kind)], payload)
                 return
             forward = {k: v for k, v in headers.items() if k not in _HOP_BY_HOP}
             status, reply_headers, payload = proxy._forward(self.command, self.path, forward, body)
-            proxy._record(ProxiedRequest(service, operation, status, False))
             self._reply(status, reply_headers, payload)
 
         def _body(self, headers: dict[str, str]) -> bytes:

@@ -4,6 +4,8 @@ controller as typed scaler errors after botocore's bounded retries."""
 from __future__ import annotations
 
 import socket
+import time
+from datetime import timedelta
 
 import pytest
 
@@ -126,6 +128,21 @@ def test_an_unreachable_endpoint_is_a_temporary_error(aws: AwsWorld) -> None:
 
     with pytest.raises(ActuationUnavailable, match="next cycle retries"):
         AsgActuator(clients).observe(AsgRef(name="web", region=aws.region))
+
+
+def test_a_slow_answer_times_out_is_retried_and_then_reported_as_unavailable(
+    aws: AwsWorld,
+) -> None:
+    ref = aws.create_group("web", min_size=1, max_size=10, desired=1)
+    aws.proxy.fail(Fault(code=None, delay=1.5, operation="DescribeAutoScalingGroups", times=9))
+    clients = aws.clients(max_attempts=2, read_timeout=timedelta(seconds=0.25))
+
+    started = time.monotonic()
+    with pytest.raises(ActuationUnavailable, match="DescribeAutoScalingGroups"):
+        AsgActuator(clients).observe(ref)
+
+    assert time.monotonic() - started < 2.5  # two 1.5 s answers would take 3 s
+    assert aws.proxy.count("DescribeAutoScalingGroups") == 2
 
 
 def test_a_denied_role_assumption_points_at_the_trust_policy(aws: AwsWorld) -> None:

@@ -74,6 +74,7 @@ class AwsWorld:
         clock: Clock | None = None,
         credentials: tuple[str, str] | None = None,
         role_duration: timedelta = timedelta(hours=1),
+        read_timeout: timedelta = timedelta(seconds=15),
     ) -> AwsClients:
         """Clients for the code under test: through the proxy, calls recorded."""
         key, secret = credentials or ("testing", "testing")
@@ -86,6 +87,7 @@ class AwsWorld:
             max_attempts=max_attempts,
             retry_mode=retry_mode,
             role_duration=role_duration,
+            read_timeout=read_timeout,
         )
         return AwsClients(settings, session=session, clock=clock)
 

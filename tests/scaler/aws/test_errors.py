@@ -7,7 +7,12 @@ response; the same paths run over HTTP in tests/integration/aws/test_asg_errors.
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 from botocore.parsers import ResponseParserError
 
 from scaler.aws.errors import AwsCredentialsError, AwsRejected, actuation_error, classify
@@ -41,6 +46,7 @@ def error_for(exc: Exception, operation: str = "UpdateAutoScalingGroup") -> Exce
         (client_error("InternalFailure", 500, "SetDesiredCapacity"), ActuationUnavailable, True),
         (ResponseParserError("html page"), ActuationUnavailable, True),
         (EndpointConnectionError(endpoint_url="http://x"), ActuationUnavailable, True),
+        (ReadTimeoutError(endpoint_url="http://x"), ActuationUnavailable, True),
         (client_error("AccessDenied", 403, "DeleteTags"), AccessDenied, False),
         (
             client_error("ExpiredToken", 403, "DescribeAutoScalingGroups"),
