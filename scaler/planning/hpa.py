@@ -16,7 +16,7 @@ Pure: no clock, no I/O; ``now`` is passed in and must not go backwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, Protocol
 
@@ -103,9 +103,11 @@ class HpaConfig:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HpaDecision:
-    """What one sync decided, and the numbers behind each step (see `steps` / `reason`)."""
+class HpaDecision(NamedTuple):
+    """What one sync decided, and the numbers behind each step (see `steps` / `reason`).
+
+    A NamedTuple (immutable, and cheap to build ~350,000 times per replay).
+    """
 
     at: datetime
     replicas: int
@@ -113,7 +115,7 @@ class HpaDecision:
     current_replicas: int
     min_replicas: int
     max_replicas: int
-    config: HpaConfig = field(repr=False)
+    config: HpaConfig
     condition: Condition | None = None
     metrics: tuple[MetricProposal | MetricFailure, ...] = ()
     proposal: int | None = None
@@ -121,6 +123,13 @@ class HpaDecision:
     stabilized: int | None = None
     stabilization: Stabilization | None = None
     limited_by: Limit | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"HpaDecision(at={self.at.isoformat()}, {self.current_replicas} -> {self.replicas}, "
+            f"proposal={self.proposal}, condition={self.condition}, "
+            f"limited_by={self.limited_by})"
+        )
 
     @property
     def scaled(self) -> bool:
@@ -200,16 +209,6 @@ class HpaDecision:
         return f"scale-{'up' if up else 'down'} rate limit ({_describe(rules)}) -> {n}"
 
 
-class _Outcome(NamedTuple):
-    replicas: int
-    condition: Condition | None = None
-    metrics: tuple[MetricProposal | MetricFailure, ...] = ()
-    proposal: int | None = None
-    stabilized: int | None = None
-    stabilization: Stabilization | None = None
-    limited_by: Limit | None = None
-
-
 def _replicas(result: MetricProposal | MetricFailure) -> int | None:
     return result.replicas if isinstance(result, MetricProposal) else None
 
@@ -225,7 +224,16 @@ class Hpa:
     Call `reconcile` once per sync (every 15 s in Kubernetes) with non-decreasing ``now``.
     """
 
-    __slots__ = ("_config", "_down", "_down_events", "_last_us", "_tolerances", "_up", "_up_events")
+    __slots__ = (
+        "_config",
+        "_down",
+        "_down_events",
+        "_last_us",
+        "_longest_us",
+        "_tolerances",
+        "_up",
+        "_up_events",
+    )
 
     def __init__(
         self,
@@ -252,6 +260,11 @@ class Hpa:
         self._up = RollingExtreme(window_us=up_us, highest=False)
         self._up_events: EventLog = []
         self._down_events: EventLog = []
+        self._longest_us = (
+            None
+            if behavior is None
+            else (behavior.scale_up.longest_period_us, behavior.scale_down.longest_period_us)
+        )
         self._last_us: int | None = None
 
     @property
@@ -279,26 +292,15 @@ class Hpa:
             self._down.push(now_us, current_replicas)
             self._up.push(now_us, current_replicas)
         self._last_us = now_us
-        out = self._decide(
-            now=now,
-            now_us=now_us,
-            current=current_replicas,
-            low=min_replicas,
-            high=max_replicas,
-            status=current_replicas if status_replicas is None else status_replicas,
-            metrics=metrics,
+        status = current_replicas if status_replicas is None else status_replicas
+        decision = self._decide(
+            now, now_us, current_replicas, min_replicas, max_replicas, status, metrics
         )
-        self._store_event(now_us, current_replicas, out.replicas)
-        return HpaDecision(
-            at=now, current_replicas=current_replicas, min_replicas=min_replicas,
-            max_replicas=max_replicas, config=self._config, replicas=out.replicas,
-            condition=out.condition, metrics=out.metrics, proposal=out.proposal,
-            stabilized=out.stabilized, stabilization=out.stabilization, limited_by=out.limited_by,
-        )  # fmt: skip
+        self._store_event(now_us, current_replicas, decision.replicas)
+        return decision
 
-    def _decide(
+    def _decide(  # positional on purpose: this runs ~350,000 times per replay
         self,
-        *,
         now: datetime,
         now_us: int,
         current: int,
@@ -306,29 +308,34 @@ class Hpa:
         high: int,
         status: int,
         metrics: Sequence[HpaMetric],
-    ) -> _Outcome:
+    ) -> HpaDecision:
         """The branches of reconcileAutoscaler, in upstream's order."""
+        config = self._config
         if current == 0 and low != 0:
-            return _Outcome(0, condition="ScalingDisabled")
+            return HpaDecision(now, 0, current, low, high, config, "ScalingDisabled")
         if current > high:
-            return _Outcome(high, condition="AboveMaxReplicas")
+            return HpaDecision(now, high, current, low, high, config, "AboveMaxReplicas")
         if current < low:
-            return _Outcome(low, condition="BelowMinReplicas")
+            return HpaDecision(now, low, current, low, high, config, "BelowMinReplicas")
         ctx = MetricContext(
-            now=now,
-            current_replicas=current,
-            status_replicas=status,
-            tolerances=self._tolerances,
-            cpu_initialization_period=self._config.cpu_initialization_period,
-            initial_readiness_delay=self._config.initial_readiness_delay,
+            now,
+            current,
+            status,
+            self._tolerances,
+            config.cpu_initialization_period,
+            config.initial_readiness_delay,
         )
-        results, proposal = _evaluate(metrics, ctx)
-        invalid = len(results) - sum(isinstance(r, MetricProposal) for r in results)
+        results, proposal, invalid = _evaluate(metrics, ctx)
         # All metrics invalid, or some invalid while the rest ask to scale down: do nothing.
         if proposal is None or (invalid and proposal < current):
-            return _Outcome(current, condition="InvalidMetrics", metrics=results, proposal=proposal)
+            return HpaDecision(
+                now, current, current, low, high, config, "InvalidMetrics", results, proposal
+            )
         replicas, stabilized, label, limit = self._normalize(now_us, proposal, low, high, current)
-        return _Outcome(replicas, None, results, proposal, stabilized, label, limit)
+        return HpaDecision(
+            now, replicas, current, low, high, config, None, results, proposal, stabilized, label,
+            limit,
+        )  # fmt: skip
 
     def _advance(self, now: datetime) -> int:
         now_us = to_us(now)
@@ -365,6 +372,8 @@ class Hpa:
         label: Stabilization | None = None
         if stabilized != desired:
             label = "ScaleUpStabilized" if desired >= current else "ScaleDownStabilized"
+        if stabilized == current:  # nothing to limit (the common case: skip the call)
+            return current, stabilized, label, None
         replicas, limit = rate_limit_us(
             desired=stabilized,
             current=current,
@@ -379,40 +388,41 @@ class Hpa:
 
     def _store_event(self, now_us: int, current: int, desired: int) -> None:
         """storeScaleEvent: only an HPA with ``spec.behavior`` records its rescales."""
-        behavior = self._config.behavior
-        if behavior is None or desired == current:
+        if self._longest_us is None or desired == current:
             return
+        up_us, down_us = self._longest_us
         if desired > current:
-            longest = behavior.scale_up.longest_period // timedelta(microseconds=1)
             store_event(
-                self._up_events, now_us=now_us, change=desired - current, longest_period_us=longest
+                self._up_events, now_us=now_us, change=desired - current, longest_period_us=up_us
             )
         else:
-            longest = behavior.scale_down.longest_period // timedelta(microseconds=1)
             store_event(
                 self._down_events,
                 now_us=now_us,
                 change=current - desired,
-                longest_period_us=longest,
+                longest_period_us=down_us,
             )
 
 
 def _evaluate(
     metrics: Sequence[HpaMetric], ctx: MetricContext
-) -> tuple[tuple[MetricProposal | MetricFailure, ...], int | None]:
-    """computeReplicasForMetrics: every metric's answer, and the highest valid proposal."""
+) -> tuple[tuple[MetricProposal | MetricFailure, ...], int | None, int]:
+    """computeReplicasForMetrics: every metric's answer, the highest valid proposal and how many
+    metrics were invalid."""
     results: list[MetricProposal | MetricFailure] = []
     best: int | None = None
+    invalid = 0
     for metric in metrics:
         try:
             proposal = metric.propose(ctx)
         except HpaMetricError as err:
-            results.append(MetricFailure(metric=metric.name, error=str(err)))
+            results.append(MetricFailure(metric.name, str(err)))
+            invalid += 1
             continue
         results.append(proposal)
         if best is None or proposal.replicas > best:
             best = proposal.replicas
-    return tuple(results), best
+    return tuple(results), best, invalid
 
 
 def _check_counts(

@@ -111,12 +111,16 @@ class ScalingRules:
     stabilization_window: timedelta | None = None
     select_policy: SelectPolicy = "Max"
     tolerance: float | None = None
+    policies_us: tuple[tuple[bool, int, int], ...] = field(init=False, repr=False, compare=False)
+    """(is Pods, value, period in microseconds) per policy: the rate limits' hot loop."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.policies, tuple):
             object.__setattr__(self, "policies", tuple(self.policies))
         if not self.policies:
             raise ConfigError("scaling rules need at least one policy (Kubernetes rejects none)")
+        compiled = tuple((p.type == "Pods", p.value, p.period // _US) for p in self.policies)
+        object.__setattr__(self, "policies_us", compiled)
         if self.select_policy not in ("Max", "Min", "Disabled"):
             raise ConfigError(
                 f"select_policy must be 'Max', 'Min' or 'Disabled', got {self.select_policy!r}"
@@ -136,6 +140,10 @@ class ScalingRules:
     @property
     def longest_period(self) -> timedelta:
         return max(p.period for p in self.policies)
+
+    @property
+    def longest_period_us(self) -> int:
+        return max(period for _, _, period in self.policies_us)
 
     @classmethod
     def default_scale_up(cls) -> ScalingRules:
@@ -209,12 +217,16 @@ def store_event(log: EventLog, *, now_us: int, change: int, longest_period_us: i
         log.append([now_us, change, 0])
 
 
-def _period_start(
-    current: int, policy_period_us: int, up: EventLog, down: EventLog, now_us: int
-) -> int:
-    added = changes_within(up, now_us=now_us, period_us=policy_period_us)
-    deleted = changes_within(down, now_us=now_us, period_us=policy_period_us)
-    return current - added + deleted
+def _period_start(current: int, cutoff_us: int, up: EventLog, down: EventLog) -> int:
+    """Replicas at the start of the period: undo the changes made after ``cutoff_us``."""
+    start = current
+    for at, change, _ in up:
+        if at > cutoff_us:
+            start -= change
+    for at, change, _ in down:
+        if at > cutoff_us:
+            start += change
+    return start
 
 
 def up_limit_us(
@@ -225,12 +237,12 @@ def up_limit_us(
         return current
     pick_min = rules.select_policy == "Min"
     result: int | None = None
-    for policy in rules.policies:
-        start = _period_start(current, policy.period // _US, up, down, now_us)
-        if policy.type == "Pods":
-            proposed = start + policy.value
+    for is_pods, value, period_us in rules.policies_us:
+        start = _period_start(current, now_us - period_us, up, down)
+        if is_pods:
+            proposed = start + value
         else:  # rounded up, or a small deployment could never grow
-            proposed = math.ceil(float(start) * (1 + float(policy.value) / 100))
+            proposed = math.ceil(float(start) * (1 + float(value) / 100))
         if result is None or (proposed < result if pick_min else proposed > result):
             result = proposed
     assert result is not None  # ScalingRules guarantees at least one policy
@@ -245,12 +257,12 @@ def down_limit_us(
         return current
     pick_max = rules.select_policy == "Min"  # the smallest change is the largest floor
     result: int | None = None
-    for policy in rules.policies:
-        start = _period_start(current, policy.period // _US, up, down, now_us)
-        if policy.type == "Pods":
-            proposed = start - policy.value
+    for is_pods, value, period_us in rules.policies_us:
+        start = _period_start(current, now_us - period_us, up, down)
+        if is_pods:
+            proposed = start - value
         else:  # Go's int32(float64) conversion truncates toward zero
-            proposed = int(float(start) * (1 - float(policy.value) / 100))
+            proposed = int(float(start) * (1 - float(value) / 100))
         if result is None or (proposed > result if pick_max else proposed < result):
             result = proposed
     assert result is not None
