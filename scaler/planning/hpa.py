@@ -16,36 +16,61 @@ Pure: no clock, no I/O; ``now`` is passed in and must not go backwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, NamedTuple, Protocol
+from typing import Protocol
 
-from scaler.domain import PlanStep
 from scaler.errors import ConfigError
 from scaler.planning.hpa_behavior import (
     EventLog,
     HpaBehavior,
     Limit,
+    ScaleEvent,
+    ScalingPolicyRule,
     ScalingRules,
     legacy_limit,
     rate_limit_us,
     store_event,
     to_us,
 )
+from scaler.planning.hpa_decision import Condition, HpaConfig, HpaDecision, Stabilization
 from scaler.planning.hpa_history import RollingExtreme
 from scaler.planning.hpa_metrics import (
+    ExternalMetric,
     HpaMetricError,
     MetricContext,
     MetricFailure,
     MetricProposal,
+    ObjectMetric,
     Tolerances,
+    load_metric,
 )
-from scaler.units import format_duration
+from scaler.planning.hpa_pods import PodSample, PodsMetric, ResourceMetric
 
-__all__ = ["Condition", "Hpa", "HpaConfig", "HpaDecision", "HpaMetric", "Limit", "Stabilization"]
-
-Condition = Literal["ScalingDisabled", "AboveMaxReplicas", "BelowMinReplicas", "InvalidMetrics"]
-Stabilization = Literal["ScaleUpStabilized", "ScaleDownStabilized"]
+# The public face of the port: import everything from here.
+__all__ = [
+    "Condition",
+    "ExternalMetric",
+    "Hpa",
+    "HpaBehavior",
+    "HpaConfig",
+    "HpaDecision",
+    "HpaMetric",
+    "HpaMetricError",
+    "Limit",
+    "MetricContext",
+    "MetricFailure",
+    "MetricProposal",
+    "ObjectMetric",
+    "PodSample",
+    "PodsMetric",
+    "ResourceMetric",
+    "ScaleEvent",
+    "ScalingPolicyRule",
+    "ScalingRules",
+    "Stabilization",
+    "Tolerances",
+    "load_metric",
+]
 
 
 class HpaMetric(Protocol):
@@ -56,166 +81,6 @@ class HpaMetric(Protocol):
     def name(self) -> str: ...
 
     def propose(self, ctx: MetricContext) -> MetricProposal: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HpaConfig:
-    """One HPA's settings and the kube-controller-manager flags that shape it.
-
-    ``behavior=None`` is an HPA without ``spec.behavior`` (what ``kubectl autoscale`` creates):
-    upstream then takes its legacy path, growing to at most ``max(2 x current, 4)`` per sync and
-    holding scale-downs for ``downscale_stabilization``. ``HpaBehavior.default()`` is the same
-    HPA with the autoscaling/v2 default behavior written out (+4 pods or +100 % per 15 s).
-    """
-
-    behavior: HpaBehavior | None = None
-    tolerance: float = 0.1
-    downscale_stabilization: timedelta = timedelta(minutes=5)
-    cpu_initialization_period: timedelta = timedelta(minutes=5)
-    initial_readiness_delay: timedelta = timedelta(seconds=30)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.tolerance < float("inf"):
-            raise ConfigError(f"tolerance must be a finite number >= 0, got {self.tolerance!r}")
-        for what in ("downscale_stabilization", "cpu_initialization_period"):
-            if getattr(self, what) < timedelta(0):
-                raise ConfigError(f"{what} must not be negative")
-
-    @property
-    def scale_down_window(self) -> timedelta:
-        rules = self.behavior.scale_down if self.behavior else None
-        if rules is None or rules.stabilization_window is None:
-            return self.downscale_stabilization
-        return rules.stabilization_window
-
-    @property
-    def scale_up_window(self) -> timedelta:
-        window = self.behavior.scale_up.stabilization_window if self.behavior else None
-        return window or timedelta(0)
-
-    @property
-    def tolerances(self) -> Tolerances:
-        if self.behavior is None:
-            return Tolerances(self.tolerance, self.tolerance)
-        down, up = self.behavior.scale_down.tolerance, self.behavior.scale_up.tolerance
-        return Tolerances(
-            self.tolerance if down is None else down, self.tolerance if up is None else up
-        )
-
-
-class HpaDecision(NamedTuple):
-    """What one sync decided, and the numbers behind each step (see `steps` / `reason`).
-
-    A NamedTuple (immutable, and cheap to build ~350,000 times per replay).
-    """
-
-    at: datetime
-    replicas: int
-    """The replica count the HPA sets (``current_replicas`` when it does not rescale)."""
-    current_replicas: int
-    min_replicas: int
-    max_replicas: int
-    config: HpaConfig
-    condition: Condition | None = None
-    metrics: tuple[MetricProposal | MetricFailure, ...] = ()
-    proposal: int | None = None
-    """The highest metric proposal (before stabilization and limits)."""
-    stabilized: int | None = None
-    stabilization: Stabilization | None = None
-    limited_by: Limit | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"HpaDecision(at={self.at.isoformat()}, {self.current_replicas} -> {self.replicas}, "
-            f"proposal={self.proposal}, condition={self.condition}, "
-            f"limited_by={self.limited_by})"
-        )
-
-    @property
-    def scaled(self) -> bool:
-        return self.replicas != self.current_replicas
-
-    @property
-    def reason(self) -> str:
-        """One line: every step that shaped the number, in order."""
-        return "; ".join(step.reason for step in self.steps)
-
-    @property
-    def steps(self) -> tuple[PlanStep, ...]:
-        steps = [
-            PlanStep(name="metric", replicas=_replicas(m), reason=m.reason) for m in self.metrics
-        ]
-        guard = self._guard_step()
-        if guard is not None:
-            return (*steps, guard)
-        valid = sum(isinstance(m, MetricProposal) for m in self.metrics)
-        if valid > 1:
-            steps.append(
-                PlanStep(
-                    name="max",
-                    replicas=self.proposal,
-                    reason=f"highest metric proposal: {self.proposal}",
-                )
-            )
-        if self.stabilization is not None or (
-            self.stabilized is not None and self.stabilized != self.proposal
-        ):
-            steps.append(
-                PlanStep(
-                    name="stabilization",
-                    replicas=self.stabilized,
-                    reason=self._stabilization_text(),
-                )
-            )
-        if self.limited_by is not None:
-            steps.append(PlanStep(name="limit", replicas=self.replicas, reason=self._limit_text()))
-        return tuple(steps)
-
-    def _guard_step(self) -> PlanStep | None:
-        cur, n = self.current_replicas, self.replicas
-        text = {
-            "ScalingDisabled": f"scaling disabled: the target has 0 replicas (minReplicas "
-            f"{self.min_replicas}) -> keep 0",
-            "AboveMaxReplicas": f"{cur} replicas are above maxReplicas {self.max_replicas} -> {n}",
-            "BelowMinReplicas": f"{cur} replicas are below minReplicas {self.min_replicas} -> {n}",
-            "InvalidMetrics": (
-                f"no metric could be evaluated -> keep {cur}"
-                if self.proposal is None
-                else f"a metric is unavailable and the others ask for fewer ({self.proposal}): "
-                f"no scale-down -> keep {cur}"
-            ),
-            None: None,
-        }[self.condition]
-        return None if text is None else PlanStep(name="guard", replicas=n, reason=text)
-
-    def _stabilization_text(self) -> str:
-        config, value = self.config, self.stabilized
-        if self.stabilization == "ScaleUpStabilized":
-            window = format_duration(config.scale_up_window)
-            return f"scale-up stabilization (lowest recommendation of the last {window}) -> {value}"
-        window = format_duration(config.scale_down_window)
-        return f"scale-down stabilization (highest recommendation of the last {window}) -> {value}"
-
-    def _limit_text(self) -> str:
-        behavior, n = self.config.behavior, self.replicas
-        if self.limited_by == "TooManyReplicas":
-            return f"capped at maxReplicas {self.max_replicas}"
-        if self.limited_by == "TooFewReplicas":
-            return f"raised to minReplicas {self.min_replicas}"
-        if behavior is None:  # legacy ScaleUpLimit
-            return f"scale-up limit max(2 x {self.current_replicas}, 4) -> {n}"
-        up = self.limited_by == "ScaleUpLimit"
-        rules = behavior.scale_up if up else behavior.scale_down
-        return f"scale-{'up' if up else 'down'} rate limit ({_describe(rules)}) -> {n}"
-
-
-def _replicas(result: MetricProposal | MetricFailure) -> int | None:
-    return result.replicas if isinstance(result, MetricProposal) else None
-
-
-def _describe(rules: ScalingRules) -> str:
-    policies = ", ".join(str(p) for p in rules.policies)
-    return f"{policies}; select {rules.select_policy}"
 
 
 class Hpa:

@@ -39,8 +39,6 @@ __all__ = [
     "limit_rate",
     "scale_down_limit",
     "scale_up_limit",
-    "stabilize_recommendation",
-    "stabilize_recommendation_legacy",
 ]
 
 PolicyType = Literal["Pods", "Percent"]
@@ -370,39 +368,3 @@ def legacy_limit(
     if desired_replicas > cap:
         return cap, reason
     return desired_replicas, None
-
-
-# -- stabilization (reference implementations; `Hpa` keeps the same answer in O(1)) -----------
-def stabilize_recommendation(
-    *,
-    now: datetime,
-    current_replicas: int,
-    desired_replicas: int,
-    history: Sequence[tuple[datetime, int]],
-    scale_up_window: timedelta,
-    scale_down_window: timedelta,
-) -> int:
-    """stabilizeRecommendationWithBehaviors: move from ``current`` only as far as every
-    recommendation in the window agrees (up: the lowest of the up window, down: the highest
-    of the down window). ``history`` holds earlier unstabilized recommendations."""
-    up_cutoff, down_cutoff = now - scale_up_window, now - scale_down_window
-    up_rec = down_rec = desired_replicas
-    for at, rec in history:
-        if at > up_cutoff:
-            up_rec = min(rec, up_rec)
-        if at > down_cutoff:
-            down_rec = max(rec, down_rec)
-    return min(max(current_replicas, up_rec), down_rec)
-
-
-def stabilize_recommendation_legacy(
-    *,
-    now: datetime,
-    desired_replicas: int,
-    history: Sequence[tuple[datetime, int]],
-    window: timedelta,
-) -> int:
-    """stabilizeRecommendation (no ``spec.behavior``): the highest recommendation not older than
-    the window, the new one included. Samples exactly ``window`` old still count here."""
-    cutoff = now - window
-    return max([desired_replicas, *(rec for at, rec in history if not at < cutoff)])

@@ -23,10 +23,9 @@ from scaler.planning.hpa_behavior import (
     limit_rate,
     scale_down_limit,
     scale_up_limit,
-    stabilize_recommendation,
-    stabilize_recommendation_legacy,
     store_event,
 )
+from scaler.planning.hpa_history import stabilize_recommendation, stabilize_recommendation_legacy
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 S = timedelta(seconds=1)

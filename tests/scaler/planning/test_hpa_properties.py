@@ -19,9 +19,8 @@ from scaler.planning.hpa_behavior import (
     ScalingPolicyRule,
     ScalingRules,
     legacy_scale_up_limit,
-    stabilize_recommendation,
-    stabilize_recommendation_legacy,
 )
+from scaler.planning.hpa_history import stabilize_recommendation, stabilize_recommendation_legacy
 from scaler.planning.hpa_metrics import MetricContext, Tolerances, load_metric
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
