@@ -57,3 +57,7 @@ class ModelFileError(ForecastError, ValueError):
 
 class DataFileError(ForecastError, ValueError):
     """A trace file (CSV) is malformed; the message names the line and the problem."""
+
+
+class UnknownModelError(ForecastError, ValueError):
+    """No forecaster is registered under this name; the message lists the registered ones."""

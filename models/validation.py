@@ -26,7 +26,15 @@ from models.errors import (
     NonUtcIndexError,
 )
 
-__all__ = ["DEFAULT_MAX_GAP_STEPS", "check_series", "infer_step", "validate_quantiles"]
+__all__ = [
+    "DEFAULT_MAX_GAP_STEPS",
+    "check_series",
+    "fill_long_gaps",
+    "infer_step",
+    "missing_runs",
+    "regularise",
+    "validate_quantiles",
+]
 
 DEFAULT_MAX_GAP_STEPS = 12
 """Longest run of missing steps filled by interpolation (an hour at 5-minute steps)."""
@@ -44,6 +52,26 @@ def check_series(
 
     ``freq`` forces the expected step (for context series that must match the training step).
     """
+    regular = regularise(y, model=model, freq=freq)
+    regular = _fill_gaps(regular, max_gap_steps=max_gap_steps, model=model)
+    if len(regular) < min_samples:
+        step = infer_step(cast(pd.DatetimeIndex, regular.index)) if freq is None else freq
+        raise InsufficientHistoryError(
+            f"{model} needs at least {min_samples} observations at step {step}; got "
+            f"{len(regular)}. Collect more history, or choose a model that needs less "
+            "(e.g. 'seasonal_naive' or 'auto', which picks models by available history)."
+        )
+    return regular
+
+
+def regularise(
+    y: pd.Series, *, model: str = "model", freq: pd.Timedelta | None = None
+) -> pd.Series:
+    """``y`` as float64 on its regular UTC grid, missing steps as NaN; every check but gaps.
+
+    For callers with their own gap policy (the backtester fills long outages seasonally and
+    never scores them); `check_series` is this plus the bounded interpolation.
+    """
     if not isinstance(y, pd.Series):
         raise InvalidSeriesError(f"expected a pandas Series, got {type(y).__name__}")
     idx = y.index
@@ -52,6 +80,9 @@ def check_series(
             f"the series needs a DatetimeIndex, got {type(idx).__name__}; "
             "parse the timestamps with pd.to_datetime(..., utc=True)"
         )
+    if idx.unit != "ns":  # pandas 3 parses to microseconds; all step arithmetic here is in ns
+        idx = idx.as_unit("ns")
+        y = pd.Series(y.to_numpy(), index=idx, name=y.name)
     if idx.tz is None or str(idx.tz) not in {"UTC", "utc"}:
         raise NonUtcIndexError(
             f"the index must be tz-aware UTC, got tz={idx.tz}; use "
@@ -68,7 +99,12 @@ def check_series(
         raise IrregularIndexError(
             "timestamps are not in increasing order; sort with y.sort_index()"
         )
-    values = y.to_numpy(dtype=float, na_value=np.nan)
+    try:
+        values = y.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise InvalidSeriesError(
+            f"{model}: values must be numbers ({exc}); convert with pd.to_numeric(y)"
+        ) from exc
     if np.isinf(values).any():
         at = idx[np.isinf(values)][0]
         raise NonFiniteValuesError(f"infinite value at {at.isoformat()}; drop or replace it")
@@ -80,15 +116,9 @@ def check_series(
             "check the query (a counter without rate()?)"
         )
     step = pd.Timedelta(freq) if freq is not None else infer_step(idx)
-    regular = _regularise(y.astype(float), step, model=model)
-    regular = _fill_gaps(regular, max_gap_steps=max_gap_steps, model=model)
-    if len(regular) < min_samples:
-        raise InsufficientHistoryError(
-            f"{model} needs at least {min_samples} observations at step {step}; got "
-            f"{len(regular)}. Collect more history, or choose a model that needs less "
-            "(e.g. 'seasonal_naive' or 'auto', which picks models by available history)."
-        )
-    return regular
+    if step <= pd.Timedelta(0):
+        raise IrregularIndexError(f"{model}: the step must be positive, got {step}")
+    return _regularise(pd.Series(values, index=idx, name=y.name), step, model=model)
 
 
 def validate_quantiles(quantiles: Iterable[float]) -> tuple[float, ...]:
@@ -106,7 +136,7 @@ def infer_step(idx: pd.DatetimeIndex) -> pd.Timedelta:
         return pd.Timedelta(cast(Any, idx.freq))
     if len(idx) < 2:
         raise InsufficientHistoryError("need at least two observations to know the step")
-    diffs = np.diff(idx.asi8)
+    diffs = np.diff(idx.as_unit("ns").asi8)
     return pd.Timedelta(int(np.median(diffs)), unit="ns")
 
 
@@ -120,7 +150,7 @@ def _regularise(y: pd.Series, step: pd.Timedelta, *, model: str) -> pd.Series:
             f"{model}: timestamp {bad.isoformat()} is off the {step} grid starting at "
             f"{idx[0].isoformat()}; resample first, e.g. y.resample('{_alias(step)}').mean()"
         )
-    full = pd.date_range(idx[0], idx[-1], freq=step, tz="UTC")
+    full = pd.date_range(idx[0], idx[-1], freq=step, unit="ns")
     if len(full) == len(idx):
         out = y.copy()
         out.index = full
@@ -128,29 +158,70 @@ def _regularise(y: pd.Series, step: pd.Timedelta, *, model: str) -> pd.Series:
     return y.reindex(full)
 
 
+def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start positions and lengths of the runs of ``True`` in a boolean array (vectorised)."""
+    padded = np.concatenate(([False], np.asarray(missing, dtype=bool), [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    starts, ends = edges[::2], edges[1::2]
+    return starts, ends - starts
+
+
 def _fill_gaps(y: pd.Series, *, max_gap_steps: int, model: str) -> pd.Series:
     missing = y.isna().to_numpy()
     if not missing.any():
         return y
-    run_start = None
-    for i, m in enumerate(np.append(missing, False)):
-        if m and run_start is None:
-            run_start = i
-        elif not m and run_start is not None:
-            length = i - run_start
-            if length > max_gap_steps or run_start == 0 or i == len(y):
-                where = (
-                    "at the start"
-                    if run_start == 0
-                    else ("at the end" if i == len(y) else f"from {y.index[run_start].isoformat()}")
-                )
-                raise GapTooLongError(
-                    f"{model}: {length} missing step(s) {where} (the fill limit is "
-                    f"{max_gap_steps} inside the series); trim the series to after the gap, "
-                    "or fill it yourself (e.g. with the same time last week)"
-                )
-            run_start = None
+    starts, lengths = missing_runs(missing)
+    bad = (lengths > max_gap_steps) | (starts == 0) | (starts + lengths == len(y))
+    if bad.any():
+        run_start, length = int(starts[bad][0]), int(lengths[bad][0])
+        if run_start == 0:
+            where = "at the start"
+        elif run_start + length == len(y):
+            where = "at the end"
+        else:
+            where = f"from {y.index[run_start].isoformat()}"
+        raise GapTooLongError(
+            f"{model}: {length} missing step(s) {where} (the fill limit is "
+            f"{max_gap_steps} inside the series); trim the series to after the gap, "
+            "or fill it yourself (e.g. with the same time last week, see fill_long_gaps)"
+        )
     return y.interpolate(method="linear", limit_area="inside")
+
+
+def fill_long_gaps(
+    y: pd.Series, *, season_steps: tuple[int, ...], max_gap_steps: int = DEFAULT_MAX_GAP_STEPS
+) -> tuple[pd.Series, np.ndarray]:
+    """Fill every missing step of a regular series; return it and the mask of filled points.
+
+    The backtester's policy for traces with outages (the NASA log has two multi-day gaps): short
+    runs (<= ``max_gap_steps``) are interpolated; longer ones take the value one season earlier,
+    trying each of ``season_steps`` in order (e.g. a week, then a day), so training sees a
+    plausible shape instead of a straight line across days. Missing steps at the start are taken
+    from one season later, at the end they repeat one season earlier. The mask lets callers
+    never score (and never place a forecast origin on) an invented point.
+    """
+    values = y.to_numpy(dtype=float, na_value=np.nan).copy()
+    filled = np.isnan(values)
+    if filled.all():
+        raise InsufficientHistoryError("the series has no observed value at all")
+    starts, lengths = missing_runs(filled)
+    for start, length in zip(starts, lengths, strict=True):
+        if length <= max_gap_steps and 0 < start and start + length < len(values):
+            continue  # interpolated below
+        for pos in range(int(start), int(start + length)):
+            values[pos] = _seasonal_donor(values, pos=pos, season_steps=season_steps)
+    out = pd.Series(values, index=y.index, name=y.name)
+    out = out.interpolate(method="linear", limit_area="inside").bfill().ffill()
+    return out, filled
+
+
+def _seasonal_donor(values: np.ndarray, *, pos: int, season_steps: tuple[int, ...]) -> float:
+    """The nearest-in-season known value for ``pos``: earlier seasons first, then later ones."""
+    for season in season_steps:
+        for donor in (pos - season, pos + season):
+            if 0 <= donor < len(values) and not np.isnan(values[donor]):
+                return float(values[donor])
+    return float("nan")
 
 
 def _alias(step: pd.Timedelta) -> str:
