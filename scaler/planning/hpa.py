@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from scaler.errors import ConfigError
 from scaler.planning.hpa_behavior import (
@@ -36,7 +35,9 @@ from scaler.planning.hpa_decision import Condition, HpaConfig, HpaDecision, Stab
 from scaler.planning.hpa_history import RollingExtreme
 from scaler.planning.hpa_metrics import (
     ExternalMetric,
+    HpaMetric,
     HpaMetricError,
+    LoadMetric,
     MetricContext,
     MetricFailure,
     MetricProposal,
@@ -57,6 +58,7 @@ __all__ = [
     "HpaMetric",
     "HpaMetricError",
     "Limit",
+    "LoadMetric",
     "MetricContext",
     "MetricFailure",
     "MetricProposal",
@@ -71,16 +73,6 @@ __all__ = [
     "Tolerances",
     "load_metric",
 ]
-
-
-class HpaMetric(Protocol):
-    """A metric an `Hpa` can evaluate: `ResourceMetric`, `PodsMetric`, `ObjectMetric`,
-    `ExternalMetric` (see `load_metric`)."""
-
-    @property
-    def name(self) -> str: ...
-
-    def propose(self, ctx: MetricContext) -> MetricProposal: ...
 
 
 class Hpa:

@@ -14,16 +14,19 @@ edges. Values are given in natural units (cores, req/s, bytes) and converted onc
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple, Protocol
 
 from scaler.errors import ConfigError, MetricsError
 
 __all__ = [
     "ExternalMetric",
+    "HpaMetric",
     "HpaMetricError",
+    "LoadMetric",
     "MetricContext",
     "MetricFailure",
     "MetricProposal",
@@ -114,6 +117,16 @@ class MetricProposal(NamedTuple):
         )
 
 
+class HpaMetric(Protocol):
+    """A metric an `Hpa` can evaluate: `ResourceMetric`, `PodsMetric`, `ObjectMetric`,
+    `ExternalMetric`, or what `load_metric` returns."""
+
+    @property
+    def name(self) -> str: ...
+
+    def propose(self, ctx: MetricContext) -> MetricProposal: ...
+
+
 class MetricFailure(NamedTuple):
     """A metric the controller could not evaluate this sync, and why."""
 
@@ -177,6 +190,26 @@ def _check_single(name: str, value: float | None, ready_pods: int | None) -> Non
         raise ConfigError(f"metric {name!r}: ready_pods must be >= 0, got {ready_pods}")
 
 
+def _per_pod_average(
+    label: str, usage: int, target: int, unit: str, ctx: MetricContext
+) -> MetricProposal:
+    """Get{External,Object}PerPodMetricReplicas: ``usage`` and ``target`` in milli-units; the
+    ratio is per *existing* pod (status replicas), the answer ``ceil(usage / target)``."""
+    basis = ctx.status_replicas
+    if basis:
+        ratio = float(usage) / (float(target) * float(basis))
+    else:  # Go's float64 division by zero
+        ratio = math.inf if usage > 0 else math.nan
+    if ctx.tolerances.within(ratio):
+        return MetricProposal(
+            label, basis, usage / 1000, target / 1000, ratio, "within", basis, unit, True
+        )
+    replicas = ceil_int32(float(usage) / float(target))
+    return MetricProposal(
+        label, replicas, usage / 1000, target / 1000, ratio, "total", basis, unit, True
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _SingleValueMetric:
     name: str
@@ -196,35 +229,23 @@ class _SingleValueMetric:
         if self.value is None:
             raise HpaMetricError("no value returned: a gap in the data")
         usage = milli(self.value)
-        within = ctx.tolerances.within
-        rule: Rule
-        if self.target_average_value is not None:  # per *existing* pod: status replicas
-            target = milli(self.target_average_value)
-            basis = ctx.status_replicas
-            if basis:
-                ratio = float(usage) / (float(target) * float(basis))
-            else:  # Go's float64 division by zero
-                ratio = math.inf if usage > 0 else math.nan
-            if within(ratio):
-                replicas, rule = basis, "within"
-            else:
-                replicas, rule = ceil_int32(float(usage) / float(target)), "total"
-        else:  # getUsageRatioReplicaCount
-            assert self.target_value is not None  # __post_init__: exactly one target is set
-            target = milli(self.target_value)
-            ratio = float(usage) / float(target)
-            current = ctx.current_replicas
-            if current == 0:  # scaling from/to zero ignores tolerance and pod readiness
-                replicas, rule, basis = ceil_int32(ratio), "from_zero", 0
-            elif within(ratio):
-                replicas, rule, basis = current, "within", current
-            else:
-                basis = current if self.ready_pods is None else self.ready_pods
-                replicas, rule = ceil_int32(ratio * float(basis)), "ratio"
         label = f"{self.kind} metric {self.name}"
-        per_pod = self.target_average_value is not None
+        if self.target_average_value is not None:
+            return _per_pod_average(label, usage, milli(self.target_average_value), self.unit, ctx)
+        assert self.target_value is not None  # __post_init__: exactly one target is set
+        target = milli(self.target_value)  # getUsageRatioReplicaCount
+        ratio = float(usage) / float(target)
+        current = ctx.current_replicas
+        rule: Rule
+        if current == 0:  # scaling from/to zero ignores tolerance and pod readiness
+            replicas, rule, basis = ceil_int32(ratio), "from_zero", 0
+        elif ctx.tolerances.within(ratio):
+            replicas, rule, basis = current, "within", current
+        else:
+            basis = current if self.ready_pods is None else self.ready_pods
+            replicas, rule = ceil_int32(ratio * float(basis)), "ratio"
         return MetricProposal(
-            label, replicas, usage / 1000, target / 1000, ratio, rule, basis, self.unit, per_pod
+            label, replicas, usage / 1000, target / 1000, ratio, rule, basis, self.unit
         )
 
 
@@ -250,6 +271,30 @@ class ExternalMetric(_SingleValueMetric):
     kind: ClassVar[str] = "external"
 
 
+class LoadMetric(NamedTuple):
+    """What `load_metric` returns: an External metric with an AverageValue target, in the shape
+    a trace replay can afford to build every sync (validated by `load_metric`)."""
+
+    name: str
+    value: float | None
+    target_milli: int
+    unit: str
+
+    def propose(self, ctx: MetricContext) -> MetricProposal:
+        if self.value is None:
+            raise HpaMetricError("no value returned: a gap in the data")
+        label = f"external metric {self.name}"
+        return _per_pod_average(label, milli(self.value), self.target_milli, self.unit, ctx)
+
+
+@functools.lru_cache(maxsize=1024)
+def _per_replica_target(capacity_per_replica: float, target_utilization: float) -> int:
+    check_positive("capacity_per_replica", capacity_per_replica)
+    if not 0 < target_utilization <= 1:
+        raise ConfigError(f"target_utilization must be in (0, 1], got {target_utilization!r}")
+    return milli(capacity_per_replica * target_utilization)
+
+
 def load_metric(
     load: float | None,
     *,
@@ -257,14 +302,12 @@ def load_metric(
     target_utilization: float,
     name: str = "load",
     unit: str = "",
-) -> ExternalMetric:
+) -> LoadMetric:
     """The common Forescale case: total load ``L`` against ``C x u`` per replica.
 
     An External metric with an AverageValue target, so ``desired = ceil(L / (C x u))`` unless
     ``L / (C x u x replicas)`` is within tolerance. ``load=None`` is a gap (no data).
     """
-    check_positive("capacity_per_replica", capacity_per_replica)
-    if not 0 < target_utilization <= 1:
-        raise ConfigError(f"target_utilization must be in (0, 1], got {target_utilization!r}")
-    per_pod = capacity_per_replica * target_utilization
-    return ExternalMetric(name=name, value=load, target_average_value=per_pod, unit=unit)
+    target = _per_replica_target(capacity_per_replica, target_utilization)
+    _check_single(name, load, None)
+    return LoadMetric(name, load, target, unit)

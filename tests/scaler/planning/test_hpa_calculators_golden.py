@@ -55,7 +55,7 @@ def pods(
             ready=ready[i] if ready else True,
             started_at=started[i] if started else None,
             ready_since=started[i] if started else None,
-            phase=phase[i] if phase else "Running",  # type: ignore[arg-type]
+            phase=phase[i] if phase else "Running",
             deleting=deleting[i] if deleting else False,
             metric_at=NOW,
             metric_window=timedelta(minutes=1),
@@ -208,7 +208,7 @@ M, S = timedelta(minutes=1), timedelta(seconds=1)
 
 
 def sample(**kw: object) -> PodSample:
-    return PodSample(value=0.001, **kw)  # type: ignore[arg-type]
+    return PodSample(value=0.001, **kw)
 
 
 # fmt: off

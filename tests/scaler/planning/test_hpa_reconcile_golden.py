@@ -44,7 +44,7 @@ def pods(
             ready=ready[i] if ready else True,
             started_at=started[i] if started else None,
             ready_since=started[i] if started else None,
-            phase=phase[i] if phase else "Running",  # type: ignore[arg-type]
+            phase=phase[i] if phase else "Running",
             deleting=deleting[i] if deleting else False,
             metric_at=T0,
             metric_window=timedelta(minutes=1),
@@ -54,11 +54,11 @@ def pods(
 
 
 def cpu(target: int, levels: Sequence[int], **kw: object) -> ResourceMetric:
-    return ResourceMetric(pods=pods(levels, **kw), target_utilization=target)  # type: ignore[arg-type]
+    return ResourceMetric(pods=pods(levels, **kw), target_utilization=target)
 
 
 def qps(target: float, levels: Sequence[int], **kw: object) -> PodsMetric:
-    return PodsMetric(name="qps", pods=pods(levels, **kw), target_average_value=target)  # type: ignore[arg-type]
+    return PodsMetric(name="qps", pods=pods(levels, **kw), target_average_value=target)
 
 
 def broken() -> ExternalMetric:
