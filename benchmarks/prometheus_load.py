@@ -52,9 +52,10 @@ def progress(message: str) -> None:
     print(f"[prometheus_load] {message}", file=sys.stderr, flush=True)
 
 
-def timed(fn: Callable[[], object], runs: int, label: str) -> list[float]:
-    """Wall-clock seconds of ``runs`` calls after one warm-up call."""
-    fn()
+def timed(fn: Callable[[], object], runs: int, label: str, *, warm_up: bool = True) -> list[float]:
+    """Wall-clock seconds of ``runs`` calls (after one untimed warm-up call by default)."""
+    if warm_up:
+        fn()
     out = []
     for i in range(runs):
         began = time.perf_counter()
@@ -149,9 +150,13 @@ def measure_batch(
     assert sorted(one) == services and all(
         np.array_equal(one[k].to_numpy(), v.to_numpy()) for k, v in batch.items()
     )
-    batched = timed(batch_query, runs, "batch")
-    progress(f"naive loop: {loop_runs} x {len(services)} queries")
-    looped = timed(naive_loop, loop_runs, "loop")
+    # Interleaved rounds: on a shared machine both sides then see the same load.
+    batched: list[float] = []
+    looped: list[float] = []
+    for round_ in range(loop_runs):
+        batched += timed(batch_query, max(1, runs // loop_runs), "batch")
+        looped += timed(naive_loop, 1, "loop", warm_up=False)
+        progress(f"round {round_ + 1}/{loop_runs}: {len(services)}-query loop done")
     return {
         "batch_median": statistics.median(batched),
         "batch_p99": float(np.percentile(batched, 99)),
@@ -175,8 +180,9 @@ def report(figures: dict[str, float], *, runs: int, loop_runs: int, command: str
             f"Command: `{command}`  ",
             f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, {version[0] if version else 'prometheus ?'}; "
-            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end (the "
-            f"machine is shared); date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
+            f"{os.cpu_count()} CPUs, 1-min load average {os.getloadavg()[0]:.1f} at the end "
+            "(the machine is shared: batch and loop runs are interleaved so both see the same "
+            f"load); date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
             "Real Prometheus on loopback.",
             "",
             "| measurement | runs | median | p99 |",
