@@ -1,7 +1,7 @@
 """HPA replica calculators for ``Object`` and ``External`` metrics, and the shared value types.
 
 A port of ``replica_calculator.go`` (the per-pod ``Resource``/``Pods`` calculators are in
-``hpa_pods``). Each metric is a frozen value (what the metrics APIs returned plus the HPA's
+``hpa_pods``). Each metric is an immutable value (what the metrics APIs returned plus the HPA's
 target) whose ``propose(ctx)`` returns the replica count that metric asks for, or raises
 `HpaMetricError` when the controller could not compute one (the metric is then invalid, see
 ``Hpa``).
