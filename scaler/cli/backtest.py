@@ -1,0 +1,201 @@
+"""``forescale backtest``: how would each model have forecast this trace?
+
+    forescale backtest [TRACE.csv] [--horizon 60m] [--step 5m] [--models auto,seasonal_naive]
+                       [--test 7d] [--origins N] [--refit-every 1d] [--json]
+
+Without TRACE it runs on the bundled NASA trace. The series is resampled to ``--step`` by mean
+(gaps stay gaps), every model is backtested with the same rolling origins over the last
+``--test`` (see `models.evaluation`), and the result is a table, or with ``--json`` one JSON
+object per line per model with exactly the keys ``model, mase, smape, coverage_90,
+under_forecast_p90, fit_ms, predict_ms`` (smape in percent, coverage and under-forecast as
+fractions; a metric that cannot be computed is null). Progress goes to stderr.
+
+The series comes from `load_series`, the one function to swap for another source (Prometheus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from datetime import timedelta
+from typing import IO, Any, cast
+
+import numpy as np
+import pandas as pd
+
+from models.datasets import load_example, load_trace
+from models.errors import ForecastError
+from models.evaluation import BacktestResult, backtest
+from models.registry import FORECASTERS, make_forecaster
+from models.validation import infer_step
+from scaler.units import format_duration, parse_duration
+
+__all__ = ["JSON_KEYS", "load_series", "register", "run"]
+
+JSON_KEYS = ("model", "mase", "smape", "coverage_90", "under_forecast_p90", "fit_ms", "predict_ms")
+DEFAULT_MODELS = "auto,ridge,fft,level,seasonal_naive"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "backtest",
+        help="score forecasting models on a timestamp,value trace (rolling origins)",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "trace", nargs="?", help="timestamp,value CSV (.csv or .csv.gz); default: bundled NASA"
+    )
+    parser.add_argument("--horizon", default="60m", help="forecast horizon (default 60m)")
+    parser.add_argument("--step", help="resample to this step by mean, e.g. 5m (default: as is)")
+    parser.add_argument(
+        "--models",
+        default=DEFAULT_MODELS,
+        help=f"comma-separated models (default {DEFAULT_MODELS}); all: {','.join(FORECASTERS)}",
+    )
+    parser.add_argument("--test", default="7d", help="test window at the end (default 7d)")
+    parser.add_argument(
+        "--origins", type=int, help="number of forecast origins (default: every step)"
+    )
+    parser.add_argument("--refit-every", default="1d", help="refit interval (default 1d)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
+    parser.set_defaults(handler=run)
+
+
+def load_series(args: argparse.Namespace) -> tuple[pd.Series, str]:
+    """The series to backtest and a description of where it came from."""
+    if args.trace is None:
+        return load_example("nasa"), "bundled NASA KSC trace (21 days, per minute)"
+    return load_trace(args.trace), str(args.trace)
+
+
+def run(args: argparse.Namespace) -> int:
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    models = [make_forecaster(name) for name in names]  # unknown names fail before any work
+    if args.origins is not None and args.origins < 1:
+        raise ValueError(f"--origins must be at least 1, got {args.origins}")
+    y, source = load_series(args)
+    y = _resample(y, args.step)
+    step = infer_step(cast(pd.DatetimeIndex, y.index))
+    horizon = _steps(parse_duration(args.horizon), step, flag="--horizon")
+    test = _steps(parse_duration(args.test), step, flag="--test")
+    test = min(test, len(y) - 1)
+    origins = args.origins or max(1, test - horizon)
+    spacing = max(1.0, (test - horizon) / origins)
+    refit_every = max(
+        1, round(_steps(parse_duration(args.refit_every), step, "--refit-every") / spacing)
+    )
+    err = sys.stderr
+    print(
+        f"{source}: {len(y)} points at {format_duration(step)}, horizon "
+        f"{format_duration(horizon * step)} ({horizon} steps), test window "
+        f"{format_duration(test * step)}, about {origins} origins",
+        file=err,
+    )
+    failed = 0
+    results: list[BacktestResult] = []
+    for i, (name, model) in enumerate(zip(names, models, strict=True), start=1):
+        bar = _Progress(f"[{i}/{len(names)}] {name}", stream=err)
+        try:
+            result = backtest(
+                model,
+                y,
+                horizon=horizon,
+                test_size=test,
+                n_origins=args.origins,
+                refit_every=refit_every,
+                progress=bar,
+            )
+        except ForecastError as exc:
+            bar.done("failed")
+            print(f"forescale backtest: {name}: {exc}", file=err)
+            failed += 1
+            continue
+        bar.done(f"MASE {result.metrics.mase:.3f}")
+        results.append(result)
+        if args.json:
+            sys.stdout.write(json.dumps(_json_row(name, result)) + "\n")
+            sys.stdout.flush()
+    if not args.json:
+        sys.stdout.write(format_table(names=[r.model for r in results], results=results) + "\n")
+    return 1 if failed else 0
+
+
+def format_table(*, names: list[str], results: list[BacktestResult]) -> str:
+    header = (
+        f"{'model':<16}{'MASE':>7}{'sMAPE':>8}{'cover90':>9}{'under p90':>11}"
+        f"{'fit ms':>9}{'predict ms':>12}  answered by"
+    )
+    lines = [header, "-" * len(header)]
+    for name, result in zip(names, results, strict=True):
+        m = result.metrics
+        lines.append(
+            f"{name:<16}{m.mase:>7.3f}{m.smape:>7.1f}%{m.coverage_90:>9.2f}"
+            f"{100 * m.under_forecast_p90:>10.1f}%{m.fit_ms:>9.0f}{m.predict_ms:>12.3f}  "
+            f"{','.join(result.answered_by)}"
+        )
+    return "\n".join(lines)
+
+
+def _json_row(name: str, result: BacktestResult) -> dict[str, Any]:
+    m = result.metrics
+    row: dict[str, Any] = {"model": name}
+    for key in JSON_KEYS[1:]:
+        value = float(getattr(m, key))
+        row[key] = round(value, 6) if math.isfinite(value) else None
+    return row
+
+
+def _resample(y: pd.Series, step: str | None) -> pd.Series:
+    if step is None:
+        diffs = np.diff(cast(pd.DatetimeIndex, y.index).as_unit("ns").asi8)
+        if diffs.size and (diffs != diffs[0]).any():
+            raise ValueError(
+                "the trace's timestamps are not on one regular step; pass --step, e.g. --step 5m"
+            )
+        return y
+    delta = pd.Timedelta(parse_duration(step))
+    return y.resample(delta, origin="epoch").mean()
+
+
+def _steps(duration: timedelta, step: pd.Timedelta, flag: str) -> int:
+    ratio = pd.Timedelta(duration) / step
+    if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+        raise ValueError(
+            f"{flag} {format_duration(duration)} must be a whole number of steps of "
+            f"{format_duration(step.to_pytimedelta())}; change it or pass --step"
+        )
+    return int(round(ratio))
+
+
+class _Progress:
+    """A one-line progress bar on a terminal, a line per ~10% otherwise (logs, CI)."""
+
+    def __init__(self, label: str, *, stream: IO[str]) -> None:
+        self.label, self.stream = label, stream
+        self.tty = stream.isatty()
+        self.started = time.perf_counter()
+        self.last_decile = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = done / max(total, 1)
+        elapsed = time.perf_counter() - self.started
+        if self.tty:
+            filled = int(24 * fraction)
+            bar = "#" * filled + "." * (24 - filled)
+            print(
+                f"\r{self.label} [{bar}] {done}/{total} refits {elapsed:.0f}s",
+                end="",
+                file=self.stream,
+                flush=True,
+            )
+        elif int(10 * fraction) > self.last_decile:
+            self.last_decile = int(10 * fraction)
+            print(f"{self.label}: {done}/{total} refits, {elapsed:.0f}s", file=self.stream)
+
+    def done(self, outcome: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        prefix = "\r" if self.tty else ""
+        print(f"{prefix}{self.label}: {outcome} in {elapsed:.1f}s" + " " * 20, file=self.stream)

@@ -1,0 +1,224 @@
+"""`S3ModelStore`: the `ModelStore` on S3, so models trained in a notebook reach the cluster.
+
+Same layout and bytes as `DirectoryModelStore`, under a key prefix::
+
+    s3://BUCKET/PREFIX/<target>/<version>.fsm    one model file (models.persistence format)
+    s3://BUCKET/PREFIX/<target>/PROMOTED         the promoted version's name
+
+so ``aws s3 sync models/ s3://BUCKET/PREFIX/`` publishes a directory store as it is.
+
+Integrity, three ways: S3 verifies each upload against its SHA-256 (``ChecksumAlgorithm``) and
+botocore verifies each download (``ChecksumMode``); our own sha256 of the whole object, stored
+as object metadata at save, is checked on load (it also covers the card, which the model file's
+own checksum does not); and `models.persistence.loads` checks the payload checksum and format.
+Versions are never overwritten: a save uses a conditional put (``If-None-Match: *``) and takes
+the next free name when one exists, as the directory store does with ``link``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from models.base import BaseForecaster
+from models.errors import ModelFileError
+from models.persistence import ModelCard, dumps, loads
+from scaler.aws.errors import AWS_ERRORS, FailureKind, classify
+from scaler.aws.session import AwsClients
+from scaler.errors import (
+    ConfigError,
+    ModelNotFound,
+    ModelStoreError,
+    PermanentError,
+    TemporaryError,
+)
+from scaler.modelstore.directory import _NAME, _PROMOTED, _SUFFIX
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["ModelStoreDenied", "ModelStoreUnavailable", "S3ModelStore"]
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SHA_KEY = "forescale-sha256"  # object metadata: x-amz-meta-forescale-sha256
+
+
+class ModelStoreUnavailable(ModelStoreError, TemporaryError):
+    """S3 is unreachable, throttling or failing; the next attempt may succeed."""
+
+
+class ModelStoreDenied(ModelStoreError, PermanentError):
+    """Credentials or permissions do not allow the call; the message names the IAM action."""
+
+
+class S3ModelStore:
+    """`ModelStore` on an S3 bucket and key prefix (``s3://bucket/prefix``)."""
+
+    def __init__(
+        self, url: str, *, clients: AwsClients | None = None, region: str | None = None
+    ) -> None:
+        self.bucket, self.prefix = _parse_url(url)
+        self.url = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        self._clients = clients or AwsClients()
+        self._region = region
+
+    def save(self, target: str, model: BaseForecaster, card: ModelCard) -> str:
+        data = dumps(model, card)
+        digest = hashlib.sha256(data).hexdigest()
+        stem = f"{card.created_at:%Y%m%dT%H%M%S%fZ}-{card.data_sha256[:8]}"
+        for n in range(1, 1000):
+            version = stem if n == 1 else f"{stem}-{n}"
+            if self._put_new(self._key(target, version), data, digest=digest):
+                return version
+        raise ModelStoreError(f"too many models saved under {self._folder(target)} for {stem}")
+
+    def load(self, target: str, version: str | None = None) -> tuple[BaseForecaster, ModelCard]:
+        if version is None:
+            version = self.promoted(target)
+            if version is None:
+                stored = self.versions(target)
+                hint = f"promote one of {stored}" if stored else "train one first"
+                raise ModelNotFound(f"no promoted model for target {target!r} in {self.url}; {hint}")
+        key = self._key(target, version)
+        with self._translated("GetObject", key, missing=f"target {target!r} has no model version {version!r}"):
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            data = response["Body"].read()
+        recorded = response.get("Metadata", {}).get(_SHA_KEY)
+        source = f"s3://{self.bucket}/{key}"
+        if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+            raise ModelStoreError(
+                f"{source} is corrupt: its sha256 differs from the one recorded when it was "
+                "saved; save the model again (or promote another version)"
+            )
+        try:
+            return loads(data, source=source)
+        except ModelFileError as exc:
+            raise ModelStoreError(str(exc)) from exc
+
+    def versions(self, target: str) -> list[str]:
+        folder = self._folder(target)
+        found: list[str] = []
+        with self._translated("ListObjectsV2", folder):
+            pages = self._s3.get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=folder, Delimiter="/"):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(folder) :]
+                    if name.endswith(_SUFFIX) and _NAME.fullmatch(name[: -len(_SUFFIX)]):
+                        found.append(name[: -len(_SUFFIX)])
+        return sorted(found)
+
+    def promote(self, target: str, version: str) -> None:
+        key = self._key(target, version)
+        with self._translated("HeadObject", key, missing=""):
+            exists = self._exists(key)
+        if not exists:
+            raise ModelNotFound(
+                f"target {target!r} has no model version {version!r}; "
+                f"stored: {self.versions(target)}"
+            )
+        pointer = self._folder(target) + _PROMOTED
+        with self._translated("PutObject", pointer):
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=pointer,
+                Body=version.encode() + b"\n",
+                ChecksumAlgorithm="SHA256",
+            )
+
+    def promoted(self, target: str) -> str | None:
+        pointer = self._folder(target) + _PROMOTED
+        with self._translated("GetObject", pointer, missing=None):
+            try:
+                response = self._s3.get_object(Bucket=self.bucket, Key=pointer)
+            except self._s3.exceptions.NoSuchKey:
+                return None
+            text = response["Body"].read().decode("utf-8", "replace").strip()
+        return text or None
+
+    # -- internals --------------------------------------------------------------------------
+    @property
+    def _s3(self) -> S3Client:
+        return self._clients.s3(region=self._region)
+
+    def _folder(self, target: str) -> str:
+        if not _NAME.fullmatch(target) or ".." in target:
+            raise ConfigError(
+                f"invalid target name {target!r}: use letters, digits, '.', '_' and '-' "
+                "(at most 128, starting with a letter or digit)"
+            )
+        return f"{self.prefix}/{target}/" if self.prefix else f"{target}/"
+
+    def _key(self, target: str, version: str) -> str:
+        if not _NAME.fullmatch(version) or ".." in version:
+            raise ModelNotFound(f"invalid model version {version!r} for target {target!r}")
+        return f"{self._folder(target)}{version}{_SUFFIX}"
+
+    def _put_new(self, key: str, data: bytes, *, digest: str) -> bool:
+        """Create ``key``; False when it already exists (a version is never overwritten)."""
+        with self._translated("PutObject", key):
+            try:
+                self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=data,
+                    IfNoneMatch="*",
+                    ChecksumAlgorithm="SHA256",
+                    Metadata={_SHA_KEY: digest},
+                )
+            except self._s3.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                    return False
+                raise
+        return True
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+        except self._s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    @contextmanager
+    def _translated(
+        self, operation: str, key: str, *, missing: str | None = None
+    ) -> Iterator[None]:
+        """botocore exceptions -> model store errors naming the object and the IAM action.
+        ``missing``: the message for a missing object (`ModelNotFound`)."""
+        try:
+            yield
+        except AWS_ERRORS as exc:
+            failure = classify(exc, service="s3", operation=operation)
+            where = f"s3://{self.bucket}/{key}"
+            if failure.kind is FailureKind.NOT_FOUND and failure.code == "NoSuchBucket":
+                raise ModelStoreDenied(
+                    f"{where}: bucket {self.bucket!r} does not exist; create it or fix the "
+                    "model store URL"
+                ) from None
+            if failure.kind is FailureKind.NOT_FOUND and missing:
+                raise ModelNotFound(f"{missing} ({where})") from None
+            if failure.kind in (FailureKind.DENIED, FailureKind.CREDENTIALS):
+                raise ModelStoreDenied(f"{where}: {failure.explain()}") from None
+            if failure.kind in (FailureKind.THROTTLED, FailureKind.UNAVAILABLE):
+                raise ModelStoreUnavailable(f"{where}: {failure.explain()}") from None
+            raise ModelStoreError(f"{where}: {failure.explain()}") from None
+
+
+def _parse_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``."""
+    match = re.fullmatch(r"s3://([^/]+)/?(.*)", url.strip())
+    if match is None:
+        raise ConfigError(f"model store URL {url!r} must look like s3://bucket/prefix")
+    bucket, prefix = match.group(1), match.group(2).strip("/")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise ConfigError(
+            f"model store URL {url!r}: {bucket!r} is not a valid S3 bucket name (3-63 "
+            "lowercase letters, digits, '.' and '-')"
+        )
+    if "//" in prefix:
+        raise ConfigError(f"model store URL {url!r}: the prefix has an empty path segment")
+    return bucket, prefix
