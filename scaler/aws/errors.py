@@ -18,6 +18,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectionError,
     CredentialRetrievalError,
+    FlexibleChecksumError,
     HTTPClientError,
     IncompleteReadError,
     MetadataRetrievalError,
@@ -122,6 +123,7 @@ _TRANSIENT_EXCEPTIONS = (
     HTTPClientError,  # read timeout, connection closed mid-response
     IncompleteReadError,
     ChecksumError,  # body damaged in transit
+    FlexibleChecksumError,  # a download that does not match S3's stored SHA-256
     ResponseParserError,  # a 5xx HTML page from a proxy or load balancer
 )
 _CREDENTIAL_HELP = (

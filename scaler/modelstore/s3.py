@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from models.base import BaseForecaster
 from models.errors import ModelFileError
 from models.persistence import ModelCard, dumps, loads
@@ -40,7 +42,7 @@ from scaler.modelstore.directory import _NAME, _PROMOTED, _SUFFIX
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["ModelStoreDenied", "ModelStoreUnavailable", "S3ModelStore"]
+__all__ = ["ModelStoreAccessError", "ModelStoreUnavailable", "S3ModelStore"]
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SHA_KEY = "forescale-sha256"  # object metadata: x-amz-meta-forescale-sha256
@@ -50,8 +52,9 @@ class ModelStoreUnavailable(ModelStoreError, TemporaryError):
     """S3 is unreachable, throttling or failing; the next attempt may succeed."""
 
 
-class ModelStoreDenied(ModelStoreError, PermanentError):
-    """Credentials or permissions do not allow the call; the message names the IAM action."""
+class ModelStoreAccessError(ModelStoreError, PermanentError):
+    """The bucket is missing, or credentials or permissions do not allow the call (the message
+    names the IAM action)."""
 
 
 class S3ModelStore:
@@ -81,12 +84,17 @@ class S3ModelStore:
             if version is None:
                 stored = self.versions(target)
                 hint = f"promote one of {stored}" if stored else "train one first"
-                raise ModelNotFound(f"no promoted model for target {target!r} in {self.url}; {hint}")
+                raise ModelNotFound(
+                    f"no promoted model for target {target!r} in {self.url}; {hint}"
+                )
         key = self._key(target, version)
-        with self._translated("GetObject", key, missing=f"target {target!r} has no model version {version!r}"):
-            response = self._s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-            data = response["Body"].read()
-        recorded = response.get("Metadata", {}).get(_SHA_KEY)
+        found = self._get(key)
+        if found is None:
+            raise ModelNotFound(
+                f"target {target!r} has no model version {version!r} in {self.url}; "
+                f"stored: {self.versions(target)}"
+            )
+        data, recorded = found
         source = f"s3://{self.bucket}/{key}"
         if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
             raise ModelStoreError(
@@ -100,23 +108,17 @@ class S3ModelStore:
 
     def versions(self, target: str) -> list[str]:
         folder = self._folder(target)
-        found: list[str] = []
-        with self._translated("ListObjectsV2", folder):
-            pages = self._s3.get_paginator("list_objects_v2")
-            for page in pages.paginate(Bucket=self.bucket, Prefix=folder, Delimiter="/"):
-                for item in page.get("Contents", []):
-                    name = item["Key"][len(folder) :]
-                    if name.endswith(_SUFFIX) and _NAME.fullmatch(name[: -len(_SUFFIX)]):
-                        found.append(name[: -len(_SUFFIX)])
-        return sorted(found)
+        return sorted(
+            name[: -len(_SUFFIX)]
+            for name in self._list(folder)
+            if name.endswith(_SUFFIX) and _NAME.fullmatch(name[: -len(_SUFFIX)])
+        )
 
     def promote(self, target: str, version: str) -> None:
         key = self._key(target, version)
-        with self._translated("HeadObject", key, missing=""):
-            exists = self._exists(key)
-        if not exists:
+        if key.rpartition("/")[2] not in self._list(key):
             raise ModelNotFound(
-                f"target {target!r} has no model version {version!r}; "
+                f"target {target!r} has no model version {version!r} in {self.url}; "
                 f"stored: {self.versions(target)}"
             )
         pointer = self._folder(target) + _PROMOTED
@@ -129,14 +131,10 @@ class S3ModelStore:
             )
 
     def promoted(self, target: str) -> str | None:
-        pointer = self._folder(target) + _PROMOTED
-        with self._translated("GetObject", pointer, missing=None):
-            try:
-                response = self._s3.get_object(Bucket=self.bucket, Key=pointer)
-            except self._s3.exceptions.NoSuchKey:
-                return None
-            text = response["Body"].read().decode("utf-8", "replace").strip()
-        return text or None
+        found = self._get(self._folder(target) + _PROMOTED)
+        if found is None:
+            return None
+        return found[0].decode("utf-8", "replace").strip() or None
 
     # -- internals --------------------------------------------------------------------------
     @property
@@ -168,41 +166,57 @@ class S3ModelStore:
                     ChecksumAlgorithm="SHA256",
                     Metadata={_SHA_KEY: digest},
                 )
-            except self._s3.exceptions.ClientError as exc:
+            except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
                     return False
                 raise
         return True
 
-    def _exists(self, key: str) -> bool:
+    def _get(self, key: str) -> tuple[bytes, str | None] | None:
+        """The object's bytes and recorded sha256, or None when it does not exist.
+
+        Without s3:ListBucket on the whole bucket, S3 answers a missing key with 403 instead of
+        404; a listing of the key (allowed under the prefix) then tells "missing" from "denied".
+        """
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
-        except self._s3.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+            with self._translated("GetObject", key):
+                response = self._s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                return response["Body"].read(), response.get("Metadata", {}).get(_SHA_KEY)
+        except ModelNotFound:
+            return None
+        except ModelStoreAccessError:
+            if key.rpartition("/")[2] not in self._list(key):
+                return None
             raise
-        return True
+
+    def _list(self, prefix: str) -> set[str]:
+        """Names (after the last '/') of the objects directly under ``prefix``'s folder whose
+        key starts with ``prefix``."""
+        folder = prefix.rpartition("/")[0] + "/"
+        names: set[str] = set()
+        with self._translated("ListObjectsV2", prefix):
+            pages = self._s3.get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+                names.update(item["Key"][len(folder) :] for item in page.get("Contents", []))
+        return names
 
     @contextmanager
-    def _translated(
-        self, operation: str, key: str, *, missing: str | None = None
-    ) -> Iterator[None]:
-        """botocore exceptions -> model store errors naming the object and the IAM action.
-        ``missing``: the message for a missing object (`ModelNotFound`)."""
+    def _translated(self, operation: str, key: str) -> Iterator[None]:
+        """botocore exceptions -> model store errors naming the object and the IAM action."""
         try:
             yield
         except AWS_ERRORS as exc:
             failure = classify(exc, service="s3", operation=operation)
             where = f"s3://{self.bucket}/{key}"
             if failure.kind is FailureKind.NOT_FOUND and failure.code == "NoSuchBucket":
-                raise ModelStoreDenied(
+                raise ModelStoreAccessError(
                     f"{where}: bucket {self.bucket!r} does not exist; create it or fix the "
                     "model store URL"
                 ) from None
-            if failure.kind is FailureKind.NOT_FOUND and missing:
-                raise ModelNotFound(f"{missing} ({where})") from None
+            if failure.kind is FailureKind.NOT_FOUND:
+                raise ModelNotFound(f"{where} does not exist") from None
             if failure.kind in (FailureKind.DENIED, FailureKind.CREDENTIALS):
-                raise ModelStoreDenied(f"{where}: {failure.explain()}") from None
+                raise ModelStoreAccessError(f"{where}: {failure.explain()}") from None
             if failure.kind in (FailureKind.THROTTLED, FailureKind.UNAVAILABLE):
                 raise ModelStoreUnavailable(f"{where}: {failure.explain()}") from None
             raise ModelStoreError(f"{where}: {failure.explain()}") from None
