@@ -31,7 +31,7 @@ from models.base import BaseForecaster, Forecast, series_step
 from models.calibration import ResidualCalibrator, horizon_grid
 from models.errors import InsufficientHistoryError, InvalidSeriesError, NotFittedError
 from models.threads import one_thread
-from models.validation import check_series, infer_step, validate_quantiles
+from models.validation import check_series, infer_step, to_timedelta, validate_quantiles
 
 __all__ = ["ConformalForecaster", "check_steps", "steps_in"]
 
@@ -45,7 +45,7 @@ MIN_HOLDOUT_STEPS = 24
 
 def steps_in(duration: pd.Timedelta | str, freq: pd.Timedelta) -> int:
     """Whole steps of ``freq`` in ``duration`` (at least 1)."""
-    return max(1, int(pd.Timedelta(duration) // freq))
+    return max(1, int(to_timedelta(duration) // freq))
 
 
 def check_steps(steps: Sequence[int] | np.ndarray) -> np.ndarray:

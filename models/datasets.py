@@ -67,7 +67,7 @@ def synthetic_traffic(
         + 0.1 * np.sin(6 * np.pi * hour)
     )
     rate = base * (1 + daily_amplitude * diurnal / 1.3)
-    rate *= 1 - weekend_dip * _weekend(np.asarray(index.dayofweek + hour))
+    rate *= 1 - weekend_dip * _weekend(np.asarray(index.day_of_week + hour))
     rate *= 1 + growth_per_week * np.asarray(t) / 7
     steps_per_hour = pd.Timedelta("1h") / pd.Timedelta(freq)
     n = len(index)

@@ -110,9 +110,15 @@ def backtest(
     test_size: int,
     n_origins: int | None = None,
     refit_every: int = 288,
+    train_window: int | None = None,
     progress: Progress | None = None,
 ) -> BacktestResult:
-    """Rolling-origin evaluation of ``model`` on ``y``; see the module docstring."""
+    """Rolling-origin evaluation of ``model`` on ``y``; see the module docstring.
+
+    ``horizon``, ``test_size``, ``refit_every`` (origins) and ``train_window`` (the most recent
+    steps a refit sees, like production's bounded history; None = everything before the
+    origin) are counts. ``progress(done, total)`` is called after each refit block.
+    """
     filled, observed = prepare_series(y)
     values = filled.to_numpy()
     idx = cast(pd.DatetimeIndex, filled.index)
@@ -126,7 +132,8 @@ def backtest(
     for b, block in enumerate(blocks):
         fitted = clone(model)
         start = time.perf_counter()
-        fitted.fit(filled.iloc[: block[0] + 1])
+        first = 0 if train_window is None else max(0, block[0] + 1 - train_window)
+        fitted.fit(filled.iloc[first : block[0] + 1])
         fit_ms.append((time.perf_counter() - start) * 1e3)
         start = time.perf_counter()
         out = fitted.forecast_origins(

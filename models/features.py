@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["FeatureSpec"]
+__all__ = ["WEEKLY_MIN_HISTORY", "FeatureSpec"]
+
+WEEKLY_MIN_HISTORY = pd.Timedelta("21D")
+"""Weekly lags only from three weeks of history: one week is read back, and with only one more
+to learn from, last week's accidents (a holiday, a flash crowd) become next week's forecast. On
+the NASA trace (5-minute steps, 1-hour horizon, refit on 14 days) weekly lags raised ridge's MASE
+from 0.417 to 0.426 and cut its 90% coverage from 0.91 to 0.86; on 28 days they were neutral."""
 
 _RECENT = tuple(pd.Timedelta(d) for d in ("5min", "15min", "30min", "1h", "3h"))
 _SMOOTH = pd.Timedelta("15min")

@@ -21,8 +21,8 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from models.calibration import horizon_grid
-from models.conformal import DAY, WEEK, ConformalForecaster, steps_in
-from models.features import FeatureSpec, cumulative
+from models.conformal import DAY, ConformalForecaster, steps_in
+from models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
 from models.threads import one_thread
 
 __all__ = ["GradientBoosting"]
@@ -55,8 +55,8 @@ class GradientBoosting(ConformalForecaster):
         *,
         max_horizon: str = "6h",
         upper_quantiles: tuple[float, ...] = (0.9, 0.95),
-        max_iter: int = 100,
-        learning_rate: float = 0.1,
+        max_iter: int = 50,
+        learning_rate: float = 0.2,
         max_leaf_nodes: int = 31,
         max_rows: int = 20_000,
         random_state: int = 0,
@@ -79,7 +79,7 @@ class GradientBoosting(ConformalForecaster):
     def _fit_point(self, y: pd.Series) -> None:
         freq = self.freq_
         n = len(y)
-        spec = FeatureSpec.for_step(freq, weekly=n >= steps_in(WEEK + 2 * DAY, freq))
+        spec = FeatureSpec.for_step(freq, weekly=n >= steps_in(WEEKLY_MIN_HISTORY, freq))
         values = y.to_numpy(dtype=float)
         self.spec_ = spec
         self.floor_ = max(0.05 * float(values.mean()), 1e-6)

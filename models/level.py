@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from models.conformal import ConformalForecaster, steps_in
+from models.validation import to_timedelta
 
 __all__ = ["LevelTrend"]
 
@@ -57,7 +58,7 @@ class LevelTrend(ConformalForecaster):
     def _lookback(self, freq: pd.Timedelta) -> int:
         # After 24 half-lives the filters' start value weighs < 1e-7: the forecast no longer
         # depends on where the kept history begins.
-        slowest = max(pd.Timedelta(self.level_half_life), pd.Timedelta(self.trend_half_life))
+        slowest = max(to_timedelta(self.level_half_life), to_timedelta(self.trend_half_life))
         return steps_in(24 * slowest, freq)
 
     def _fit_point(self, y: pd.Series) -> None:
@@ -86,7 +87,7 @@ class LevelTrend(ConformalForecaster):
 
 def _smoothing(half_life: str, freq: pd.Timedelta) -> float:
     """Per-step smoothing weight whose memory halves every ``half_life``."""
-    return float(1.0 - 0.5 ** (freq / pd.Timedelta(half_life)))
+    return float(1.0 - 0.5 ** (freq / to_timedelta(half_life)))
 
 
 def _ewma(x: np.ndarray, alpha: float) -> np.ndarray:

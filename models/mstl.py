@@ -30,6 +30,7 @@ from statsmodels.tsa.seasonal import MSTL
 from models.conformal import DAY, WEEK, ConformalForecaster, steps_in
 from models.errors import ModelFitError
 from models.smoothing import holt_filter, holt_forecast
+from models.validation import format_span
 
 __all__ = ["MSTLForecaster"]
 
@@ -93,7 +94,9 @@ class MSTLForecaster(ConformalForecaster):
         self.ets_ = _fit_ets(window) if self.remainder == "ets" else None
         self.arima_ = _fit_arima(window) if self.remainder == "arima" else None
         if not weekly and self.weekly == "auto":
-            self.notes_ = (f"mstl: daily season only, {len(y) * freq} of history < 14 days",)
+            self.notes_ = (
+                f"mstl: daily season only ({format_span(len(y) * freq)} of history < 14 days)",
+            )
 
     def _mean_origins(
         self, values: np.ndarray, *, positions: np.ndarray, steps: np.ndarray, start_ns: int

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from models.calibration import horizon_grid
-from models.conformal import DAY, WEEK, ConformalForecaster, steps_in
+from models.conformal import ConformalForecaster, steps_in
 from models.errors import ModelFitError
-from models.features import FeatureSpec, cumulative
+from models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
+from models.validation import format_span
 
 __all__ = ["RidgeForecaster"]
 
@@ -36,8 +37,8 @@ class RidgeForecaster(ConformalForecaster):
     alpha:
         Ridge penalty relative to the number of rows (scale-free across series lengths).
     weekly:
-        Weekly lags and calendar terms: ``"auto"`` turns them on with at least 9 days of
-        history (a week of lookback plus two days of rows to learn from).
+        Weekly lags and calendar terms: ``"auto"`` turns them on with at least three weeks of
+        history (see `WEEKLY_MIN_HISTORY`).
     half_life:
         Weight of training rows halves every ``half_life`` into the past (a duration), so a
         level shift is learned within days; ``None`` weighs all rows equally.
@@ -71,7 +72,9 @@ class RidgeForecaster(ConformalForecaster):
         freq = pd.Timedelta(y.index[1] - y.index[0])
         n = len(y)
         weekly = (
-            self.weekly if isinstance(self.weekly, bool) else n >= steps_in(WEEK + 2 * DAY, freq)
+            self.weekly
+            if isinstance(self.weekly, bool)
+            else n >= steps_in(WEEKLY_MIN_HISTORY, freq)
         )
         spec = FeatureSpec.for_step(freq, weekly=weekly)
         values = y.to_numpy(dtype=float)
@@ -94,7 +97,9 @@ class RidgeForecaster(ConformalForecaster):
         self.grid_ = grid
         self.coefs_ = coefs
         if not weekly and self.weekly == "auto":
-            self.notes_ = (f"ridge: weekly lags off, {n * freq} of history < 9 days",)
+            self.notes_ = (
+                f"ridge: weekly lags off ({format_span(n * freq)} of history < 21 days)",
+            )
 
     def _mean_origins(
         self, values: np.ndarray, *, positions: np.ndarray, steps: np.ndarray, start_ns: int

@@ -34,7 +34,7 @@ from models.conformal import (
     steps_in,
 )
 from models.errors import ForecastError, InsufficientHistoryError
-from models.validation import infer_step
+from models.validation import format_span, infer_step
 
 __all__ = ["ALL_CANDIDATES", "FAST_CANDIDATES", "AutoForecaster"]
 
@@ -54,9 +54,7 @@ def _make(name: str) -> ConformalForecaster:
 
 
 def _duration(steps: int, freq: pd.Timedelta) -> str:
-    total = steps * freq
-    hours = total / pd.Timedelta("1h")
-    return f"{hours / 24:.1f}d" if hours >= 48 else f"{hours:.1f}h"
+    return format_span(steps * freq)
 
 
 class AutoForecaster(ConformalForecaster):

@@ -9,6 +9,7 @@ themselves first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -30,9 +31,11 @@ __all__ = [
     "DEFAULT_MAX_GAP_STEPS",
     "check_series",
     "fill_long_gaps",
+    "format_span",
     "infer_step",
     "missing_runs",
     "regularise",
+    "to_timedelta",
     "validate_quantiles",
 ]
 
@@ -119,6 +122,29 @@ def regularise(
     if step <= pd.Timedelta(0):
         raise IrregularIndexError(f"{model}: the step must be positive, got {step}")
     return _regularise(pd.Series(values, index=idx, name=y.name), step, model=model)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def to_timedelta(value: str | pd.Timedelta) -> pd.Timedelta:
+    """``"90s"``, ``"5m"``/``"5min"``, ``"6h"``, ``"14d"``, ``"2w"`` or a Timedelta, as a Timedelta.
+
+    The same units as the CLI's durations (`scaler.units`), which `models` may not import.
+    """
+    if isinstance(value, pd.Timedelta):
+        return value
+    match = _DURATION.match(str(value).lower())
+    if not match:
+        raise ValueError(f"invalid duration {value!r}: use a number and a unit, e.g. 5m, 6h, 14d")
+    return pd.Timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def format_span(span: pd.Timedelta) -> str:
+    """A history length for messages: ``"5.0h"`` below two days, ``"9.5d"`` from there."""
+    hours = span / pd.Timedelta("1h")
+    return f"{hours / 24:.1f}d" if hours >= 48 else f"{hours:.1f}h"
 
 
 def validate_quantiles(quantiles: Iterable[float]) -> tuple[float, ...]:
