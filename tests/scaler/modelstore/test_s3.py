@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tests.conftest as root
 from models.baselines import SeasonalNaive
 from models.datasets import synthetic_traffic
 from models.persistence import ModelCard, make_card
@@ -20,6 +21,10 @@ from tests.integration.aws.proxy import Fault
 from tests.integration.aws.world import AwsWorld
 
 pytestmark = pytest.mark.aws
+
+if "tests.integration.aws.plugin" not in getattr(root, "pytest_plugins", ()):
+    # Until tests/conftest.py registers the plugin, its fixtures are imported here.
+    from tests.integration.aws.plugin import _aws_proxy, aws, moto_server  # noqa: F401
 
 BUCKET = "forescale-models"
 URL = f"s3://{BUCKET}/prod/models"
