@@ -8,6 +8,7 @@ least-privilege policy the controller needs.
 from scaler.aws.asg import AsgActuator, Control, target_spec
 from scaler.aws.errors import AwsCredentialsError, AwsRejected
 from scaler.aws.groups import BASELINE_TAG, GroupState, InvalidGroupState
+from scaler.aws.iam import load_policy, render_policy
 from scaler.aws.schedule import SCHEDULE_PREFIX, ScheduleResult
 from scaler.aws.session import AwsClients, AwsSettings
 
@@ -23,5 +24,7 @@ __all__ = [
     "GroupState",
     "InvalidGroupState",
     "ScheduleResult",
+    "load_policy",
+    "render_policy",
     "target_spec",
 ]

@@ -14,6 +14,8 @@ Both modes: never above MaxSize (checked here: the moto test server does not), n
 user's baseline. The baseline is recorded in the ``forescale.io/baseline-min-size`` tag before
 the first change and restored (tag removed, our scheduled actions deleted) by ``release``.
 Writes happen only when a value changes. Units are the group's capacity units (see `groups`).
+While Forescale holds a group, its owner changes their own floor by editing the tag: MinSize
+itself is Forescale's until ``release``.
 """
 
 from __future__ import annotations
