@@ -53,7 +53,7 @@ class Scenario:
 
 
 FULL = (Scenario("14 d @ 1 min", 14, "1min"), Scenario("28 d @ 5 min", 28, "5min"))
-QUICK = (Scenario("4 d @ 30 min", 4, "30min"),)
+QUICK = (Scenario("4 d @ 1 h", 4, "1h"),)
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,10 +140,15 @@ def _read_table(text: str, *, label: str) -> pd.DataFrame:
         raise DataFileError(
             f"{label}: line 1 must be the header 'timestamp,value', got {header[:60]!r}"
         )
-    try:
-        table = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+    fields = pd.Series(text.splitlines()[1:], dtype=object).str.count(",").to_numpy()
+    bad = np.flatnonzero(fields != 1)
+    if bad.size:
+        raise DataFileError(
+            f"{label}: line {int(bad[0]) + 2} has {int(fields[bad[0]]) + 1} field(s); each line "
+            "needs exactly 'timestamp,value'"
         )
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataFileError(f"{label}: {exc}; each line needs exactly 'timestamp,value'") from exc
     table.columns = ["timestamp", "value"]
@@ -211,8 +216,9 @@ def _on_grid(series: pd.Series) -> pd.Series:
     if len(idx) < 2:
         return series
     ns = idx.asi8
-    step = int(np.median(np.diff(ns)))
-    if step <= 0 or ((ns - ns[0]) % step != 0).any():
-        return series
+    step = int(np.diff(ns).min())
+    span = (ns[-1] - ns[0]) // step + 1 if step > 0 else 0
+    if step <= 0 or ((ns - ns[0]) % step != 0).any() or span > 10 * len(ns):
+        return series  # not one grid (or mostly empty): the caller resamples
     full = pd.date_range(idx[0], idx[-1], freq=pd.Timedelta(step, unit="ns"), unit="ns")
     return series if len(full) == len(idx) else series.reindex(full)

@@ -50,7 +50,7 @@ class LevelTrend(ConformalForecaster):
         self.damping_half_life = damping_half_life
 
     def _point_history(self, freq: pd.Timedelta) -> int:
-        return max(16, steps_in("1h", freq))
+        return max(12, steps_in("1h", freq))
 
     def _warmup(self, freq: pd.Timedelta) -> int:
         return min(steps_in("10min", freq), 4)

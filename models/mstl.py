@@ -35,6 +35,22 @@ from models.validation import format_span
 __all__ = ["MSTLForecaster"]
 
 
+_WEEKLY_SMOOTHING = pd.Timedelta("3h")
+"""Width of the moving average applied to the last weekly cycle. With four weeks of 5-minute
+data each weekly phase is an average of ~4 noisy values, and that noise went straight into every
+forecast: on the NASA trace MSTL's MASE was 0.61 with the raw weekly component, 0.51 without one,
+and 0.49 with it smoothed over 3 hours (day-of-week effects are smooth at that scale)."""
+
+
+def _circular_mean(values: np.ndarray, *, width: int) -> np.ndarray:
+    """Centred moving average that wraps around the cycle's ends."""
+    if width <= 1:
+        return values
+    padded = np.concatenate([values[-width:], values, values[:width]])
+    smooth = np.convolve(padded, np.ones(width) / width, mode="same")
+    return np.asarray(smooth[width:-width])
+
+
 class MSTLForecaster(ConformalForecaster):
     """MSTL(daily[, weekly]) + ETS/ARIMA on the deseasonalised series.
 
@@ -87,6 +103,8 @@ class MSTLForecaster(ConformalForecaster):
         profile = np.zeros(cycle)
         for j, period in enumerate(periods):
             last = seasonal[-period:, j]
+            if period > day:
+                last = _circular_mean(last, width=steps_in(_WEEKLY_SMOOTHING, freq))
             profile += last[np.arange(cycle) % period]
         self.profile_ = profile  # seasonal term for the times train_end + 1, + 2, ...
         rest = x - seasonal.sum(axis=1)

@@ -60,7 +60,7 @@ def check_series(
     if len(regular) < min_samples:
         step = infer_step(cast(pd.DatetimeIndex, regular.index)) if freq is None else freq
         raise InsufficientHistoryError(
-            f"{model} needs at least {min_samples} observations at step {step}; got "
+            f"{model} needs at least {min_samples} observations at step {_alias(step)}; got "
             f"{len(regular)}. Collect more history, or choose a model that needs less "
             "(e.g. 'seasonal_naive' or 'auto', which picks models by available history)."
         )

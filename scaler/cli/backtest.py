@@ -82,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
     horizon = _steps(parse_duration(args.horizon), step, flag="--horizon")
     test = _steps(parse_duration(args.test), step, flag="--test")
     test = min(test, len(y) - 1)
+    if test <= horizon:
+        raise ValueError(
+            f"the test window ({test} steps) must be longer than the horizon ({horizon} steps): "
+            "use a longer trace, a shorter --horizon or a coarser --step"
+        )
     origins = args.origins or max(1, test - horizon)
     spacing = max(1.0, (test - horizon) / origins)
     refit_every = max(
@@ -118,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(json.dumps(_json_row(name, result)) + "\n")
             sys.stdout.flush()
-    if not args.json:
+    if results and not args.json:
         sys.stdout.write(format_table(names=[r.model for r in results], results=results) + "\n")
     return 1 if failed else 0
 

@@ -141,7 +141,9 @@ def test_forecast_origins_never_use_data_after_the_origin(
     y = traffic_30min
     origins = y.index[TRAIN - 1 : TRAIN + 40 : 4]
     full = model.forecast_origins(y, origins, steps=[1, 5], quantiles=(0.9,))
-    truncated = model.forecast_origins(y.loc[: origins[-1]], origins, steps=[1, 5], quantiles=(0.9,))
+    truncated = model.forecast_origins(
+        y.loc[: origins[-1]], origins, steps=[1, 5], quantiles=(0.9,)
+    )
     changed = y.copy()
     changed.loc[changed.index > origins[-1]] *= 3.0  # a different future must not matter
     perturbed = model.forecast_origins(changed, origins, steps=[1, 5], quantiles=(0.9,))
