@@ -156,6 +156,41 @@ class Hpa:
         self._store_event(now_us, current_replicas, decision.replicas)
         return decision
 
+    def hold(self, last: HpaDecision, *, until: datetime) -> bool:
+        """Replay syncs up to ``until`` with the same inputs as ``last``, if that is exact.
+
+        When the last sync was a fixed point every later sync with the same inputs returns the
+        same count: (a) the proposal equals current and nothing was limited: stabilization then
+        yields current whatever the window holds; (b) the count is pinned at ``min_replicas``
+        (a raised floor) with a proposal at or below it, or at ``max_replicas`` with a proposal
+        at or above it: the bound absorbs whatever stabilization yields. The only state those
+        syncs change is the recommendation's time in the stabilization windows, and one push at
+        ``until`` leaves exactly that state (a later equal value replaces an earlier one; expiry
+        is applied when the window is next read). An invalid metric changes no state at all.
+        Returns False (and changes nothing) when a full `reconcile` per sync is needed. Trace
+        replays use this to skip the syncs of a step whose load is constant.
+        """
+        current, proposal = last.current_replicas, last.proposal
+        if last.replicas != current:
+            return False
+        invalid = last.condition == "InvalidMetrics"
+        if not invalid:
+            if last.condition is not None or proposal is None:
+                return False
+            settled = proposal == current and last.limited_by is None
+            floored = proposal <= current == last.min_replicas
+            capped = proposal >= current == last.max_replicas
+            if not (settled or floored or capped):
+                return False
+        until_us = self._advance(until)
+        if not invalid:
+            assert last.proposal is not None
+            if self._config.behavior is not None:
+                self._up.push(until_us, last.proposal)
+            self._down.push(until_us, last.proposal)
+        self._last_us = until_us
+        return True
+
     def _decide(  # positional on purpose: this runs ~350,000 times per replay
         self,
         now: datetime,

@@ -48,26 +48,51 @@ class AccuracySnapshot:
         return self.mae / self.mean_actual
 
 
+_SERIES = ("ratio", "abs_err", "naive_err", "signed", "actual", "under")
+_RATIO, _ABS, _NAIVE, _SIGNED, _ACTUAL, _UNDER = range(len(_SERIES))
+
+
 class _Ring:
-    """Fixed-size buffer of floats, one row per horizon step."""
+    """Fixed-size buffer of scored columns for several series at once (series x horizon x
+    window; NaN = nothing scored), with O(1) running means, so memory stays flat and scoring
+    costs the same after a year as after a day."""
 
-    def __init__(self, rows: int, size: int) -> None:
-        self.data = np.full((rows, size), np.nan)
-        self.pos = np.zeros(rows, dtype=np.int64)
-        self.count = np.zeros(rows, dtype=np.int64)
+    def __init__(self, series: int, rows: int, size: int) -> None:
+        self.data = np.full((series, rows, size), np.nan)
+        self.count = np.zeros((series, rows), dtype=np.int64)
+        self.total = np.zeros((series, rows))
         self.size = size
+        self.pos = 0
+        self.pushes = 0
 
-    def push(self, row: int, value: float) -> None:
-        self.data[row, self.pos[row]] = value
-        self.pos[row] = (self.pos[row] + 1) % self.size
-        self.count[row] = min(self.count[row] + 1, self.size)
+    def push(self, block: np.ndarray) -> None:
+        """``block``: series x horizon values scored at one time."""
+        old = self.data[:, :, self.pos]
+        had, has = ~np.isnan(old), ~np.isnan(block)
+        self.total += np.where(has, block, 0.0) - np.where(had, old, 0.0)
+        self.count += has.astype(np.int64) - had.astype(np.int64)
+        self.data[:, :, self.pos] = block
+        self.pos = (self.pos + 1) % self.size
+        self.pushes += 1
+        if self.pushes % (16 * self.size) == 0:  # wash out floating-point drift
+            self.total = np.nansum(self.data, axis=2)
+
+    def mean(self, series: int, row: int) -> float | None:
+        n = int(self.count[series, row])
+        return float(self.total[series, row] / n) if n else None
+
+    def values(self, series: int, row: int) -> np.ndarray:
+        r: np.ndarray = self.data[series, row]
+        kept: np.ndarray = r[~np.isnan(r)]
+        return kept
 
 
 class ForecastLedger:
     """Scores issued forecasts against actuals; provides calibrated quantiles and live accuracy.
 
     ``step`` is the forecast step, ``horizon`` the number of steps of each mean path, ``window`` how
-    many scored forecasts per horizon step to keep (e.g. a day of origins).
+    many scored forecasts per horizon step to keep (e.g. a day of origins). Origins and actuals
+    sit on the step grid; forecasts are kept in a small ring indexed by step number.
     """
 
     def __init__(
@@ -86,17 +111,20 @@ class ForecastLedger:
         self.window = window
         self.min_scored = min_scored
         self._offset_share = offset_share
-        self._step_ns = int(step.total_seconds() * 1e9)
-        self._pending: dict[int, np.ndarray] = {}
-        self._actuals: dict[int, float] = {}
-        self._ratios = _Ring(horizon, window)
-        self._abs_err = _Ring(horizon, window)
-        self._naive_err = _Ring(horizon, window)
-        self._signed = _Ring(horizon, window)
-        self._actual_lvl = _Ring(horizon, window)
-        self._under = _Ring(horizon, window)
-        self._upper: dict[int, np.ndarray] = {}
+        self._step_us = round(step.total_seconds() * 1e6)
+        slots = horizon + 1
+        self._slot_step = np.full(slots, -1, dtype=np.int64)  # which step each slot holds
+        self._mean = np.full((slots, horizon), np.nan)
+        self._upper = np.full((slots, horizon), np.nan)
+        self._actual = np.full(slots, np.nan)
+        self._actual_step = np.full(slots, -1, dtype=np.int64)
+        self._rows = np.arange(horizon)
+        self._ring = _Ring(len(_SERIES), horizon, window)
         self._level = 0.0
+        # Quantile factors move slowly (a window of ~a day); recomputing them for every decision
+        # would dominate a replay, so they are refreshed after every 5 % of the window.
+        self._factors: dict[float, tuple[int, np.ndarray]] = {}
+        self._refresh = max(1, window // 20)
 
     # -- feeding ---------------------------------------------------------------------------
     def record_forecast(
@@ -104,67 +132,82 @@ class ForecastLedger:
     ) -> None:
         """Remember the mean path issued at ``origin`` (for ``origin + k*step``, k = 1..) and,
         optionally, the quantile path the plan was sized on (to measure its under-forecast rate)."""
-        key = _ns(origin)
-        self._pending[key] = np.asarray(mean, dtype=float)[: self.horizon]
+        k = self._step_of(origin)
+        slot = k % len(self._slot_step)
+        self._slot_step[slot] = k
+        self._mean[slot] = np.nan
+        self._upper[slot] = np.nan
+        m = np.asarray(mean, dtype=float)[: self.horizon]
+        self._mean[slot, : len(m)] = m
         if upper is not None:
-            self._upper[key] = np.asarray(upper, dtype=float)[: self.horizon]
-        self._forget(key)
+            u = np.asarray(upper, dtype=float)[: self.horizon]
+            self._upper[slot, : len(u)] = u
 
     def observe(self, at: datetime, actual: float | None) -> None:
         """The actual load at ``at`` (None or NaN: a gap, nothing is scored)."""
         if actual is None or not np.isfinite(actual):
             return
-        key = _ns(at)
-        self._actuals[key] = float(actual)
+        m = self._step_of(at)
+        slots = len(self._slot_step)
+        origins = m - (self._rows + 1)  # origin step of the forecast for horizon h = row + 1
+        idx = origins % slots
+        valid = self._slot_step[idx] == origins
+        predicted = np.where(valid, self._mean[idx, self._rows], np.nan)
+        upper = np.where(valid, self._upper[idx, self._rows], np.nan)
+        before = np.where(self._actual_step[idx] == origins, self._actual[idx], np.nan)
+        self._actual[m % slots], self._actual_step[m % slots] = actual, m
         self._level = actual if self._level == 0.0 else 0.99 * self._level + 0.01 * actual
+        if not np.isfinite(predicted).any():
+            return
         c = max(self._offset_share * self._level, 1e-9)
-        for h in range(1, self.horizon + 1):
-            origin = key - h * self._step_ns
-            path = self._pending.get(origin)
-            if path is None or len(path) < h or not np.isfinite(path[h - 1]):
-                continue
-            predicted = float(path[h - 1])
-            row = h - 1
-            self._ratios.push(row, (actual + c) / (max(predicted, 0.0) + c))
-            self._abs_err.push(row, abs(predicted - actual))
-            self._signed.push(row, predicted - actual)
-            self._actual_lvl.push(row, actual)
-            before = self._actuals.get(origin)
-            if before is not None:
-                self._naive_err.push(row, abs(before - actual))
-            upper = self._upper.get(origin)
-            if upper is not None and len(upper) >= h and np.isfinite(upper[h - 1]):
-                self._under.push(row, float(actual > upper[h - 1]))
-        self._forget(key)
+        block = np.empty((len(_SERIES), self.horizon))
+        block[_RATIO] = (actual + c) / (np.maximum(predicted, 0.0) + c)
+        block[_ABS] = np.abs(predicted - actual)
+        block[_NAIVE] = np.abs(before - actual) + 0.0 * predicted  # NaN where nothing predicted
+        block[_SIGNED] = predicted - actual
+        block[_ACTUAL] = actual + 0.0 * predicted
+        block[_UNDER] = np.where(np.isnan(upper), np.nan, (actual > upper).astype(float))
+        self._ring.push(block)
 
-    def _forget(self, newest: int) -> None:
-        oldest = newest - (self.horizon + 1) * self._step_ns
-        for store in (self._pending, self._actuals, self._upper):
-            if len(store) > 4 * (self.horizon + 2):
-                for k in [k for k in store if k < oldest]:
-                    del store[k]
+    def _step_of(self, at: datetime) -> int:
+        return round(at.timestamp() * 1e6) // self._step_us
 
     # -- using ------------------------------------------------------------------------------
     def is_calibrated(self) -> bool:
-        return bool(self._ratios.count.min() >= self.min_scored)
+        return bool(self._ring.count[_RATIO].min() >= self.min_scored)
 
     def calibrated(self, mean: np.ndarray, quantile: float) -> np.ndarray | None:
         """The ``quantile`` path for ``mean`` (len <= horizon), or None before enough scoring."""
         mean = np.asarray(mean, dtype=float)
         n = min(len(mean), self.horizon)
-        counts = self._ratios.count[:n]
+        counts = self._ring.count[_RATIO, :n]
         if n == 0 or counts.min() < self.min_scored:
             return None
         c = max(self._offset_share * self._level, 1e-9)
-        factors = np.nanquantile(self._ratios.data[:n], quantile, axis=1)
+        factors = self._quantile_factors(quantile)[:n]
         out: np.ndarray = np.maximum((np.maximum(mean[:n], 0.0) + c) * factors - c, 0.0)
         return out
+
+    def _quantile_factors(self, quantile: float) -> np.ndarray:
+        ring = self._ring
+        cached = self._factors.get(quantile)
+        if cached is not None and ring.pushes - cached[0] < self._refresh:
+            return cached[1]
+        factors = np.array([
+            np.quantile(ring.values(_RATIO, r), quantile) if ring.count[_RATIO, r] else np.nan
+            for r in range(self.horizon)
+        ])  # fmt: skip
+        pushes = ring.pushes
+        self._factors[quantile] = (pushes, factors)
+        return factors
 
     def accuracy(self, horizon: int) -> AccuracySnapshot:
         """Rolling figures at ``horizon`` steps ahead (1-based)."""
         row = max(1, min(horizon, self.horizon)) - 1
-        n = int(self._abs_err.count[row])
-        if n == 0:
+        ring = self._ring
+        n = int(ring.count[_ABS, row])
+        mae, level = ring.mean(_ABS, row), ring.mean(_ACTUAL, row)
+        if n == 0 or mae is None or level is None:
             return AccuracySnapshot(
                 horizon=row + 1,
                 scored=0,
@@ -174,22 +217,11 @@ class ForecastLedger:
                 under_rate=None,
                 bias=None,
             )
-        mae = float(np.nanmean(self._abs_err.data[row]))
-        level = float(np.nanmean(self._actual_lvl.data[row]))
-        naive = float(np.nanmean(self._naive_err.data[row])) if self._naive_err.count[row] else 0.0
-        skill = mae / naive if naive > 0 else None
-        bias = float(np.nanmean(self._signed.data[row])) / level if level > 0 else None
-        under = float(np.nanmean(self._under.data[row])) if self._under.count[row] else None
+        naive = ring.mean(_NAIVE, row)
+        signed = ring.mean(_SIGNED, row)
         return AccuracySnapshot(
-            horizon=row + 1,
-            scored=n,
-            mae=mae,
-            mean_actual=level,
-            skill=skill,
-            under_rate=under,
-            bias=bias,
-        )
-
-
-def _ns(at: datetime) -> int:
-    return int(at.timestamp() * 1e9)
+            horizon=row + 1, scored=n, mae=mae, mean_actual=level,
+            skill=mae / naive if naive else None,
+            under_rate=ring.mean(_UNDER, row),
+            bias=signed / level if signed is not None and level > 0 else None,
+        )  # fmt: skip

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import pandas as pd
 
 from models.base import Forecast
 from scaler.domain import CapacityPlan, Mode, PlanStep, ScalingPolicy, TargetName
@@ -59,18 +58,38 @@ def forecast_window(
     forecast: Forecast, *, quantile: float, start: datetime, end: datetime
 ) -> WindowPeak | None:
     """Peak of the forecast ``quantile`` over timestamps in ``(start, end]`` (None if no point)."""
-    index = forecast.index
-    lo = index.searchsorted(pd.Timestamp(start), side="right")
-    hi = index.searchsorted(pd.Timestamp(end), side="right")
-    if hi <= lo:
-        return None
-    values = np.asarray(forecast.quantile(quantile)[lo:hi], dtype=float)
-    if not np.isfinite(values).any():
-        return None
-    k = int(np.nanargmax(values))
-    return WindowPeak(
-        value=float(values[k]), at=index[int(lo) + k].to_pydatetime(), start=start, end=end
-    )
+    return _peaks(forecast, quantile=quantile, bounds=(start, end))[0]
+
+
+def _peaks(
+    forecast: Forecast, *, quantile: float, bounds: tuple[datetime, ...]
+) -> list[WindowPeak | None]:
+    """Peaks over consecutive windows ``(bounds[i], bounds[i+1]]`` with one search.
+
+    datetime64 arrays (whatever their unit: pandas 3 often uses microseconds) are ~100x cheaper
+    to search than Timestamps; the planner runs for every target every cycle and every replay step.
+    """
+    stamps = forecast.index.values
+    cuts = np.searchsorted(stamps, np.array([_dt64(b) for b in bounds]), side="right")
+    values = np.asarray(forecast.quantile(quantile), dtype=float)
+    out: list[WindowPeak | None] = []
+    for i in range(len(bounds) - 1):
+        lo, hi = int(cuts[i]), int(cuts[i + 1])
+        part = values[lo:hi]
+        finite = np.isfinite(part)
+        if hi <= lo or not finite.any():
+            out.append(None)
+            continue
+        k = int(np.argmax(np.where(finite, part, -np.inf)))
+        at = datetime.fromtimestamp(
+            float(stamps[lo + k].astype("datetime64[us]").astype(np.int64)) / 1e6, tz=UTC
+        )
+        out.append(WindowPeak(value=float(part[k]), at=at, start=bounds[i], end=bounds[i + 1]))
+    return out
+
+
+def _dt64(at: datetime) -> np.datetime64:
+    return np.datetime64(round(at.timestamp() * 1e6), "us")
 
 
 def plan(inputs: PlanInputs) -> CapacityPlan:
@@ -140,8 +159,7 @@ def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, 
         steps.append(PlanStep(name="forecast", replicas=None, reason="no forecast available"))
         return None, None
     raise_start, raise_end = now + p.lead_time, now + p.lead_time + p.interval
-    raise_peak = forecast_window(fc, quantile=p.quantile, start=raise_start, end=raise_end)
-    hold_peak = forecast_window(fc, quantile=p.quantile, start=now, end=raise_start)
+    hold_peak, raise_peak = _peaks(fc, quantile=p.quantile, bounds=(now, raise_start, raise_end))
     if raise_peak is None and hold_peak is None:
         steps.append(
             PlanStep(

@@ -1,0 +1,154 @@
+"""`TargetForecaster`: one target's model, refitted on a cadence and forecast every cycle cheaply.
+
+The controller forecasts every tick but refits rarely (fits cost up to seconds; a cheap update via
+``predict(context=...)`` costs well under a millisecond for the default models). Refits happen:
+
+- when there is no model yet and the history is long enough for the chosen model;
+- during cold start, each time the history has grown by ``growth_factor`` since the last fit, so a
+  target graduates from short-history models to seasonal ones as data accumulates;
+- every ``refit_every`` (default a day);
+- sooner (but not more often than ``min_refit_gap``) when live quality is poor.
+
+Failures are values, not exceptions: ``fit`` returns a `Health` saying why there is no model
+("not enough history: 40m of the 1h auto needs"), which the fallback state machine shows to SREs.
+The same object drives the trace replay, so what is replayed is what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from models.base import BaseForecaster, Forecast
+from models.errors import ForecastError, InsufficientHistoryError
+from models.registry import make_forecaster
+from models.validation import fill_long_gaps
+from scaler.planning.fallback import Health, Issue
+from scaler.units import format_duration
+
+__all__ = ["RefitPolicy", "TargetForecaster", "causal_fill"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefitPolicy:
+    refit_every: timedelta = timedelta(days=1)
+    min_refit_gap: timedelta = timedelta(hours=1)
+    growth_factor: float = 2.0
+    history_window: timedelta = timedelta(days=14)
+    """Longest history a fit sees (older data is dropped)."""
+
+
+class TargetForecaster:
+    """Owns one target's fitted model; see the module docstring."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        step: timedelta,
+        horizon: int,
+        refit: RefitPolicy | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
+        self.model_name = model
+        self.step = step
+        self.horizon = horizon
+        self.refit = refit or RefitPolicy()
+        self._params = dict(params or {})
+        self.model: BaseForecaster | None = None
+        self.fitted_at: datetime | None = None
+        self.fitted_len = 0
+        self._last_attempt: datetime | None = None
+        self._required = make_forecaster(model, **self._params).required_history(pd.Timedelta(step))
+
+    @property
+    def required_history(self) -> int:
+        """Observations the model needs before its first fit."""
+        return self._required
+
+    def due(self, *, now: datetime, available: int, poor_quality: bool = False) -> str | None:
+        """Why a refit is due now (None if not). ``available``: observed steps of history."""
+        if self._last_attempt is not None and now - self._last_attempt < self.refit.min_refit_gap:
+            if self.model is not None or available < self._required:
+                return None
+        if available < self._required:
+            return None
+        if self.model is None or self.fitted_at is None:
+            return "no model yet"
+        age = now - self.fitted_at
+        window_steps = int(self.refit.history_window / self.step)
+        if self.fitted_len < window_steps and available >= self.refit.growth_factor * max(
+            self.fitted_len, 1
+        ):
+            return f"history grew from {self._dur(self.fitted_len)} to {self._dur(available)}"
+        if age >= self.refit.refit_every:
+            return f"model is {format_duration(age)} old"
+        if poor_quality and age >= self.refit.min_refit_gap:
+            return "live forecast quality is poor"
+        return None
+
+    def fit(self, history: pd.Series, *, now: datetime) -> Health | None:
+        """Fit on ``history`` (regular, NaN gaps allowed); None on success, else why not."""
+        self._last_attempt = now
+        y = history.loc[: pd.Timestamp(now)]
+        cutoff = pd.Timestamp(now) - pd.Timedelta(self.refit.history_window)
+        y = y.loc[y.index > cutoff]
+        observed = int(np.isfinite(y.to_numpy(dtype=float)).sum())
+        if observed < self._required:
+            return self.no_history(observed)
+        filled = self._fill(y)
+        try:
+            model = make_forecaster(self.model_name, **self._params).fit(filled)
+        except InsufficientHistoryError as exc:
+            return Health(issue=Issue.NO_HISTORY, detail=str(exc))
+        except (ForecastError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            log.warning("fitting %s failed: %s", self.model_name, exc)
+            return Health(issue=Issue.MODEL_FAILURE, detail=f"fit failed: {exc}")
+        self.model, self.fitted_at, self.fitted_len = model, now, len(filled)
+        return None
+
+    def no_history(self, observed: int) -> Health:
+        return Health(
+            issue=Issue.NO_HISTORY,
+            detail=f"{self._dur(observed)} of the {self._dur(self._required)} "
+            f"'{self.model_name}' needs",
+        )
+
+    def forecast(self, context: pd.Series) -> Forecast | Health:
+        """Forecast ``horizon`` steps after ``context``'s last timestamp (cheap update)."""
+        if self.model is None:
+            return Health(issue=Issue.MODEL_FAILURE, detail="no fitted model")
+        try:
+            return self.model.predict(self.horizon, context=self._fill(context))
+        except (ForecastError, ValueError, FloatingPointError) as exc:
+            return Health(issue=Issue.MODEL_FAILURE, detail=f"forecast failed: {exc}")
+
+    def _fill(self, y: pd.Series) -> pd.Series:
+        day = max(1, int(timedelta(days=1) / self.step))
+        filled, _ = fill_long_gaps(y, season_steps=(7 * day, day))
+        return filled
+
+    def _dur(self, steps: int) -> str:
+        return format_duration(self.step * max(steps, 0)) if steps else "0m"
+
+
+def causal_fill(values: np.ndarray, *, start: int, season: int) -> np.ndarray:
+    """Fill NaNs at positions >= ``start`` from earlier values only (one season earlier, else the
+    previous value), so a forecast made at an origin never sees anything after it."""
+    out = np.asarray(values, dtype=float).copy()
+    for pos in np.flatnonzero(np.isnan(out)):
+        if pos < start:
+            continue
+        donor = pos - season
+        if donor >= 0 and math.isfinite(out[donor]):
+            out[pos] = out[donor]
+        elif pos > 0:
+            out[pos] = out[pos - 1]
+    return out

@@ -1,0 +1,310 @@
+"""Replay a load trace through the predictive policy, the HPA alone, and an oracle.
+
+Semantics (see `scaler.simulate.workload` for readiness and scoring):
+
+- the trace's step is its median spacing; missing steps are gaps: the controller sees no data there
+  (the HPA gets no metric and holds; Forescale's data goes stale) and they are not scored;
+- at each step ``t`` every policy decides a requested replica count using data up to and
+  including ``t`` only. The HPA syncs every 15 s within the step, seeing the step's load, as the
+  real one would with a metric scraped once per step;
+- ``predictive`` is the full Forescale policy (the same `TargetPolicy` and `TargetForecaster` the
+  controller runs: refits on its cadence, cheap forecasts in between, live calibration, fallback),
+  acting as the HPA's ``minReplicas``; ``reactive`` is the HPA port alone with the same target
+  utilisation; ``oracle`` has perfect foresight (a lower bound for reference).
+
+Forecasts between two refits come from one vectorised ``forecast_origins`` call, which by contract
+equals calling ``predict(context=y[:origin])`` at each origin, so no step sees the future.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from models.base import Forecast
+from models.validation import infer_step
+from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
+from scaler.forecasting.engine import RefitPolicy, TargetForecaster, causal_fill
+from scaler.planning.fallback import Health, Issue
+from scaler.planning.hpa import Hpa
+from scaler.planning.hpa_behavior import HpaBehavior
+from scaler.planning.hpa_metrics import load_metric
+from scaler.planning.policy import PolicySettings, TargetPolicy
+from scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
+
+__all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive"]
+
+HPA_SYNC = timedelta(seconds=15)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayConfig:
+    capacity: float
+    """Load one replica serves at 100 %."""
+    startup: timedelta
+    target_utilization: float = 0.8
+    quantile: float = 0.9
+    lead_time: timedelta | None = None
+    """Defaults to ``startup``: size for the load when a replica asked for now is ready."""
+    interval: timedelta | None = None
+    """Decision interval; defaults to the trace step."""
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    """Defaults to enough replicas for twice the trace's peak at the target utilisation."""
+    model: str = "auto"
+    refit: RefitPolicy = field(default_factory=RefitPolicy)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+
+    def __post_init__(self) -> None:
+        if not self.capacity > 0:
+            raise ValueError(f"capacity must be > 0, got {self.capacity}")
+        if self.startup < timedelta(0):
+            raise ValueError("startup must not be negative")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayResult:
+    index: pd.DatetimeIndex
+    load: np.ndarray
+    requested: dict[str, np.ndarray]
+    figures: dict[str, Figures]
+    band: pd.DataFrame
+    """Per step: the sized quantile forecast for ``t + lead`` and the floor (for plots)."""
+    modes: np.ndarray
+    step: timedelta
+    startup_steps: int
+
+    def decisions(self) -> pd.DataFrame:
+        """Rows ``timestamp, load, predictive, reactive`` (``load`` empty in gaps)."""
+        frame = pd.DataFrame({"load": self.load}, index=self.index)
+        for name in ("predictive", "reactive"):
+            if name in self.requested:
+                frame[name] = self.requested[name]
+        frame.index.name = "timestamp"
+        return frame
+
+
+def replay(
+    trace: pd.Series,
+    config: ReplayConfig,
+    *,
+    policies: tuple[str, ...] = ("predictive", "reactive", "oracle"),
+    progress: Progress | None = None,
+) -> ReplayResult:
+    """Replay ``trace`` (regular UTC index, NaN = gap) through ``policies``."""
+    y, step = _regular(trace)
+    index = cast(pd.DatetimeIndex, y.index)
+    load = y.to_numpy(dtype=float)
+    startup = startup_steps(config.startup, step)
+    spec = _spec(config, step, load)
+    requested: dict[str, np.ndarray] = {}
+    band = np.full((len(load), 2), np.nan)
+    modes = np.full(len(load), "", dtype=object)
+    if "reactive" in policies:
+        requested["reactive"] = replay_reactive(load, index, spec.policy)
+    if "predictive" in policies:
+        requested["predictive"] = _replay_predictive(
+            y, spec, config, band=band, modes=modes, progress=progress
+        )
+    if "oracle" in policies:
+        requested["oracle"] = oracle_requested(
+            load=load, capacity=config.capacity, startup=startup,
+            min_replicas=config.min_replicas,
+        )  # fmt: skip
+    figures = {
+        name: score(load=load, requested=req, capacity=config.capacity, startup=startup,
+                    step=step)
+        for name, req in requested.items()
+    }  # fmt: skip
+    return ReplayResult(
+        index=index,
+        load=load,
+        requested=requested,
+        figures=figures,
+        band=pd.DataFrame(band, index=index, columns=["forecast", "floor"]),
+        modes=modes,
+        step=step,
+        startup_steps=startup,
+    )
+
+
+def replay_reactive(load: np.ndarray, index: pd.DatetimeIndex, policy: ScalingPolicy) -> np.ndarray:
+    """The HPA port alone (autoscaling/v2 default behavior), synced every 15 s."""
+    out = np.empty(len(load), dtype=np.int64)
+    runner = _HpaRunner(policy, index)
+    for t in range(len(load)):
+        out[t] = runner.step(t, load[t], floor=None)
+    return out
+
+
+class _HpaRunner:
+    """One simulated HPA: ``syncs`` reconciles per trace step with that step's load."""
+
+    def __init__(self, policy: ScalingPolicy, index: pd.DatetimeIndex) -> None:
+        self.hpa = Hpa(behavior=HpaBehavior.default())
+        self.policy = policy
+        self.times = index.to_pydatetime()
+        step = infer_step(index) if len(index) > 1 else pd.Timedelta(minutes=1)
+        self.syncs = max(1, int(step.total_seconds() // HPA_SYNC.total_seconds()))
+        self.current = max(1, policy.min_replicas)
+        self.last_proposal: int | None = None
+        self.last_reason = ""
+
+    def step(self, t: int, load: float, *, floor: int | None) -> int:
+        p = self.policy
+        value = None if not math.isfinite(load) else float(load)
+        metric = load_metric(
+            value,
+            capacity_per_replica=p.capacity_per_replica,
+            target_utilization=p.target_utilization,
+        )
+        low = min(p.max_replicas, max(p.min_replicas, floor or 0, 1))
+        start = self.times[t]
+        for k in range(self.syncs):
+            decision = self.hpa.reconcile(
+                now=start + k * HPA_SYNC, current_replicas=self.current, min_replicas=low,
+                max_replicas=p.max_replicas, metrics=(metric,),
+            )  # fmt: skip
+            self.current = decision.replicas
+            if decision.proposal is not None:
+                self.last_proposal = decision.proposal
+            # Same load for the rest of the step: skip the remaining syncs when that is exact.
+            if k < self.syncs - 1 and self.hpa.hold(
+                decision, until=start + (self.syncs - 1) * HPA_SYNC
+            ):
+                break
+        return self.current
+
+
+def _replay_predictive(
+    y: pd.Series,
+    spec: TargetSpec,
+    config: ReplayConfig,
+    *,
+    band: np.ndarray,
+    modes: np.ndarray,
+    progress: Progress | None,
+) -> np.ndarray:
+    load = y.to_numpy(dtype=float)
+    n = len(load)
+    policy = TargetPolicy(spec, settings=config.policy)
+    forecaster = TargetForecaster(
+        spec.model, step=spec.step, horizon=policy.horizon, refit=config.refit
+    )
+    hpa = _HpaRunner(spec.policy, cast(pd.DatetimeIndex, y.index))
+    future = pd.date_range(y.index[0], periods=n + policy.horizon + 1, freq=spec.step, tz="UTC")
+    observed = np.cumsum(np.isfinite(load))
+    season = max(1, int(timedelta(days=1) / spec.step))
+    out = np.empty(n, dtype=np.int64)
+    paths: np.ndarray | None = None
+    seg_start = 0
+    problem: Health | None = None
+    lead = policy.lead_steps
+    times = cast(pd.DatetimeIndex, y.index).to_pydatetime()
+    for t in range(n):
+        now = times[t]
+        policy.observe(now, None if not math.isfinite(load[t]) else float(load[t]))
+        poor = policy.state.reason.startswith(Issue.POOR_QUALITY.value)
+        why = forecaster.due(now=now, available=int(observed[t]), poor_quality=poor)
+        if why is not None:
+            problem = forecaster.fit(y.iloc[: t + 1], now=now)
+            paths, seg_start = None, t
+        if forecaster.model is None and problem is None:
+            problem = forecaster.no_history(int(observed[t]))
+        if paths is None and forecaster.model is not None:
+            paths = _segment_paths(
+                forecaster, y, start=t, end=_next_refit(forecaster, t, n), season=season
+            )
+            seg_start = t
+        forecast: Forecast | None = None
+        if paths is not None and math.isfinite(load[t]) and t - seg_start < len(paths):
+            row = paths[t - seg_start]
+            if np.isfinite(row).all():
+                forecast = Forecast(
+                    index=future[t + 1 : t + 1 + policy.horizon],
+                    mean=row,
+                    model=forecaster.model_name,
+                )
+        decision = policy.decide(
+            now=now, reactive=hpa.last_proposal or hpa.current, forecast=forecast,
+            forecast_problem=None if forecast is not None else problem,
+        )  # fmt: skip
+        plan = decision.plan
+        out[t] = hpa.step(t, load[t], floor=plan.floor)
+        modes[t] = plan.mode.value
+        if decision.forecast is not None and len(decision.forecast.mean) >= lead:
+            band[t, 0] = decision.forecast.quantile(spec.policy.quantile)[lead - 1]
+        band[t, 1] = np.nan if plan.floor is None else plan.floor
+        if progress is not None and (t % 2000 == 0 or t == n - 1):
+            progress(t + 1, n)
+        if forecaster.model is not None and paths is not None and t - seg_start + 1 >= len(paths):
+            paths = None  # segment exhausted without a refit (e.g. refit postponed)
+    return out
+
+
+def _next_refit(forecaster: TargetForecaster, t: int, n: int) -> int:
+    """Last step the current model's rolling forecasts are computed for (exclusive end)."""
+    per_day = int(forecaster.refit.refit_every / forecaster.step)
+    # During cold start refits come sooner (history doubling); keep segments short then.
+    if forecaster.fitted_len < int(forecaster.refit.history_window / forecaster.step):
+        per_day = min(per_day, max(1, forecaster.fitted_len))
+    return min(n, t + max(1, per_day))
+
+
+def _segment_paths(
+    forecaster: TargetForecaster, y: pd.Series, *, start: int, end: int, season: int
+) -> np.ndarray:
+    """Mean paths (``end - start`` x horizon) from each origin in ``[start, end)``."""
+    model = forecaster.model
+    assert model is not None
+    lo = max(0, start - int(forecaster.refit.history_window / forecaster.step))
+    values = causal_fill(y.to_numpy(dtype=float)[lo:end], start=start - lo, season=season)
+    head = forecaster._fill(y.iloc[lo : start + 1]).to_numpy()  # noqa: SLF001
+    values[: len(head)] = head
+    series = pd.Series(values, index=y.index[lo:end])
+    origins = cast(pd.DatetimeIndex, y.index[start:end])
+    steps = list(range(1, forecaster.horizon + 1))
+    try:
+        result = model.forecast_origins(series, origins, steps=steps)
+    except Exception:  # noqa: BLE001 - a failing model is a fallback case, not a crash
+        return np.full((len(origins), len(steps)), np.nan)
+    return np.asarray(result["mean"], dtype=float)
+
+
+def _spec(config: ReplayConfig, step: timedelta, load: np.ndarray) -> TargetSpec:
+    peak = float(np.nanmax(load)) if np.isfinite(load).any() else 0.0
+    per = config.capacity * config.target_utilization
+    max_replicas = config.max_replicas or max(config.min_replicas + 1, math.ceil(2 * peak / per))
+    policy = ScalingPolicy(
+        capacity_per_replica=config.capacity,
+        target_utilization=config.target_utilization,
+        min_replicas=config.min_replicas,
+        max_replicas=max_replicas,
+        lead_time=config.lead_time if config.lead_time is not None else config.startup,
+        quantile=config.quantile,
+        interval=config.interval or step,
+    )
+    return TargetSpec(
+        name=TargetName("replay"),
+        ref=HpaRef(namespace="replay", name="replay"),
+        query="trace",
+        policy=policy,
+        model=config.model,
+        step=step,
+    )
+
+
+def _regular(trace: pd.Series) -> tuple[pd.Series, timedelta]:
+    if len(trace) < 2:
+        raise ValueError("a trace needs at least two samples")
+    step = infer_step(cast(pd.DatetimeIndex, trace.index))  # median spacing
+    full = pd.date_range(trace.index[0], trace.index[-1], freq=step, tz="UTC")
+    y = trace.astype(float).reindex(full)
+    return y, pd.Timedelta(step).to_pytimedelta()
