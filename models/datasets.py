@@ -69,8 +69,23 @@ def synthetic_traffic(
     rate = base * (1 + daily_amplitude * diurnal / 1.3)
     rate *= 1 - weekend_dip * _weekend(np.asarray(index.day_of_week + hour))
     rate *= 1 + growth_per_week * np.asarray(t) / 7
-    steps_per_hour = pd.Timedelta("1h") / pd.Timedelta(freq)
-    n = len(index)
+    _add_events(
+        rate,
+        rng,
+        steps_per_hour=pd.Timedelta("1h") / pd.Timedelta(freq),
+        counts=(spikes, level_shifts, outages),
+    )
+    rate = np.maximum(rate, 0.0)
+    values = rng.poisson(rate).astype(float) if noise else rate
+    return pd.Series(values, index=index, name="requests")
+
+
+def _add_events(
+    rate: np.ndarray, rng: np.random.Generator, *, steps_per_hour: float, counts: tuple[int, ...]
+) -> None:
+    """Flash crowds, level shifts and outages, in place (see `synthetic_traffic`)."""
+    spikes, level_shifts, outages = counts
+    n = len(rate)
     for _ in range(spikes):
         at, height = rng.integers(n), rng.uniform(1.5, 4.0)
         k = np.arange(n - at) / steps_per_hour  # hours since the spike began
@@ -82,9 +97,6 @@ def synthetic_traffic(
         at = rng.integers(n)
         length = max(1, int(rng.uniform(10, 60) / 60 * steps_per_hour))
         rate[at : at + length] *= 0.02
-    rate = np.maximum(rate, 0.0)
-    values = rng.poisson(rate).astype(float) if noise else rate
-    return pd.Series(values, index=index, name="requests")
 
 
 def _weekend(day_of_week: np.ndarray) -> np.ndarray:

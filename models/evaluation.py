@@ -122,58 +122,75 @@ def backtest(
     filled, observed = prepare_series(y)
     values = filled.to_numpy()
     idx = cast(pd.DatetimeIndex, filled.index)
-    freq = infer_step(idx)
     positions = _origin_positions(observed, horizon=horizon, test_size=test_size, count=n_origins)
+    runs = _Runs(model=model, y=filled, horizon=horizon, train_window=train_window)
     blocks = [positions[i : i + max(1, refit_every)] for i in range(0, len(positions), refit_every)]
-    steps = np.arange(1, horizon + 1)
-    mean, lower, upper, median = (np.empty((len(positions), horizon)) for _ in range(4))
-    fit_ms, predict_ms, answered = [], [], []
-    row = 0
     for b, block in enumerate(blocks):
-        fitted = clone(model)
-        start = time.perf_counter()
-        first = 0 if train_window is None else max(0, block[0] + 1 - train_window)
-        fitted.fit(filled.iloc[first : block[0] + 1])
-        fit_ms.append((time.perf_counter() - start) * 1e3)
-        start = time.perf_counter()
-        out = fitted.forecast_origins(
-            filled.iloc[: block[-1] + 1], idx[block], steps=steps, quantiles=QUANTILES
-        )
-        predict_ms.append((time.perf_counter() - start) * 1e3 / len(block))
-        rows = slice(row, row + len(block))
-        mean[rows], lower[rows], median[rows], upper[rows] = (
-            out["mean"],
-            out[0.05],
-            out[0.5],
-            out[0.95],
-        )
-        answered.append(getattr(fitted, "answered_by_", fitted.name))
-        row += len(block)
+        runs.block(block)
         if progress is not None:
             progress(b + 1, len(blocks))
-    targets = positions[:, None] + steps[None, :]
+    forecasts = {key: np.concatenate(parts) for key, parts in runs.outputs.items()}
+    targets = positions[:, None] + np.arange(1, horizon + 1)[None, :]
     actual = np.where(observed[targets], values[targets], np.nan)
-    day = max(1, int(pd.Timedelta("1D") // freq))
+    day = max(1, int(pd.Timedelta("1D") // infer_step(idx)))
     scale = mase_scale(values[: positions[0] + 1], observed[: positions[0] + 1], season=day)
     metrics = _metrics(
-        mean=mean, lower=lower, median=median, upper=upper, actual=actual, scale=scale
+        mean=forecasts["mean"],
+        lower=forecasts[0.05],
+        median=forecasts[0.5],
+        upper=forecasts[0.95],
+        actual=actual,
+        scale=scale,
     )
     return BacktestResult(
         model=model.name,
         metrics=BacktestMetrics(
             **metrics,
-            fit_ms=float(np.median(fit_ms)),
-            predict_ms=float(np.median(predict_ms)),
+            fit_ms=float(np.median(runs.fit_ms)),
+            predict_ms=float(np.median(runs.predict_ms)),
             n_origins=len(positions),
             n_scored=int(np.sum(~np.isnan(actual))),
         ),
         origins=idx[positions],
-        mean=mean,
-        lower=lower,
-        upper=upper,
+        mean=forecasts["mean"],
+        lower=forecasts[0.05],
+        upper=forecasts[0.95],
         actual=actual,
-        answered_by=tuple(dict.fromkeys(answered)),
+        answered_by=tuple(dict.fromkeys(runs.answered)),
     )
+
+
+class _Runs:
+    """Refit once per block of origins, forecast the block with the cheap update, time both."""
+
+    def __init__(
+        self, *, model: BaseForecaster, y: pd.Series, horizon: int, train_window: int | None
+    ) -> None:
+        self.model, self.y, self.train_window = model, y, train_window
+        self.steps = np.arange(1, horizon + 1)
+        self.outputs: dict[str | float, list[np.ndarray]] = {
+            "mean": [],
+            **{q: [] for q in QUANTILES},
+        }
+        self.fit_ms: list[float] = []
+        self.predict_ms: list[float] = []
+        self.answered: list[str] = []
+
+    def block(self, positions: np.ndarray) -> None:
+        fitted = clone(self.model)
+        first = 0 if self.train_window is None else max(0, positions[0] + 1 - self.train_window)
+        start = time.perf_counter()
+        fitted.fit(self.y.iloc[first : positions[0] + 1])
+        self.fit_ms.append((time.perf_counter() - start) * 1e3)
+        origins = cast(pd.DatetimeIndex, self.y.index)[positions]
+        start = time.perf_counter()
+        out = fitted.forecast_origins(
+            self.y.iloc[: positions[-1] + 1], origins, steps=self.steps, quantiles=QUANTILES
+        )
+        self.predict_ms.append((time.perf_counter() - start) * 1e3 / len(positions))
+        for key, parts in self.outputs.items():
+            parts.append(out[key])
+        self.answered.append(str(getattr(fitted, "answered_by_", fitted.name)))
 
 
 def _origin_positions(

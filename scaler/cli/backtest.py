@@ -20,6 +20,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any, cast
 
@@ -71,46 +72,57 @@ def load_series(args: argparse.Namespace) -> tuple[pd.Series, str]:
     return load_trace(args.trace), str(args.trace)
 
 
-def run(args: argparse.Namespace) -> int:
-    names = [name.strip() for name in args.models.split(",") if name.strip()]
-    models = [make_forecaster(name) for name in names]  # unknown names fail before any work
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    step: pd.Timedelta
+    horizon: int
+    test: int
+    origins: int | None
+    refit_every: int
+
+
+def _plan(args: argparse.Namespace, y: pd.Series) -> _Plan:
+    """Turn the duration flags into step counts for this series, refusing impossible ones."""
     if args.origins is not None and args.origins < 1:
         raise ValueError(f"--origins must be at least 1, got {args.origins}")
-    y, source = load_series(args)
-    y = _resample(y, args.step)
     step = infer_step(cast(pd.DatetimeIndex, y.index))
     horizon = _steps(parse_duration(args.horizon), step, flag="--horizon")
-    test = _steps(parse_duration(args.test), step, flag="--test")
-    test = min(test, len(y) - 1)
+    test = min(_steps(parse_duration(args.test), step, flag="--test"), len(y) - 1)
     if test <= horizon:
         raise ValueError(
             f"the test window ({test} steps) must be longer than the horizon ({horizon} steps): "
             "use a longer trace, a shorter --horizon or a coarser --step"
         )
-    origins = args.origins or max(1, test - horizon)
-    spacing = max(1.0, (test - horizon) / origins)
-    refit_every = max(
-        1, round(_steps(parse_duration(args.refit_every), step, "--refit-every") / spacing)
-    )
+    spacing = max(1.0, (test - horizon) / (args.origins or test - horizon))
+    refit = _steps(parse_duration(args.refit_every), step, flag="--refit-every")
+    return _Plan(step, horizon, test, args.origins, max(1, round(refit / spacing)))
+
+
+def run(args: argparse.Namespace) -> int:
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    models = [make_forecaster(name) for name in names]  # unknown names fail before any work
+    y, source = load_series(args)
+    y = _resample(y, args.step)
+    plan = _plan(args, y)
     err = sys.stderr
     print(
-        f"{source}: {len(y)} points at {format_duration(step)}, horizon "
-        f"{format_duration(horizon * step)} ({horizon} steps), test window "
-        f"{format_duration(test * step)}, about {origins} origins",
+        f"{source}: {len(y)} points at {format_duration(plan.step)}, horizon "
+        f"{format_duration(plan.horizon * plan.step)} ({plan.horizon} steps), test window "
+        f"{format_duration(plan.test * plan.step)}, "
+        f"{plan.origins or plan.test - plan.horizon} origins at most",
         file=err,
     )
-    failed = 0
-    results: list[BacktestResult] = []
+    failed, results = 0, []
     for i, (name, model) in enumerate(zip(names, models, strict=True), start=1):
         bar = _Progress(f"[{i}/{len(names)}] {name}", stream=err)
         try:
             result = backtest(
                 model,
                 y,
-                horizon=horizon,
-                test_size=test,
-                n_origins=args.origins,
-                refit_every=refit_every,
+                horizon=plan.horizon,
+                test_size=plan.test,
+                n_origins=plan.origins,
+                refit_every=plan.refit_every,
                 progress=bar,
             )
         except ForecastError as exc:

@@ -39,7 +39,9 @@ def test_with_days_of_history_auto_compares_the_models_that_fit_and_notes_the_sh
     assert "short history: 4.0d (< 2 weeks)" in notes
     assert "auto: chose" in notes and "held-out MAE" in notes
     assert set(model.scores_) == {"ridge", "fft", "level", "seasonal_naive"}
-    assert forecast.model in model.scores_
+    members = [member.name for member, _ in model.members_]
+    assert len(members) == 2 and set(members) <= set(model.scores_)
+    assert forecast.model == f"ensemble({members[0]}+{members[1]})"
 
 
 def test_with_minutes_of_history_auto_refuses_and_says_what_it_needs(week: pd.Series) -> None:
