@@ -24,7 +24,7 @@ import numpy as np
 
 from models.errors import InsufficientHistoryError
 
-__all__ = ["ResidualCalibrator", "horizon_grid", "pinball_loss"]
+__all__ = ["ResidualCalibrator", "horizon_grid", "interpolation_weights", "pinball_loss"]
 
 PROB_GRID = np.linspace(0.0, 1.0, 201)
 """Probabilities at which each step's residual distribution is stored (0.5% resolution)."""
@@ -53,6 +53,25 @@ def horizon_grid(max_step: int) -> np.ndarray:
     if grid[-1] != max_step:
         grid.append(max_step)
     return np.asarray(grid, dtype=np.int64)
+
+
+def interpolation_weights(points: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Matrix W with ``W @ f(grid) == np.interp(points, grid, f(grid))`` for any f.
+
+    One matrix product interpolates many columns at once (ridge's coefficients per step).
+    """
+    points = np.clip(np.asarray(points, dtype=float), grid[0], grid[-1])
+    hi = np.clip(np.searchsorted(grid, points, side="left"), 1, max(len(grid) - 1, 1))
+    weights = np.zeros((len(points), len(grid)))
+    if len(grid) == 1:
+        weights[:, 0] = 1.0
+        return weights
+    lo = hi - 1
+    frac = (points - grid[lo]) / (grid[hi] - grid[lo])
+    rows = np.arange(len(points))
+    weights[rows, lo] = 1.0 - frac
+    weights[rows, hi] += frac
+    return weights
 
 
 def pinball_loss(actual: np.ndarray, forecast: np.ndarray, q: float) -> float:
@@ -118,7 +137,10 @@ class ResidualCalibrator:
 
     def offsets(self, q: float, steps: np.ndarray) -> np.ndarray:
         """Normalised residual quantile ``q`` at each of ``steps``."""
-        per_grid = np.array([np.interp(q, PROB_GRID, row) for row in self.table])
+        at = q * (len(PROB_GRID) - 1)  # PROB_GRID is uniform: interpolate by index
+        lo = min(int(at), len(PROB_GRID) - 2)
+        frac = at - lo
+        per_grid = self.table[:, lo] * (1.0 - frac) + self.table[:, lo + 1] * frac
         return self._along_steps(per_grid, steps)
 
     def quantiles(

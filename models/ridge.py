@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from models.calibration import horizon_grid
+from models.calibration import horizon_grid, interpolation_weights
 from models.conformal import ConformalForecaster, steps_in
 from models.errors import ModelFitError
 from models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
@@ -105,10 +105,7 @@ class RidgeForecaster(ConformalForecaster):
         self, values: np.ndarray, *, positions: np.ndarray, steps: np.ndarray, start_ns: int
     ) -> np.ndarray:
         spec = self.spec_
-        coefs = np.stack(
-            [np.interp(steps, self.grid_, self.coefs_[:, c]) for c in range(self.coefs_.shape[1])],
-            axis=1,
-        )  # (len(steps), 1 + n_origin + n_target)
+        coefs = interpolation_weights(steps, self.grid_) @ self.coefs_  # (steps, coefficients)
         csum = cumulative(values)
         out = (
             coefs[None, :, 0]

@@ -176,11 +176,10 @@ def _regularise(y: pd.Series, step: pd.Timedelta, *, model: str) -> pd.Series:
             f"{model}: timestamp {bad.isoformat()} is off the {step} grid starting at "
             f"{idx[0].isoformat()}; resample first, e.g. y.resample('{_alias(step)}').mean()"
         )
+    span = (idx.asi8[-1] - idx.asi8[0]) // step.value + 1
+    if span == len(idx):
+        return y  # already regular: skip building the grid (the cheap-update path)
     full = pd.date_range(idx[0], idx[-1], freq=step, unit="ns")
-    if len(full) == len(idx):
-        out = y.copy()
-        out.index = full
-        return out
     return y.reindex(full)
 
 
