@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     step = to_timedelta(args.step)
     y = raw.resample(step, origin="epoch").mean()
     setup = (
-        f"Data: {source}, {len(raw):,} points per minute resampled to {args.step} by mean "
+        f"Data: {source}, {int(raw.notna().sum()):,} observed minutes over {len(raw):,}, "
+        f"resampled to {args.step} by mean "
         f"({len(y):,} steps, {int(y.isna().sum()):,} missing). Horizon {args.horizon}; origins "
         f"at every observed step of the last {args.test}; refit every {args.refit_every} on the "
         f"last {args.train_window}."
