@@ -95,6 +95,7 @@ class Telemetry:
             "floor_replicas", "Floor (minReplicas/MinSize) set; absent while released.", "source"
         )
         self.reactive = gauge("reactive_replicas", "Replicas the HPA formula recommends.")
+        self.load = gauge("load", "Latest observed load (the target's query, in its unit).")
         self.mode = gauge("mode", "1 for the target's current mode, 0 for the others.", "mode")
         self.error_ratio = gauge(
             "forecast_error_ratio",
@@ -132,6 +133,11 @@ class Telemetry:
             "Unix time the last cycle finished (alert when it stops moving).",
             registry=self.registry,
         )
+        self.leader = Gauge(
+            "forescale_leader",
+            "1 while this replica may actuate (holds the Lease, or runs without leader election).",
+            registry=self.registry,
+        )
 
     # -- per target ------------------------------------------------------------------------
     def record_forecast(self, target: str, *, mean: float, quantile: float, level: float) -> None:
@@ -166,6 +172,14 @@ class Telemetry:
             if reactive is not None:
                 self._child(self.reactive, target).set(reactive)
             self._child(self.decisions, target, mode.value, action).inc()
+
+    def record_load(self, target: str, value: float) -> None:
+        """The load just observed, so dashboards draw it beside the forecast (NaN: no sample)."""
+        with self._lock:
+            if math.isfinite(value):
+                self._child(self.load, target).set(value)
+            else:
+                self._remove_all(self.load, target)
 
     def record_outcome(
         self, target: str, *, forecast_mean: float, forecast_quantile: float, actual: float
@@ -203,6 +217,10 @@ class Telemetry:
     def record_cycle(self, *, seconds: float, at: datetime) -> None:
         self.cycle_duration.observe(seconds)
         self.last_cycle.set(at.timestamp())
+
+    def record_leadership(self, is_leader: bool) -> None:
+        """Whether this replica actuates; the chart's LeaderMissing alert fires when none does."""
+        self.leader.set(1 if is_leader else 0)
 
     def observe_step(self, step: str, seconds: float) -> None:
         self.step_duration.labels(step).observe(seconds)

@@ -14,7 +14,15 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -123,11 +131,21 @@ class ApiSettings(_Group):
     """Bearer tokens allowed to retrain, promote and pause targets."""
     trusted_proxy_header: str | None = None
     """Header set by an authenticating proxy carrying the role (e.g. X-Forescale-Role)."""
+    tls_cert_file: Path | None = None
+    """PEM certificate chain to serve HTTPS with (the chart mounts it from a TLS Secret)."""
+    tls_key_file: Path | None = None
+    """PEM private key of ``tls_cert_file``; give both or neither."""
 
     @field_validator("viewer_tokens", "operator_tokens", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         return [v for v in value.split(",") if v] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ApiSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("set both tls_cert_file and tls_key_file to serve HTTPS, or neither")
+        return self
 
 
 class ForescaleSettings(BaseSettings):

@@ -139,3 +139,18 @@ def test_forget_removes_every_series_of_a_target(telemetry: Telemetry) -> None:
     text = generate_latest(telemetry.registry).decode()
     assert 'target="web"' not in text
     assert 'target="api"' in text
+
+
+def test_observed_load_is_a_gauge_that_a_missing_sample_clears(telemetry: Telemetry) -> None:
+    telemetry.record_load("web", 412.5)
+    assert value(telemetry, "forescale_load", target="web") == 412.5
+    telemetry.record_load("web", math.nan)
+    assert value(telemetry, "forescale_load", target="web") is None
+
+
+def test_leadership_is_exported_for_the_leader_missing_alert(telemetry: Telemetry) -> None:
+    assert value(telemetry, "forescale_leader") == 0  # a replica actuates only once told so
+    telemetry.record_leadership(True)
+    assert value(telemetry, "forescale_leader") == 1
+    telemetry.record_leadership(False)
+    assert value(telemetry, "forescale_leader") == 0
