@@ -205,6 +205,8 @@ class CapacityPlan:
     """Replicas expected after the floor: max(floor, reactive), within bounds."""
     reactive: int
     predictive: int | None = None
+    sized: int | None = None
+    """What this cycle's forecast alone asks for (before stabilization and degraded caps)."""
     scheduled: int | None = None
     forecast_peak: float | None = None
     window_start: datetime | None = None

@@ -121,14 +121,28 @@ class TargetForecaster:
             f"'{self.model_name}' needs",
         )
 
-    def forecast(self, context: pd.Series) -> Forecast | Health:
-        """Forecast ``horizon`` steps after ``context``'s last timestamp (cheap update)."""
+    def forecast(
+        self,
+        context: pd.Series,
+        *,
+        horizon: int | None = None,
+        quantiles: tuple[float, ...] = (),
+    ) -> Forecast | Health:
+        """Forecast ``horizon`` steps (default: the planning horizon) after ``context``'s last
+        timestamp, conditioned on it without a refit (the cheap update)."""
         if self.model is None:
             return Health(issue=Issue.MODEL_FAILURE, detail="no fitted model")
         try:
-            return self.model.predict(self.horizon, context=self._fill(context))
+            return self.model.predict(
+                horizon or self.horizon, quantiles=quantiles, context=self._fill(context)
+            )
         except (ForecastError, ValueError, FloatingPointError) as exc:
             return Health(issue=Issue.MODEL_FAILURE, detail=f"forecast failed: {exc}")
+
+    def adopt(self, model: BaseForecaster, *, fitted_at: datetime) -> None:
+        """Use ``model`` (e.g. promoted from the model store) instead of fitting one."""
+        self.model, self.fitted_at = model, fitted_at
+        self.fitted_len = int(getattr(model, "n_obs_", 0))
 
     def _fill(self, y: pd.Series) -> pd.Series:
         day = max(1, int(timedelta(days=1) / self.step))

@@ -169,6 +169,20 @@ class ForecastLedger:
         block[_UNDER] = np.where(np.isnan(upper), np.nan, (actual > upper).astype(float))
         self._ring.push(block)
 
+    def issued_for(self, at: datetime | None, horizon: int) -> tuple[float, float] | None:
+        """The (mean, sized quantile) that was forecast for ``at`` from ``horizon`` steps before,
+        if that forecast is still held (for publishing forecast-vs-actual)."""
+        if at is None or not 1 <= horizon <= self.horizon:
+            return None
+        origin = self._step_of(at) - horizon
+        slot = origin % len(self._slot_step)
+        if self._slot_step[slot] != origin:
+            return None
+        mean, upper = self._mean[slot, horizon - 1], self._upper[slot, horizon - 1]
+        if not (np.isfinite(mean) and np.isfinite(upper)):
+            return None
+        return float(mean), float(upper)
+
     def _step_of(self, at: datetime) -> int:
         return round(at.timestamp() * 1e6) // self._step_us
 

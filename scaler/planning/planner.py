@@ -41,6 +41,9 @@ class PlanInputs:
     """Quantile forecast whose index covers ``(now, now + lead_time + interval]``."""
     previous_floor: int | None = None
     """The floor of the last decision; in degraded mode a doubtful forecast may not raise it."""
+    recent_floor: int | None = None
+    """The highest floor sized within the stabilization window before now: those floors were
+    sized for times still ahead, so a lower one waits until they have all passed."""
     object_max: int | None = None
     """The scaled object's own maximum (HPA maxReplicas / ASG MaxSize), when known."""
     unit: str = ""
@@ -98,7 +101,7 @@ def plan(inputs: PlanInputs) -> CapacityPlan:
     upper = p.max_replicas if inputs.object_max is None else min(p.max_replicas, inputs.object_max)
     lower = min(p.min_replicas, upper)
     steps: list[PlanStep] = []
-    predictive, peak = _predictive(inputs, steps)
+    predictive, sized, peak = _predictive(inputs, steps)
     scheduled = _scheduled(inputs, steps)
 
     floor: int | None = None
@@ -134,6 +137,7 @@ def plan(inputs: PlanInputs) -> CapacityPlan:
         desired=desired,
         reactive=inputs.reactive,
         predictive=predictive,
+        sized=sized,
         scheduled=scheduled,
         forecast_peak=None if peak is None else peak.value,
         window_start=None if peak is None else peak.start,
@@ -144,7 +148,9 @@ def plan(inputs: PlanInputs) -> CapacityPlan:
     )
 
 
-def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, WindowPeak | None]:
+def _predictive(
+    inputs: PlanInputs, steps: list[PlanStep]
+) -> tuple[int | None, int | None, WindowPeak | None]:
     p, now, fc = inputs.policy, inputs.now, inputs.forecast
     if inputs.mode is Mode.REACTIVE:
         steps.append(
@@ -154,10 +160,10 @@ def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, 
                 reason=f"reactive mode ({inputs.mode_reason}): no forecast floor",
             )
         )
-        return None, None
+        return None, None, None
     if fc is None:
         steps.append(PlanStep(name="forecast", replicas=None, reason="no forecast available"))
-        return None, None
+        return None, None, None
     raise_start, raise_end = now + p.lead_time, now + p.lead_time + p.interval
     hold_peak, raise_peak = _peaks(fc, quantile=p.quantile, bounds=(now, raise_start, raise_end))
     if raise_peak is None and hold_peak is None:
@@ -168,7 +174,7 @@ def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, 
                 reason="the forecast does not cover the lead-time window",
             )
         )
-        return None, None
+        return None, None, None
     per = p.load_per_replica
     q = _pct(p.quantile)
     peak = raise_peak if raise_peak is not None else hold_peak
@@ -196,6 +202,18 @@ def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, 
             )
         )
         replicas, peak = held, hold_peak
+    sized = replicas
+    recent = inputs.recent_floor
+    if inputs.mode is Mode.PREDICTIVE and recent is not None and recent > replicas:
+        steps.append(
+            PlanStep(
+                name="stabilize",
+                replicas=recent,
+                reason=f"keeping {recent}: a floor sized in the last {_dur(p.lead_time)} for "
+                f"times still ahead asked for it",
+            )
+        )
+        replicas = recent
     if (
         inputs.mode is Mode.DEGRADED
         and inputs.previous_floor is not None
@@ -210,7 +228,7 @@ def _predictive(inputs: PlanInputs, steps: list[PlanStep]) -> tuple[int | None, 
             )
         )
         replicas = inputs.previous_floor
-    return replicas, peak
+    return replicas, sized, peak
 
 
 def _scheduled(inputs: PlanInputs, steps: list[PlanStep]) -> int | None:

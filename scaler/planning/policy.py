@@ -10,6 +10,7 @@ quality, advances the fallback state machine, and plans. Pure: ``now`` is always
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,6 +43,9 @@ class PolicySettings:
     """On a transient model failure the last forecast is reused (degraded) while this young."""
     max_data_age: timedelta | None = None
     """Newest sample older than this is stale (default: two steps plus the decision interval)."""
+    floor_stabilization: timedelta | None = None
+    """A lower floor takes effect only once every floor planned in this window is lower too
+    (default: the lead time, since those floors were sized for times still ahead)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,11 +81,17 @@ class TargetPolicy:
         self._last_plan: CapacityPlan | None = None
         self._last_forecast: Forecast | None = None
         self._last_sample: datetime | None = None
+        self._sized: deque[tuple[datetime, int]] = deque()
         self._max_age = self.settings.max_data_age or (2 * step + p.interval)
 
     @property
     def last_plan(self) -> CapacityPlan | None:
         return self._last_plan
+
+    @property
+    def last_sample(self) -> datetime | None:
+        """Time of the newest observed (non-gap) load sample."""
+        return self._last_sample
 
     def observe(self, at: datetime, load: float | None) -> None:
         """An actual load sample (None/NaN: a gap). Scores every forecast that predicted ``at``."""
@@ -107,8 +117,10 @@ class TargetPolicy:
         sized: Forecast | None
         if forecast is not None:
             sized = self._calibrate(forecast)
+            # Scored from its true origin (the newest observation), which may precede ``now``.
+            origin = forecast.index[0].to_pydatetime() - self.spec.step
             self.ledger.record_forecast(
-                now, forecast.mean, sized.quantile(self.spec.policy.quantile)
+                origin, forecast.mean, sized.quantile(self.spec.policy.quantile)
             )
             self._last_forecast = sized
         else:
@@ -120,9 +132,22 @@ class TargetPolicy:
             target=self.spec.name, policy=self.spec.policy, now=now, mode=self.state.mode,
             mode_reason=self.state.reason, reactive=reactive, reactive_reason=reactive_reason,
             forecast=sized, previous_floor=previous, object_max=object_max, unit=self.unit,
+            recent_floor=self._recent_floor(now),
         ))  # fmt: skip
+        if result.sized is not None:
+            self._sized.append((now, result.sized))
         self._last_plan = result
         return Decision(plan=result, health=health, accuracy=self.accuracy(), forecast=sized)
+
+    def _recent_floor(self, now: datetime) -> int | None:
+        """Highest floor sized within the stabilization window before ``now``."""
+        window = self.settings.floor_stabilization
+        if window is None:
+            window = self.spec.policy.lead_time
+        sized = self._sized
+        while sized and sized[0][0] <= now - window:
+            sized.popleft()
+        return max((n for _, n in sized), default=None)
 
     def _health(self, now: datetime, forecast: Forecast | None, problem: Health | None) -> Health:
         if problem is not None and problem.issue is Issue.NO_HISTORY:

@@ -1,0 +1,204 @@
+"""`Controller`: the control loop over all targets.
+
+``run_once`` polls the targets, runs one cycle per target, and records what happened. A failure in
+one target is logged, counted and shown in its status; it never stops the others. Fits are
+budgeted per cycle so that many targets due at once cannot stretch a cycle. Only the leader
+actuates (everything is still computed and published on a follower, like dry run). On shutdown
+the floors are given back to their owners when ``restore_on_shutdown`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scaler.actuators.base import Actuator
+from scaler.clock import Clock
+from scaler.controller.reporting import Reporter
+from scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
+from scaler.controller.targets import TargetProvider
+from scaler.domain import TargetName, TargetSpec
+from scaler.errors import ScalerError
+from scaler.metrics.base import MetricsSource
+
+__all__ = ["ControlSettings", "Controller", "CycleReport"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlSettings:
+    interval_seconds: float = 60.0
+    dry_run: bool = False
+    restore_on_shutdown: bool = True
+    max_refits_per_cycle: int = 10
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CycleReport:
+    at: datetime
+    seconds: float
+    outcomes: dict[str, CycleOutcome]
+    errors: dict[str, str]
+    invalid: dict[str, str]
+    leader: bool
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        targets: TargetProvider,
+        source: MetricsSource,
+        actuators: Mapping[str, Actuator],
+        clock: Clock,
+        settings: ControlSettings | None = None,
+        reporter: Reporter | None = None,
+        is_leader: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.targets = targets
+        self.source = source
+        self.actuators = dict(actuators)
+        self.clock = clock
+        self.settings = settings or ControlSettings()
+        self.reporter = reporter or Reporter()
+        self.is_leader = is_leader
+        self.runtimes: dict[TargetName, TargetRuntime] = {}
+        self.invalid: dict[str, str] = {}
+        self.cycles = 0
+        self._lock = threading.RLock()
+
+    # -- one cycle ------------------------------------------------------------------------------
+    def run_once(self) -> CycleReport:
+        started = time.perf_counter()
+        now = self.clock.now()
+        leader = self.is_leader()
+        dry_run = self.settings.dry_run or not leader
+        outcomes: dict[str, CycleOutcome] = {}
+        errors: dict[str, str] = {}
+        with self._lock:
+            self._sync_targets(dry_run=dry_run)
+            budget = self.settings.max_refits_per_cycle
+            for name, runtime in list(self.runtimes.items()):
+                try:
+                    outcome = runtime.cycle(
+                        now=now,
+                        source=self.source,
+                        actuator=self._actuator(runtime.spec),
+                        may_refit=budget > 0,
+                        dry_run=dry_run,
+                    )
+                except (ScalerError, ValueError, ArithmeticError) as exc:
+                    errors[name] = self._fail(runtime, exc)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a bug in one target must not stop all
+                    log.exception("%s: unexpected failure", name)
+                    errors[name] = self._fail(runtime, exc)
+                    continue
+                if outcome.refit_reason is not None:
+                    budget -= 1
+                outcomes[name] = outcome
+                self.reporter.cycle(runtime, outcome, now=now)
+            self.cycles += 1
+        seconds = time.perf_counter() - started
+        self.reporter.finished(seconds=seconds, at=now)
+        return CycleReport(
+            at=now,
+            seconds=seconds,
+            outcomes=outcomes,
+            errors=errors,
+            invalid=dict(self.invalid),
+            leader=leader,
+        )
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """``run_once``, then sleep to the next tick, until ``stop`` is set."""
+        interval = self.settings.interval_seconds
+        while not stop.is_set():
+            report = self.run_once()
+            self.clock.sleep(max(0.0, interval - report.seconds), stop=stop)
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Give the floors back when configured (SIGTERM), as the leader only."""
+        if not self.settings.restore_on_shutdown or self.settings.dry_run or not self.is_leader():
+            return
+        with self._lock:
+            for name, runtime in self.runtimes.items():
+                if not runtime.applied:
+                    continue
+                try:
+                    runtime.release(
+                        self._actuator(runtime.spec),
+                        reason="Forescale is shutting down",
+                        dry_run=False,
+                    )
+                    log.info("%s: floor restored on shutdown", name)
+                except ScalerError as exc:
+                    log.error("%s: could not restore the floor on shutdown: %s", name, exc)
+
+    # -- targets --------------------------------------------------------------------------------
+    def _sync_targets(self, *, dry_run: bool) -> None:
+        try:
+            update = self.targets.poll()
+        except ScalerError as exc:
+            log.warning("could not list targets, keeping the current ones: %s", exc)
+            return
+        for spec in (*update.deleted, *update.retargeted):
+            self._forget(spec, dry_run=dry_run, replaced=spec in update.retargeted)
+        self.invalid = {str(i.name): i.message for i in update.invalid}
+        for spec in update.targets:
+            runtime = self.runtimes.get(spec.name)
+            if runtime is None or runtime.spec != spec:
+                self._install(spec, previous=runtime)
+
+    def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
+        runtime = TargetRuntime(spec, settings=self.settings.runtime)
+        if previous is not None and previous.spec.ref == spec.ref:
+            runtime.applied = previous.applied
+            runtime.paused = previous.paused
+            if previous.spec.step == spec.step and previous.spec.query == spec.query:
+                runtime.history = previous.history  # no need to reload what we have
+        self.runtimes[spec.name] = runtime
+        log.info("%s: %s target %s", spec.name, "updated" if previous else "added", spec.ref)
+
+    def _forget(self, spec: TargetSpec, *, dry_run: bool, replaced: bool) -> None:
+        runtime = self.runtimes.get(spec.name)
+        if not replaced:
+            self.runtimes.pop(spec.name, None)
+            self.reporter.forget(str(spec.name))
+        if runtime is None or not runtime.applied:
+            return
+        why = (
+            "its PredictiveAutoscaler now names another object"
+            if replaced
+            else "its PredictiveAutoscaler was deleted"
+        )
+        try:
+            old = TargetRuntime(spec, settings=self.settings.runtime)
+            old.applied = True
+            old.release(self._actuator(spec), reason=f"floor restored: {why}", dry_run=dry_run)
+            if replaced:
+                runtime.applied = False
+        except ScalerError as exc:
+            log.error("%s: could not restore the floor of %s: %s", spec.name, spec.ref, exc)
+
+    def _actuator(self, spec: TargetSpec) -> Actuator:
+        try:
+            return self.actuators[spec.ref.kind]
+        except KeyError:
+            raise ScalerError(
+                f"no actuator for {spec.ref.kind} targets is configured (enable it in settings)"
+            ) from None
+
+    def _fail(self, runtime: TargetRuntime, exc: BaseException) -> str:
+        message = f"{type(exc).__name__}: {exc}"
+        runtime.last_error = message
+        log.warning("%s: cycle failed: %s", runtime.spec.name, message)
+        self.reporter.failed(runtime, exc, now=self.clock.now())
+        return message

@@ -1,0 +1,219 @@
+"""Publishing what the controller decided: telemetry, the record store, target status, logs.
+
+Kept apart from the cycle logic so that the loop stays about control, and so that tests and the
+demo can listen in (``on_decision``). Decisions are recorded when something changed (floor,
+mode, reactive recommendation, an actuation) and at least every ``record_every``, so a busy
+controller does not write a row per target per minute for nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from scaler.controller.runtime import CycleOutcome, TargetRuntime
+from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord, Recorder
+from scaler.telemetry import Telemetry
+
+__all__ = ["Reporter", "forecast_record"]
+
+log = logging.getLogger("scaler.decisions")
+
+DecisionListener = Callable[[TargetRuntime, CycleOutcome, DecisionRecord], None]
+
+
+class Reporter:
+    def __init__(
+        self,
+        *,
+        telemetry: Telemetry | None = None,
+        recorder: Recorder | None = None,
+        status: Callable[[str, dict[str, Any]], bool] | None = None,
+        record_every: timedelta = timedelta(minutes=5),
+        on_decision: DecisionListener | None = None,
+    ) -> None:
+        self.telemetry = telemetry
+        self.recorder = recorder
+        self.status = status
+        self.record_every = record_every
+        self.on_decision = on_decision
+        self._last_key: dict[str, tuple[object, ...]] = {}
+        self._last_at: dict[str, datetime] = {}
+
+    def cycle(self, runtime: TargetRuntime, outcome: CycleOutcome, *, now: datetime) -> None:
+        name = str(runtime.spec.name)
+        plan = outcome.decision.plan
+        record = DecisionRecord.build(
+            plan, load=outcome.load, current_replicas=outcome.capacity.current_replicas,
+            actuation=outcome.actuation, dry_run=outcome.dry_run, error=runtime.last_error,
+        )  # fmt: skip
+        key = (plan.floor, plan.mode, plan.reactive, plan.desired, record.action, record.error)
+        changed = key != self._last_key.get(name)
+        due = (
+            now - self._last_at.get(name, datetime.min.replace(tzinfo=now.tzinfo))
+            >= self.record_every
+        )
+        self._telemetry(runtime, outcome)
+        if changed or due:
+            self._last_key[name], self._last_at[name] = key, now
+            if changed:
+                log.info("%s: %s [%s] %s", name, _summary(record), plan.mode.value, plan.explain())
+            if self.recorder is not None:
+                self.recorder.record_decision(record)
+                forecast = forecast_record(runtime, issued_at=now)
+                if forecast is not None:
+                    self.recorder.record_forecast(forecast)
+                self.recorder.record_accuracy(accuracy_record(runtime, at=now))
+            if self.status is not None:
+                self.status(name, status_of(runtime, outcome, now=now))
+        if self.on_decision is not None:
+            self.on_decision(runtime, outcome, record)
+
+    def failed(self, runtime: TargetRuntime, exc: BaseException, *, now: datetime) -> None:
+        if self.telemetry is not None:
+            self.telemetry.record_actuation_error(str(runtime.spec.name), exc)
+        if self.status is not None:
+            try:
+                self.status(
+                    str(runtime.spec.name),
+                    {"lastError": runtime.last_error, "lastDecisionTime": _iso(now)},
+                )
+            except Exception:  # noqa: BLE001 - status is best effort; the error is logged
+                log.debug("could not write the status of %s", runtime.spec.name, exc_info=True)
+
+    def finished(self, *, seconds: float, at: datetime) -> None:
+        if self.telemetry is not None:
+            self.telemetry.record_cycle(seconds=seconds, at=at)
+
+    def forget(self, name: str) -> None:
+        self._last_key.pop(name, None)
+        self._last_at.pop(name, None)
+        if self.telemetry is not None:
+            self.telemetry.forget(name)
+
+    def _telemetry(self, runtime: TargetRuntime, outcome: CycleOutcome) -> None:
+        if self.telemetry is None:
+            return
+        name, plan = str(runtime.spec.name), outcome.decision.plan
+        action = outcome.actuation.action if outcome.actuation is not None else "noop"
+        source = (
+            "scheduled"
+            if plan.scheduled is not None and plan.floor == plan.scheduled
+            else plan.mode.value
+        )
+        self.telemetry.record_decision(
+            name,
+            mode=plan.mode,
+            action=action,
+            floor=plan.floor,
+            floor_source=source,
+            reactive=plan.reactive,
+        )
+        fc = outcome.decision.forecast
+        q = runtime.spec.policy.quantile
+        lead = runtime.policy.lead_steps
+        if fc is not None and len(fc.mean) >= lead:
+            self.telemetry.record_forecast(
+                name,
+                mean=float(fc.mean[lead - 1]),
+                quantile=float(fc.quantile(q)[lead - 1]),
+                level=q,
+            )
+        issued = runtime.policy.ledger.issued_for(runtime.policy.last_sample, lead)
+        if issued is not None and outcome.load is not None:
+            self.telemetry.record_outcome(
+                name, forecast_mean=issued[0], forecast_quantile=issued[1], actual=outcome.load
+            )
+
+
+def forecast_record(runtime: TargetRuntime, *, issued_at: datetime) -> ForecastRecord | None:
+    fc = runtime.last_forecast
+    if fc is None:
+        return None
+    q = runtime.spec.policy.quantile
+    upper = runtime.policy.ledger.calibrated(fc.mean, q)
+    if upper is None:
+        upper = _quantile_or_none(fc, q)
+    lower = _quantile_or_none(fc, 0.1)
+    points = tuple(
+        ForecastPoint(at=ts.to_pydatetime(), mean=float(fc.mean[i]),
+                      lower=None if lower is None or i >= len(lower) else float(lower[i]),
+                      upper=None if upper is None or i >= len(upper) else float(upper[i]))
+        for i, ts in enumerate(fc.index)
+    )  # fmt: skip
+    return ForecastRecord(
+        target=str(runtime.spec.name),
+        issued_at=issued_at,
+        model=fc.model,
+        quantile=q,
+        points=points,
+        notes=fc.notes,
+    )
+
+
+def accuracy_record(runtime: TargetRuntime, *, at: datetime) -> AccuracyRecord:
+    acc = runtime.policy.accuracy()
+    return AccuracyRecord(
+        target=str(runtime.spec.name), at=at,
+        horizon_seconds=(runtime.spec.step * acc.horizon).total_seconds(), scored=acc.scored,
+        mae=acc.mae, relative_error=acc.relative_error, skill=acc.skill,
+        under_rate=acc.under_rate, bias=acc.bias,
+    )  # fmt: skip
+
+
+def status_of(runtime: TargetRuntime, outcome: CycleOutcome, *, now: datetime) -> dict[str, Any]:
+    """The PredictiveAutoscaler ``status`` (camelCase, as in the CRD)."""
+    plan = outcome.decision.plan
+    fc = runtime.last_forecast
+    summary: dict[str, Any] | None = None
+    if fc is not None and len(fc.mean):
+        q = runtime.spec.policy.quantile
+        upper = runtime.policy.ledger.calibrated(fc.mean, q)
+        band = upper if upper is not None else fc.mean
+        summary = {
+            "peak": round(float(np.max(band)), 3),
+            "mean": round(float(np.mean(fc.mean)), 3),
+            "quantile": q,
+            "windowStart": _iso(fc.index[0].to_pydatetime()),
+            "windowEnd": _iso(fc.index[-1].to_pydatetime()),
+        }
+    ready = plan.mode.value != "reactive"
+    return {
+        "target": str(runtime.spec.ref),
+        "mode": plan.mode.value,
+        "modeReason": plan.mode_reason,
+        "floor": plan.floor,
+        "reactiveReplicas": plan.reactive,
+        "predictiveReplicas": plan.predictive,
+        "desiredReplicas": plan.desired,
+        "model": plan.model,
+        "forecast": summary,
+        "lastError": runtime.last_error,
+        "lastDecisionTime": _iso(now),
+        "conditions": [{
+            "type": "Predictive", "status": "True" if ready else "False",
+            "reason": plan.mode.value.capitalize(), "message": plan.mode_reason[:1000],
+            "lastTransitionTime": _iso(now),
+        }],
+    }  # fmt: skip
+
+
+def _quantile_or_none(fc: Any, q: float) -> np.ndarray | None:
+    try:
+        return np.asarray(fc.quantile(q))
+    except KeyError:
+        return None
+
+
+def _summary(record: DecisionRecord) -> str:
+    floor = "released" if record.floor is None else f"floor {record.floor}"
+    dry = " (dry run)" if record.dry_run else ""
+    return f"{floor}, reactive {record.reactive}, expect {record.desired}, {record.action}{dry}"
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,215 @@
+"""One target's state in the controller, and one control cycle for it.
+
+observe the scaled object -> fetch the newest load -> refit when due -> forecast (cheap update) ->
+plan (`TargetPolicy`, the same one the trace replay runs) -> actuate the floor -> record.
+Everything that can fail for one target is caught by the `Controller` and never stops the others.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from models.base import Forecast
+from scaler.actuators.base import Actuator
+from scaler.domain import ActuationResult, Capacity, TargetSpec
+from scaler.errors import MetricsError
+from scaler.forecasting.engine import RefitPolicy, TargetForecaster
+from scaler.metrics.base import MetricsSource
+from scaler.metrics.history import load_history
+from scaler.planning.fallback import FallbackSettings, Health, Issue
+from scaler.planning.hpa import Hpa
+from scaler.planning.hpa_behavior import HpaBehavior
+from scaler.planning.hpa_metrics import load_metric
+from scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+
+__all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeSettings:
+    fallback: FallbackSettings = FallbackSettings()
+    refit: RefitPolicy = RefitPolicy()
+    forecast_horizon: timedelta = timedelta(hours=1)
+    """How far each cycle's forecast reaches (published to the API and status)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CycleOutcome:
+    decision: Decision
+    capacity: Capacity
+    load: float | None
+    actuation: ActuationResult | None
+    dry_run: bool
+    refit_reason: str | None
+
+
+class TargetRuntime:
+    """Everything the controller keeps for one target between cycles."""
+
+    def __init__(self, spec: TargetSpec, *, settings: RuntimeSettings | None = None) -> None:
+        self.spec = spec
+        self.settings = settings or RuntimeSettings()
+        self.policy = TargetPolicy(spec, settings=PolicySettings(fallback=self.settings.fallback))
+        horizon = max(self.policy.horizon, math.ceil(self.settings.forecast_horizon / spec.step))
+        self.forecaster = TargetForecaster(
+            spec.model, step=spec.step, horizon=horizon, refit=self.settings.refit
+        )
+        self.hpa = Hpa(behavior=HpaBehavior.default())  # shadow: what the HPA alone would do
+        self.history = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
+        self.last: CycleOutcome | None = None
+        self.last_forecast: Forecast | None = None
+        self.last_error: str | None = None
+        self.paused = False
+        self.applied = False
+        """True once a floor was written (so a later release has something to restore)."""
+        self._problem: Health | None = None
+
+    # -- the cycle ----------------------------------------------------------------------------
+    def fetch(self, source: MetricsSource, *, now: datetime) -> list[tuple[datetime, float | None]]:
+        """New samples since the last fetch (the whole history window on the first call)."""
+        step = self.spec.step
+        end = pd.Timestamp(now).floor(step).to_pydatetime()
+        if self.history.empty:
+            start = end - self.spec.history
+            fresh = load_history(
+                source,
+                query=self.spec.query,
+                start=start,
+                end=end,
+                step=step,
+                history_query=self.spec.history_query,
+            )
+        else:
+            start = self.history.index[-1].to_pydatetime() + step
+            if start > end:
+                return []
+            fresh = source.range_query(self.spec.query, start=start, end=end, step=step)
+        if fresh.empty:
+            return []
+        combined = pd.concat([self.history, fresh.astype(float)])
+        combined = combined[~combined.index.duplicated(keep="last")].sort_index()
+        cutoff = pd.Timestamp(end) - pd.Timedelta(self.spec.history)
+        self.history = combined.loc[combined.index > cutoff]
+        values = fresh.to_numpy(dtype=float)
+        return [
+            (ts.to_pydatetime(), None if not np.isfinite(v) else float(v))
+            for ts, v in zip(fresh.index, values, strict=True)
+        ]
+
+    def cycle(
+        self,
+        *,
+        now: datetime,
+        source: MetricsSource,
+        actuator: Actuator,
+        may_refit: bool,
+        dry_run: bool,
+    ) -> CycleOutcome:
+        self.last_error = None
+        capacity = actuator.observe(self.spec.ref)
+        try:
+            for at, value in self.fetch(source, now=now):
+                self.policy.observe(at, value)
+        except MetricsError as exc:
+            self.last_error = f"metrics: {exc}"  # stale data: the policy degrades on its own
+        refit_reason = self._maybe_refit(now=now, allowed=may_refit)
+        forecast = self._forecast()
+        load = self.latest_load()
+        reactive, reason = self._reactive(now=now, capacity=capacity, load=load)
+        decision = self.policy.decide(
+            now=now, reactive=reactive, reactive_reason=reason, forecast=forecast,
+            forecast_problem=None if forecast is not None else self._problem,
+            object_max=capacity.max_replicas,
+        )  # fmt: skip
+        dry = dry_run or self.spec.forecast_only or self.paused
+        actuation = self._actuate(actuator, decision, dry_run=dry)
+        outcome = CycleOutcome(
+            decision=decision,
+            capacity=capacity,
+            load=load,
+            actuation=actuation,
+            dry_run=dry,
+            refit_reason=refit_reason,
+        )
+        self.last = outcome
+        return outcome
+
+    def release(self, actuator: Actuator, *, reason: str, dry_run: bool) -> ActuationResult:
+        result = actuator.release(self.spec.ref, reason=reason, dry_run=dry_run)
+        if not dry_run:
+            self.applied = False
+        return result
+
+    # -- pieces -------------------------------------------------------------------------------
+    def latest_load(self) -> float | None:
+        finite = self.history.dropna()
+        return None if finite.empty else float(finite.iloc[-1])
+
+    def _maybe_refit(self, *, now: datetime, allowed: bool) -> str | None:
+        observed = int(self.history.notna().sum())
+        poor = self.policy.state.reason.startswith(Issue.POOR_QUALITY.value)
+        why = self.forecaster.due(now=now, available=observed, poor_quality=poor)
+        if why is None:
+            if self.forecaster.model is None:
+                self._problem = self.forecaster.no_history(observed)
+            return None
+        if not allowed:
+            return None  # over this cycle's fit budget: next cycle
+        self._problem = self.forecaster.fit(self.history, now=now)
+        return why
+
+    def _forecast(self) -> Forecast | None:
+        if self.forecaster.model is None or self.history.empty:
+            return None
+        lookback = self.history.iloc[-self._context_len() :]
+        result = self.forecaster.forecast(lookback)
+        if isinstance(result, Health):
+            self._problem = result
+            return None
+        self.last_forecast = result
+        return result
+
+    def _context_len(self) -> int:
+        model = self.forecaster.model
+        needed = getattr(model, "context_length_", None)
+        return int(needed) if isinstance(needed, int) else len(self.history)
+
+    def _reactive(
+        self, *, now: datetime, capacity: Capacity, load: float | None
+    ) -> tuple[int, str]:
+        p = self.spec.policy
+        metric = load_metric(
+            load,
+            capacity_per_replica=p.capacity_per_replica,
+            target_utilization=p.target_utilization,
+        )
+        low = max(0, min(capacity.baseline_min_replicas, capacity.max_replicas))
+        current = max(capacity.current_replicas, low, 1)
+        decision = self.hpa.reconcile(
+            now=now,
+            current_replicas=current,
+            min_replicas=low,
+            max_replicas=max(capacity.max_replicas, low, 1),
+            metrics=(metric,),
+        )
+        return decision.replicas, f"reactive says {decision.replicas} ({decision.reason})"
+
+    def _actuate(
+        self, actuator: Actuator, decision: Decision, *, dry_run: bool
+    ) -> ActuationResult | None:
+        plan = decision.plan
+        if plan.floor is None:
+            if not self.applied:
+                return None
+            return self.release(actuator, reason=plan.explain(), dry_run=dry_run)
+        result = actuator.apply_floor(
+            self.spec.ref, plan.floor, reason=plan.explain(), dry_run=dry_run
+        )
+        if result.changed:
+            self.applied = True
+        return result

@@ -1,0 +1,97 @@
+"""`SimulatedCluster`: an in-memory workload and its HPA, driven by a load trace in virtual time.
+
+The honest twin of a real cluster for the demo and the controller tests: the controller writes the
+HPA's ``minReplicas`` through a `MemoryActuator`; every 15 s of virtual time the HPA port reconciles
+against the trace's load with that floor, exactly as in a replay; replicas become ready after the
+startup delay and serve ``capacity`` each. ``served``/``unserved`` accumulate so the demo can end
+with the same figures as ``forescale simulate``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from scaler.actuators.memory import MemoryActuator
+from scaler.domain import TargetRef
+from scaler.planning.hpa import Hpa
+from scaler.planning.hpa_behavior import HpaBehavior
+from scaler.planning.hpa_metrics import load_metric
+
+__all__ = ["SimulatedCluster", "SimulatedWorkload"]
+
+SYNC = timedelta(seconds=15)
+
+
+@dataclass
+class SimulatedWorkload:
+    ref: TargetRef
+    load: pd.Series
+    capacity: float
+    target_utilization: float
+    startup: timedelta
+    hpa: Hpa = field(default_factory=lambda: Hpa(behavior=HpaBehavior.default()))
+    requested: list[tuple[datetime, int]] = field(default_factory=list)
+    """(time, requested replicas) after each sync, for scoring and plots."""
+    _synced: datetime | None = None
+    _recent: deque[tuple[datetime, int]] = field(default_factory=deque)
+
+    def load_at(self, at: datetime) -> float | None:
+        pos = self.load.index.searchsorted(pd.Timestamp(at), side="right") - 1
+        if pos < 0:
+            return None
+        value = float(self.load.iloc[pos])
+        return value if math.isfinite(value) else None
+
+
+class SimulatedCluster:
+    def __init__(self, actuator: MemoryActuator | None = None) -> None:
+        self.actuator = actuator or MemoryActuator()
+        self.workloads: dict[str, SimulatedWorkload] = {}
+
+    def add(self, workload: SimulatedWorkload, *, min_replicas: int, max_replicas: int) -> None:
+        self.workloads[str(workload.ref)] = workload
+        self.actuator.add(workload.ref, min_replicas=min_replicas, max_replicas=max_replicas)
+
+    def advance(self, until: datetime) -> None:
+        """Run every workload's HPA in 15 s syncs up to ``until``."""
+        for key, w in self.workloads.items():
+            obj = self.actuator.objects[key]
+            at = w._synced + SYNC if w._synced is not None else until
+            while at <= until:
+                metric = load_metric(
+                    w.load_at(at),
+                    capacity_per_replica=w.capacity,
+                    target_utilization=w.target_utilization,
+                )
+                decision = w.hpa.reconcile(
+                    now=at,
+                    current_replicas=max(obj.current_replicas, 1),
+                    min_replicas=obj.min_replicas,
+                    max_replicas=obj.max_replicas,
+                    metrics=(metric,),
+                )
+                obj.current_replicas = decision.replicas
+                w.requested.append((at, decision.replicas))
+                obj.ready_replicas = self._ready(w, at, decision.replicas)
+                w._synced = at
+                at += SYNC
+
+    def _ready(self, w: SimulatedWorkload, at: datetime, now_requested: int) -> int:
+        """ready = min(requested over [at - startup, at]): scale-downs act at once."""
+        w._recent.append((at, now_requested))
+        while w._recent and w._recent[0][0] < at - w.startup:
+            w._recent.popleft()
+        return min(n for _, n in w._recent)
+
+    def requested_series(self, key: str, *, step: timedelta) -> pd.Series:
+        """Requested replicas per trace step (the last sync inside each step)."""
+        w = self.workloads[key]
+        times, counts = zip(*w.requested, strict=True) if w.requested else ((), ())
+        s = pd.Series(np.asarray(counts, dtype=float), index=pd.DatetimeIndex(times))
+        return s.resample(step).last().ffill()
