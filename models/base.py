@@ -80,10 +80,18 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
         return self.min_samples
 
     def fit(self, y: pd.Series) -> Self:
-        """Fit on ``y`` (regular tz-aware UTC index); returns ``self``."""
-        freq = series_step(y)
-        y = check_series(y, min_samples=self.required_history(freq), model=self.name)
-        self._fit(y)
+        """Fit on ``y`` (regular tz-aware UTC index); returns ``self``.
+
+        A failed fit leaves the estimator unfitted, also when it was fitted before: a refit
+        must not leave old and new fitted state mixed.
+        """
+        try:
+            freq = series_step(y)
+            y = check_series(y, min_samples=self.required_history(freq), model=self.name)
+            self._fit(y)
+        except BaseException:
+            self._forget()
+            raise
         # State last: a failed _fit leaves the estimator unfitted (sktime convention).
         self.freq_ = pd.Timedelta(freq)
         self.train_start_ = y.index[0]
@@ -148,6 +156,11 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
             for q in qs:
                 out[q][i] = fc.quantile(q)[step_arr - 1]
         return out
+
+    def _forget(self) -> None:
+        """Drop every fitted attribute (names ending in ``_``)."""
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
 
     def is_fitted(self) -> bool:
         return hasattr(self, "train_end_")

@@ -144,7 +144,11 @@ class ConformalForecaster(BaseForecaster):
         fitted this way answers quantile requests with an error.
         """
         with one_thread():
-            return self._fit_point_only(y)
+            try:
+                return self._fit_point_only(y)
+            except BaseException:
+                self._forget()
+                raise
 
     def _fit_point_only(self, y: pd.Series) -> Self:
         freq = series_step(y)

@@ -19,17 +19,20 @@ from sklearn.base import clone
 
 from models.base import BaseForecaster, Forecast
 from models.errors import (
-    ForecastError,
     GapTooLongError,
     InsufficientHistoryError,
     InvalidSeriesError,
     ModelFitError,
+    NotFittedError,
 )
 
 __all__ = ["Fallback"]
 
-_FIT_FAILURES = (ForecastError, ValueError, ArithmeticError, np.linalg.LinAlgError)
-_PREDICT_FAILURES = (ModelFitError, ArithmeticError, np.linalg.LinAlgError)
+# Any failure of the primary counts, not only the documented ones: a numerical or library error
+# deep in statsmodels must not leave a target without a forecast. Bad input is the exception: it
+# is re-raised, because the fallback would get the same input.
+_FIT_FAILURES = (Exception,)
+_PREDICT_FAILURES = (Exception,)
 
 
 def _build(spec: BaseForecaster | str) -> BaseForecaster:
@@ -88,7 +91,7 @@ class Fallback(BaseForecaster):
             try:
                 return self.primary_.predict(horizon, quantiles=quantiles, context=context)
             except _PREDICT_FAILURES as exc:
-                if self.fallback_ is None:
+                if self.fallback_ is None or isinstance(exc, InvalidSeriesError | NotFittedError):
                     raise
                 reason = (
                     f"{self.primary_.name} failed to forecast ({exc}); "

@@ -78,7 +78,7 @@ class MSTLForecaster(ConformalForecaster):
         self.remainder_window = remainder_window
 
     def _point_history(self, freq: pd.Timedelta) -> int:
-        return steps_in(2 * (WEEK if self.weekly is True else DAY), freq)
+        return steps_in(2 * (WEEK if self.weekly is True else DAY), freq) + 1
 
     def _lookback(self, freq: pd.Timedelta) -> int:
         del freq
@@ -89,7 +89,8 @@ class MSTLForecaster(ConformalForecaster):
             raise ValueError(f"remainder must be 'ets' or 'arima', got {self.remainder!r}")
         freq = self.freq_
         day = steps_in(DAY, freq)
-        weekly = self.weekly if isinstance(self.weekly, bool) else len(y) >= 2 * 7 * day
+        # statsmodels drops a period that is not shorter than half the series
+        weekly = self.weekly if isinstance(self.weekly, bool) else len(y) > 2 * 7 * day
         periods = (day, 7 * day) if weekly else (day,)
         jump = math.ceil(day / 10)
         x = y.to_numpy(dtype=float)
@@ -99,6 +100,11 @@ class MSTLForecaster(ConformalForecaster):
                 x, periods=periods, stl_kwargs={"trend_jump": jump, "low_pass_jump": jump}
             ).fit()
         seasonal = np.asarray(result.seasonal, dtype=float).reshape(len(x), -1)
+        if seasonal.shape[1] != len(periods):
+            raise ModelFitError(
+                f"mstl: {len(x)} observations are too few for the periods {periods}; "
+                "use weekly=False or provide more than two weeks of history"
+            )
         cycle = periods[-1]
         profile = np.zeros(cycle)
         for j, period in enumerate(periods):
@@ -113,7 +119,8 @@ class MSTLForecaster(ConformalForecaster):
         self.arima_ = _fit_arima(window) if self.remainder == "arima" else None
         if not weekly and self.weekly == "auto":
             self.notes_ = (
-                f"mstl: daily season only ({format_span(len(y) * freq)} of history < 14 days)",
+                f"mstl: daily season only ({format_span(len(y) * freq)} of history; the weekly "
+                "one needs more than 14 days)",
             )
 
     def _mean_origins(

@@ -171,3 +171,14 @@ def test_context_that_leaves_a_long_gap_after_training_is_refused(
     late = traffic_30min.iloc[TRAIN + 40 : TRAIN + 60]  # 20 hours after the training data
     with pytest.raises(GapTooLongError, match="continue the training data"):
         model.predict(HORIZON, context=late)
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_a_failed_refit_leaves_the_model_unfitted_not_half_updated(
+    name: str, params: dict[str, Any], traffic_30min: pd.Series
+) -> None:
+    model = make_forecaster(name, **params).fit(traffic_30min.iloc[:TRAIN])
+    with pytest.raises(ValueError, match="needs|too few|could fit|collect"):
+        model.fit(traffic_30min.iloc[:3])
+    with pytest.raises(NotFittedError):
+        model.predict(2)

@@ -12,7 +12,9 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from models.base import BaseForecaster, Forecast
 from models.calibration import ResidualCalibrator, horizon_grid
+from models.datasets import synthetic_traffic
 from models.errors import UnknownModelError
+from models.mstl import MSTLForecaster
 from models.registry import FORECASTERS, make_forecaster
 from models.smoothing import holt_filter
 
@@ -130,3 +132,12 @@ def test_calibrated_spread_grows_beyond_the_last_calibrated_step() -> None:
     spread = cal.offsets(0.95, np.array([1, 4, 16]))
     assert spread[0] < spread[1] < spread[2]
     assert spread[2] == pytest.approx(2 * spread[1])  # sqrt(16 / 4)
+
+
+def test_mstl_on_exactly_two_weeks_uses_the_daily_season_and_says_why() -> None:
+    y = synthetic_traffic(days=14, freq="1h", seed=0)
+    model = MSTLForecaster().fit(y)  # statsmodels would silently drop a 2-week weekly period
+    assert model.notes_ == (
+        "mstl: daily season only (14.0d of history; the weekly one needs more than 14 days)",
+    )
+    assert len(model.profile_) == 24
