@@ -1,0 +1,35 @@
+"""History of what the controller decided and forecast, so the API answers for the past.
+
+- `MemoryRecordStore`: in process memory (tests, the demo, no ``store.url``);
+- `SqlRecordStore`: SQLite (an embedded file, the default for a URL-less path) or PostgreSQL
+  (clusters running two replicas), migrated with Alembic at open;
+- `Retention`: forgets records older than ``store.retention_days``;
+- `open_store(settings)`: the one the settings ask for.
+
+Every store satisfies `scaler.controller.view.RecordStore` (and so `scaler.records.Recorder`).
+"""
+
+from __future__ import annotations
+
+from scaler.config.settings import StoreSettings
+from scaler.store.errors import SchemaMismatch, StoreError, StoreUnavailable
+from scaler.store.memory import MemoryRecordStore
+from scaler.store.retention import Retention
+from scaler.store.sql import SqlRecordStore
+
+__all__ = [
+    "MemoryRecordStore",
+    "Retention",
+    "SchemaMismatch",
+    "SqlRecordStore",
+    "StoreError",
+    "StoreUnavailable",
+    "open_store",
+]
+
+
+def open_store(settings: StoreSettings) -> MemoryRecordStore | SqlRecordStore:
+    """The store ``settings.url`` names (migrated), or memory when it names none."""
+    if settings.url is None:
+        return MemoryRecordStore()
+    return SqlRecordStore.open(settings.url)

@@ -1,0 +1,1 @@
+"""Alembic environment and revisions of the record store (applied by `scaler.store.migrate`)."""
