@@ -1,0 +1,152 @@
+"""Secure defaults hold in every value set: restricted pods, least-privilege RBAC, no secrets in
+plain sight, AWS through IRSA only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helm.chart import (
+    NAMESPACE,
+    VALUE_SETS,
+    Doc,
+    controller,
+    env,
+    of_kind,
+    one,
+    pod_specs,
+    render,
+    render_error,
+    settings_yaml,
+)
+
+pytestmark = pytest.mark.helm
+
+# What scaler/kube needs, and nothing else (apiGroup, resource) -> verbs.
+CONTROLLER_RULES = {
+    ("forescale.io", "predictiveautoscalers"): {"get", "list", "watch"},
+    ("forescale.io", "predictiveautoscalers/status"): {"patch"},
+    ("autoscaling", "horizontalpodautoscalers"): {"get", "list", "watch", "patch"},
+    ("events.k8s.io", "events"): {"create"},
+    ("", "events"): {"create", "patch"},
+}
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|DSN|KEY|STORE__URL", re.IGNORECASE)
+
+
+def rules_of(role: Doc) -> dict[tuple[str, str], set[str]]:
+    table: dict[tuple[str, str], set[str]] = {}
+    for rule in role["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                table.setdefault((group, resource), set()).update(rule["verbs"])
+    return table
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_every_pod_runs_restricted(value_set: str) -> None:
+    for name, pod in pod_specs(render(VALUE_SETS[value_set])):
+        context = pod["securityContext"]
+        assert context["runAsNonRoot"] is True, name
+        assert context["runAsUser"] == 10001 and context["runAsGroup"] == 10001, name
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert not pod.get("hostNetwork") and not pod.get("hostPID"), name
+        assert all("hostPath" not in v for v in pod.get("volumes", [])), name
+        for container in pod["containers"]:
+            sc = container["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc.get("privileged", False) is False, name
+            assert sc["capabilities"] == {"drop": ["ALL"]}, name
+            requests = container["resources"]["requests"]
+            assert requests["cpu"] and requests["memory"], name
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            assert "emptyDir" in volumes[mounts["/tmp"]], f"{name}: /tmp must be writable"
+
+
+def test_only_the_controller_mounts_a_service_account_token() -> None:
+    docs = render(VALUE_SETS["ci/targets-values.yaml"])
+    mounted = {name: pod["automountServiceAccountToken"] for name, pod in pod_specs(docs)}
+    assert mounted == {
+        "Deployment/forescale-controller": True,
+        "CronJob/forescale-train": True,
+        "Pod/forescale-test-readyz": False,
+    }
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_rbac_has_no_wildcards_and_only_the_rules_the_code_needs(value_set: str) -> None:
+    docs = render(VALUE_SETS[value_set])
+    roles = of_kind(docs, "ClusterRole") + of_kind(docs, "Role")
+    for role in roles:
+        for rule in role["rules"]:
+            for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+                assert "*" not in rule.get(field, []), f"{role['metadata']['name']}: {rule}"
+    (main,) = [r for r in roles if r["metadata"]["name"].endswith("-controller")]
+    assert rules_of(main) == CONTROLLER_RULES
+
+
+def test_all_namespaces_need_a_cluster_role_and_the_lease_stays_namespaced() -> None:
+    docs = render()
+    assert one(docs, "ClusterRole")["metadata"]["name"] == "forescale-controller"
+    binding = one(docs, "ClusterRoleBinding")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "forescale", "namespace": NAMESPACE}
+    ]
+    lease_role = one(docs, "Role")
+    assert lease_role["metadata"]["namespace"] == NAMESPACE
+    assert lease_role["rules"] == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resourceNames": ["forescale-leader"],
+            "verbs": ["get", "update"],
+        },
+    ]
+
+
+def test_a_watched_namespace_gets_a_role_there_and_nothing_cluster_wide() -> None:
+    docs = render(VALUE_SETS["ci/namespaced-values.yaml"])
+    assert not of_kind(docs, "ClusterRole") and not of_kind(docs, "ClusterRoleBinding")
+    roles = {(r["metadata"]["name"], r["metadata"]["namespace"]) for r in of_kind(docs, "Role")}
+    assert roles == {("fs-controller", "shop"), ("fs-leader-election", NAMESPACE)}
+    binding = next(b for b in of_kind(docs, "RoleBinding") if b["metadata"]["namespace"] == "shop")
+    assert binding["subjects"][0]["namespace"] == NAMESPACE
+
+
+def test_without_leader_election_there_is_no_lease_permission() -> None:
+    docs = render(VALUE_SETS["dev"])
+    assert not any(
+        rule["apiGroups"] == ["coordination.k8s.io"]
+        for role in of_kind(docs, "Role") + of_kind(docs, "ClusterRole")
+        for rule in role["rules"]
+    )
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_secrets_arrive_only_by_reference(value_set: str) -> None:
+    docs = render(VALUE_SETS[value_set])
+    for name, pod in pod_specs(docs):
+        for container in pod["containers"]:
+            for variable, entry in env(container).items():
+                if SECRET_NAME.search(variable):
+                    assert "secretKeyRef" in entry.get("valueFrom", {}), f"{name}: {variable}"
+                assert not variable.startswith("AWS_SECRET"), f"{name}: AWS keys in values"
+    assert not re.search(r"://[^/@:\s]+:[^/@\s]+@", settings_yaml(docs)), "password in ConfigMap"
+
+
+def test_aws_access_is_the_service_account_role_annotation() -> None:
+    docs = render(VALUE_SETS["ci/targets-values.yaml"])
+    account = one(docs, "ServiceAccount")
+    role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role == "arn:aws:iam::111111111111:role/forescale"
+    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert not [v for v in env(controller(docs)) if v.startswith("AWS_")]
+
+
+def test_a_password_in_the_settings_file_is_refused() -> None:
+    error = render_error("config.store.url=postgresql+psycopg://app:hunter2@db/forescale")
+    assert "set store.existingSecret" in error
