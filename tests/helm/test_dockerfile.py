@@ -110,11 +110,14 @@ def test_the_build_context_holds_the_sources_and_nothing_local_or_secret() -> No
         ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
     sent = {p for p in tracked if not dockerfile.ignored(p, IGNORE)}
-    assert "scaler/kube/crd.yaml" in sent and "pyproject.toml" in sent
-    assert all(
-        p.split("/")[0] in {"models", "scaler", "service", "requirements"} or "/" not in p
-        for p in sent
-    )
+    assert {p for p in sent if "/" not in p} == {"pyproject.toml", "README.md"}
+    assert {p.split("/")[0] for p in sent if "/" in p} == {
+        "models",
+        "scaler",
+        "service",
+        "requirements",
+    }
+    assert "scaler/kube/crd.yaml" in sent and "requirements/runtime.lock" in sent
     for local in (
         ".venv/bin/python",
         ".tools/helm/helm",

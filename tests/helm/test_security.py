@@ -150,3 +150,14 @@ def test_aws_access_is_the_service_account_role_annotation() -> None:
 def test_a_password_in_the_settings_file_is_refused() -> None:
     error = render_error("config.store.url=postgresql+psycopg://app:hunter2@db/forescale")
     assert "set store.existingSecret" in error
+
+
+@pytest.mark.parametrize("value_set", ["prod", "ci/targets-values.yaml"])
+def test_mounted_secrets_are_not_world_readable(value_set: str) -> None:
+    secrets = [
+        volume["secret"]
+        for _, pod in pod_specs(render(VALUE_SETS[value_set]))
+        for volume in pod.get("volumes", [])
+        if "secret" in volume
+    ]
+    assert secrets and all(s["defaultMode"] == 0o440 for s in secrets)

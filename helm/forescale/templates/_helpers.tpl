@@ -202,6 +202,7 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 - name: prometheus-token
   secret:
     secretName: {{ . }}
+    defaultMode: 0440
     items:
       - key: {{ $.Values.prometheusAuth.existingSecretKey }}
         path: token
