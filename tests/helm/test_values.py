@@ -27,6 +27,7 @@ from tests.helm.chart import (
     settings,
     settings_yaml,
 )
+from tests.integration.kube.schema import crd_errors
 
 pytestmark = pytest.mark.helm
 
@@ -218,6 +219,8 @@ def test_declared_targets_parse_with_the_controllers_own_parser() -> None:
     assert settings(docs)["controller"]["targets_file"] == "/etc/forescale/targets/targets.yaml"
     mounts = {m["mountPath"] for m in controller(docs)["volumeMounts"]}
     assert "/etc/forescale/targets" in mounts
+    for document in yaml.safe_load_all(config["data"]["targets.yaml"]):
+        assert crd_errors(document, strict=True) == []  # also valid as custom resources
 
 
 @pytest.mark.parametrize(
