@@ -39,91 +39,94 @@ METADATA = {
     "required": ["name", "namespace", "labels"],
     "properties": {"name": {"type": "string"}, "namespace": {"type": "string"}},
 }
-SERVICE_MONITOR = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "metadata": METADATA,
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["selector", "endpoints"],
-            "properties": {
-                "namespaceSelector": {
+
+
+def monitoring_object(spec: Doc) -> Doc:
+    """A monitoring.coreos.com/v1 object whose ``spec`` follows the given schema."""
+    return {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "monitoring.coreos.com/v1"},
+            "metadata": METADATA,
+            "spec": spec,
+        },
+    }
+
+
+SERVICE_MONITOR = monitoring_object(
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["selector", "endpoints"],
+        "properties": {
+            "namespaceSelector": {
+                "type": "object",
+                "properties": {"matchNames": {"type": "array", "items": {"type": "string"}}},
+                "additionalProperties": False,
+            },
+            "selector": {
+                "type": "object",
+                "properties": {"matchLabels": STRING_MAP},
+                "additionalProperties": False,
+            },
+            "endpoints": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
                     "type": "object",
-                    "properties": {"matchNames": {"type": "array", "items": {"type": "string"}}},
                     "additionalProperties": False,
-                },
-                "selector": {
-                    "type": "object",
-                    "properties": {"matchLabels": STRING_MAP},
-                    "additionalProperties": False,
-                },
-                "endpoints": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["port", "path", "scheme"],
-                        "properties": {
-                            "port": {"type": "string"},
-                            "path": {"type": "string"},
-                            "scheme": {"enum": ["http", "https"]},
-                            "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
-                            "scrapeTimeout": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
-                            "tlsConfig": {"type": "object"},
-                            "relabelings": {"type": "array", "items": {"type": "object"}},
-                            "metricRelabelings": {"type": "array", "items": {"type": "object"}},
-                        },
+                    "required": ["port", "path", "scheme"],
+                    "properties": {
+                        "port": {"type": "string"},
+                        "path": {"type": "string"},
+                        "scheme": {"enum": ["http", "https"]},
+                        "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
+                        "scrapeTimeout": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
+                        "tlsConfig": {"type": "object"},
+                        "relabelings": {"type": "array", "items": {"type": "object"}},
+                        "metricRelabelings": {"type": "array", "items": {"type": "object"}},
                     },
                 },
             },
         },
     },
-}
-PROMETHEUS_RULE = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "metadata": METADATA,
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "groups": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "rules"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "name": {"type": "string"},
-                            "rules": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["expr"],
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "alert": {"type": "string"},
-                                        "record": {"type": "string"},
-                                        "expr": {"type": "string"},
-                                        "for": {"type": "string"},
-                                        "labels": STRING_MAP,
-                                        "annotations": STRING_MAP,
-                                    },
+)
+PROMETHEUS_RULE = monitoring_object(
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "groups": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "rules"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "rules": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["expr"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "alert": {"type": "string"},
+                                    "record": {"type": "string"},
+                                    "expr": {"type": "string"},
+                                    "for": {"type": "string"},
+                                    "labels": STRING_MAP,
+                                    "annotations": STRING_MAP,
                                 },
                             },
                         },
                     },
-                }
-            },
+                },
+            }
         },
     },
-}
+)
 
 
 def name_of(doc: Doc) -> str:
