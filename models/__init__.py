@@ -2,7 +2,8 @@
 
 Knows nothing of Kubernetes, AWS, Prometheus or HTTP; it takes and returns pandas/numpy data.
 
-Public API (names are imported lazily, so ``import models`` does not load statsmodels):
+Public API (names are imported lazily: ``import models.errors``, which every CLI command does,
+loads neither scikit-learn nor statsmodels):
 
 Estimators (scikit-learn style: hyperparameters in ``__init__``, ``fit(y) -> self``)
     ``BaseForecaster.fit(y)``; ``predict(horizon, *, quantiles=(), context=None) -> Forecast``;
@@ -30,10 +31,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from models.base import BaseForecaster, Forecast
 from models.errors import ForecastError
 
 if TYPE_CHECKING:
+    from models.base import BaseForecaster, Forecast
     from models.baselines import SeasonalNaive
     from models.conformal import ConformalForecaster
     from models.datasets import load_example, load_trace, synthetic_traffic
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
     from models.validation import check_series, fill_long_gaps
 
 _LAZY = {
+    "BaseForecaster": "models.base",
+    "Forecast": "models.base",
     "AutoForecaster": "models.selection",
     "BacktestMetrics": "models.evaluation",
     "BacktestResult": "models.evaluation",

@@ -22,17 +22,18 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
 from models.datasets import load_example, load_trace
 from models.errors import ForecastError
-from models.evaluation import BacktestResult, backtest
-from models.registry import FORECASTERS, make_forecaster
 from models.validation import infer_step
 from scaler.units import format_duration, parse_duration
+
+if TYPE_CHECKING:  # the registry loads scikit-learn and statsmodels: only when backtesting
+    from models.evaluation import BacktestResult
 
 __all__ = ["JSON_KEYS", "load_series", "register", "run"]
 
@@ -54,7 +55,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--models",
         default=DEFAULT_MODELS,
-        help=f"comma-separated models (default {DEFAULT_MODELS}); all: {','.join(FORECASTERS)}",
+        help=f"comma-separated registry names, or 'all' (default {DEFAULT_MODELS})",
     )
     parser.add_argument("--test", default="7d", help="test window at the end (default 7d)")
     parser.add_argument(
@@ -99,7 +100,12 @@ def _plan(args: argparse.Namespace, y: pd.Series) -> _Plan:
 
 
 def run(args: argparse.Namespace) -> int:
+    from models.evaluation import backtest
+    from models.registry import FORECASTERS, make_forecaster
+
     names = [name.strip() for name in args.models.split(",") if name.strip()]
+    if names == ["all"]:
+        names = list(FORECASTERS)
     models = [make_forecaster(name) for name in names]  # unknown names fail before any work
     y, source = load_series(args)
     y = _resample(y, args.step)
