@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--model", default="auto", help="forecasting model (default auto)")
     p.add_argument("--min-replicas", type=int, default=1)
-    p.add_argument("--max-replicas", type=int, default=None)
+    p.add_argument("--max-replicas", type=int, default=10_000)
     p.add_argument("--out", type=Path, help="write per-step decisions to this CSV")
     p.add_argument("--plot", type=Path, help="draw load, capacity and forecast band to this PNG")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")

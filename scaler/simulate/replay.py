@@ -56,8 +56,9 @@ class ReplayConfig:
     interval: timedelta | None = None
     """Decision interval; defaults to the trace step."""
     min_replicas: int = 1
-    max_replicas: int | None = None
-    """Defaults to enough replicas for twice the trace's peak at the target utilisation."""
+    max_replicas: int = 10_000
+    """Effectively unbounded by default. (Not derived from the trace: that would let the
+    replay's early decisions depend on a peak it has not seen yet.)"""
     model: str = "auto"
     refit: RefitPolicy = field(default_factory=RefitPolicy)
     policy: PolicySettings = field(default_factory=PolicySettings)
@@ -103,7 +104,7 @@ def replay(
     index = cast(pd.DatetimeIndex, y.index)
     load = y.to_numpy(dtype=float)
     startup = startup_steps(config.startup, step)
-    spec = _spec(config, step, load)
+    spec = _spec(config, step)
     requested: dict[str, np.ndarray] = {}
     band = np.full((len(load), 2), np.nan)
     modes = np.full(len(load), "", dtype=object)
@@ -278,15 +279,12 @@ def _segment_paths(
     return np.asarray(result["mean"], dtype=float)
 
 
-def _spec(config: ReplayConfig, step: timedelta, load: np.ndarray) -> TargetSpec:
-    peak = float(np.nanmax(load)) if np.isfinite(load).any() else 0.0
-    per = config.capacity * config.target_utilization
-    max_replicas = config.max_replicas or max(config.min_replicas + 1, math.ceil(2 * peak / per))
+def _spec(config: ReplayConfig, step: timedelta) -> TargetSpec:
     policy = ScalingPolicy(
         capacity_per_replica=config.capacity,
         target_utilization=config.target_utilization,
         min_replicas=config.min_replicas,
-        max_replicas=max_replicas,
+        max_replicas=config.max_replicas,
         lead_time=config.lead_time if config.lead_time is not None else config.startup,
         quantile=config.quantile,
         interval=config.interval or step,

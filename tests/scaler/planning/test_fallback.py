@@ -1,0 +1,91 @@
+"""The fallback state machine engages after the configured failures and recovers, no flapping."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scaler.domain import Mode
+from scaler.planning.fallback import (
+    FallbackSettings,
+    FallbackState,
+    Health,
+    Issue,
+    QualityJudge,
+    advance,
+)
+from scaler.planning.ledger import AccuracySnapshot
+
+S = FallbackSettings(failure_threshold=3, recovery_threshold=4)
+OK = Health(issue=Issue.OK)
+STALE = Health(issue=Issue.STALE_DATA, detail="newest sample at 14:00")
+
+
+def _run(events: list[Health], state: FallbackState | None = None) -> list[FallbackState]:
+    state = state or FallbackState(mode=Mode.PREDICTIVE, reason="ok")
+    out = []
+    for h in events:
+        state = advance(state, h, S)
+        out.append(state)
+    return out
+
+
+def test_not_enough_history_goes_straight_to_reactive_and_says_why() -> None:
+    state = _run([Health(issue=Issue.NO_HISTORY, detail="3h of the 1d 'auto' needs")])[-1]
+    assert state.mode is Mode.REACTIVE
+    assert state.reason == "not enough history: 3h of the 1d 'auto' needs"
+
+
+def test_trouble_degrades_first_then_falls_back_after_the_threshold() -> None:
+    modes = [s.mode for s in _run([STALE] * 4)]
+    assert modes == [Mode.DEGRADED, Mode.DEGRADED, Mode.REACTIVE, Mode.REACTIVE]
+    assert "stale or missing data" in _run([STALE] * 3)[-1].reason
+
+
+def test_a_target_returns_to_predictive_after_enough_healthy_cycles() -> None:
+    states = _run([STALE] * 3 + [OK] * 4)
+    assert [s.mode for s in states[3:]] == [Mode.REACTIVE] * 3 + [Mode.PREDICTIVE]
+    assert "recovering: 3/4" in states[5].reason
+
+
+def test_one_bad_cycle_in_recovery_starts_the_count_again() -> None:
+    states = _run([STALE] * 3 + [OK] * 3 + [STALE] + [OK] * 3)
+    assert states[-1].mode is Mode.REACTIVE
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.booleans(), max_size=60))
+def test_mode_follows_the_counted_rules(healthy: list[bool]) -> None:
+    states = _run([OK if h else STALE for h in healthy])
+    for i, state in enumerate(states):
+        recent = healthy[max(0, i - S.recovery_threshold + 1) : i + 1]
+        if len(recent) == S.recovery_threshold and all(recent):
+            assert state.mode is Mode.PREDICTIVE
+        failing = healthy[max(0, i - S.failure_threshold + 1) : i + 1]
+        if len(failing) == S.failure_threshold and not any(failing):
+            assert state.mode is Mode.REACTIVE
+
+
+def _snap(skill: float, under: float = 0.1, scored: int = 500) -> AccuracySnapshot:
+    return AccuracySnapshot(
+        horizon=5, scored=scored, mae=1.0, mean_actual=10.0, skill=skill, under_rate=under, bias=0.0
+    )
+
+
+def test_quality_uses_hysteresis_so_it_does_not_flap() -> None:
+    judge = QualityJudge(FallbackSettings(demote_skill=1.25, recover_skill=1.0))
+    verdicts = [judge.judge(_snap(s)).issue for s in (0.9, 1.3, 1.1, 1.2, 0.95, 1.1)]
+    assert verdicts == [
+        Issue.OK,
+        Issue.POOR_QUALITY,
+        Issue.POOR_QUALITY,
+        Issue.POOR_QUALITY,
+        Issue.OK,
+        Issue.OK,
+    ]
+    detail = QualityJudge(S).judge(_snap(2.0)).detail
+    assert "2.00x" in detail and "500 forecasts" in detail
+
+
+def test_quality_is_not_judged_on_too_few_scored_forecasts() -> None:
+    assert QualityJudge(S).judge(_snap(9.0, scored=5)).ok
