@@ -1,0 +1,120 @@
+"""Server-rendered pages for people: an index of targets and one chart page per target.
+
+No build step and no network: Jinja2 templates with inline SVG computed in `chart`, inline CSS,
+no JavaScript. A strict Content-Security-Policy forbids anything else. The page reads the same
+view and store as the API, with the same viewer role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from scaler.controller.view import TargetStatus
+from scaler.records import DecisionRecord, ForecastRecord
+from scaler.store.compare import pairs
+from service.deps import ClockDep, StoreDep, TargetName, TimeRange, ViewDep, Viewer
+from service.errors import problems
+from service.history import all_decisions
+from service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE, ChartData, build_chart
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["pages"])
+
+_env = Environment(
+    loader=PackageLoader("service", "pages"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+COLOURS = {"band": BAND, "mean": MEAN, "load": LOAD, "floor": FLOOR, "reactive": REACTIVE}
+RANGES = (1, 6, 24, 72, 168)
+RECENT = 15
+ISSUE_SLACK = timedelta(minutes=30)
+
+
+def _html(template: str, **context: Any) -> HTMLResponse:
+    body = _env.get_template(template).render(colours=COLOURS, **context)
+    return HTMLResponse(body, headers={"Content-Security-Policy": _CSP})
+
+
+@router.get(
+    "/",
+    operation_id="indexPage",
+    summary="HTML: every target with its mode, floor and reactive recommendation",
+    response_class=HTMLResponse,
+    responses=problems(401, 403, 503),
+)
+def index_page(view: ViewDep, _: Viewer) -> HTMLResponse:
+    return _html("index.html", targets=sorted(view.targets(), key=lambda t: t.name))
+
+
+@router.get(
+    "/targets/{name:target}",
+    operation_id="targetPage",
+    summary="HTML: load, forecast band, floor and reactive recommendation over time",
+    response_class=HTMLResponse,
+    responses=problems(401, 403, 404, 422, 503),
+)
+def target_page(
+    name: TargetName,
+    view: ViewDep,
+    store: StoreDep,
+    clock: ClockDep,
+    _: Viewer,
+    hours: Annotated[int, Query(ge=1, le=168, description="How far back to show.")] = 6,
+) -> HTMLResponse:
+    status = view.target(name)
+    now = clock.now()
+    window = TimeRange(now - timedelta(hours=hours), now)
+    decisions = list(all_decisions(store, name, window))
+    lead = timedelta(seconds=status.lead_time_seconds)
+    issued = store.forecasts(name, start=window.start - lead - ISSUE_SLACK, end=now)
+    data = chart_data(status, decisions, issued, window=window, now=now)
+    has_data = bool(decisions or issued)
+    return _html(
+        "target.html",
+        target=status,
+        hours=hours,
+        ranges=RANGES,
+        chart=build_chart(data) if has_data else None,
+        decisions=list(reversed(decisions[-RECENT:])),
+        latest=issued[-1] if issued else None,
+        now=now,
+    )
+
+
+def chart_data(
+    status: TargetStatus,
+    decisions: Sequence[DecisionRecord],
+    issued: Sequence[ForecastRecord],
+    *,
+    window: TimeRange,
+    now: datetime,
+) -> ChartData:
+    """The series to draw: history from decisions, the band from forecasts a lead time ahead."""
+    past = pairs(issued, decisions, horizon=timedelta(seconds=status.lead_time_seconds))
+    future = [p for p in (issued[-1].points if issued else ()) if p.at > now]
+    band = [(p.at, p.lower if p.lower is not None else p.mean, p.upper) for p in past]
+    band += [(p.at, p.lower if p.lower is not None else p.mean, p.upper) for p in future]
+    end = max([now, *(p.at for p in future)])
+    return ChartData(
+        start=window.start,
+        end=end,
+        now=now,
+        load=[(d.at, d.load) for d in decisions],
+        mean=[(p.at, p.mean) for p in past] + [(p.at, p.mean) for p in future],
+        band=band,
+        floor=[(d.at, None if d.floor is None else float(d.floor)) for d in decisions],
+        reactive=[(d.at, float(d.reactive)) for d in decisions],
+    )

@@ -1,0 +1,93 @@
+"""Forecasts of a target (fresh from its model) and its accuracy over time (from the store)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from scaler.store.compare import pairs, summarize
+from service.deps import StoreDep, TargetName, TimeRange, ViewDep, Viewer, time_range
+from service.errors import problems, user_input
+from service.history import all_decisions
+from service.schemas import (
+    AccuracyHistoryOut,
+    AccuracyRecordOut,
+    AccuracySummary,
+    ForecastOut,
+    PairOut,
+)
+
+router = APIRouter(prefix="/v1/targets", tags=["forecasts"])
+
+MAX_HORIZON_STEPS = 2880
+"""Two days of one-minute steps; further out the forecast is not used for scaling anyway."""
+ISSUE_SLACK = timedelta(minutes=30)
+ACCURACY_RANGE = time_range(default=timedelta(hours=24), longest=timedelta(days=7))
+
+
+@router.get(
+    "/{name:target}/forecast",
+    operation_id="getForecast",
+    summary="A fresh forecast: mean and quantile band per step, the model, its card and window",
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+def get_forecast(
+    name: TargetName,
+    view: ViewDep,
+    _: Viewer,
+    horizon_steps: Annotated[
+        int, Query(ge=1, le=MAX_HORIZON_STEPS, description="How many steps ahead to forecast.")
+    ] = 60,
+    quantile: Annotated[
+        float | None,
+        Query(gt=0, lt=1, description="Top of the band; default: the target's quantile."),
+    ] = None,
+) -> ForecastOut:
+    status = view.target(name)
+    with user_input("horizon_steps", "quantile"):
+        forecast = view.forecast(name, horizon_steps=horizon_steps, quantile=quantile)
+    promoted = next((m for m in view.models(name) if m.promoted), None)
+    return ForecastOut.of(forecast, status=status, promoted=promoted)
+
+
+@router.get(
+    "/{name:target}/accuracy",
+    operation_id="getAccuracy",
+    summary="Accuracy over time: forecast vs actual, rolling error and under-forecast rate",
+    responses=problems(401, 403, 404, 422, 503),
+)
+def get_accuracy(
+    name: TargetName,
+    view: ViewDep,
+    store: StoreDep,
+    _: Viewer,
+    window: Annotated[TimeRange, ACCURACY_RANGE],
+    horizon_seconds: Annotated[
+        float | None,
+        Query(
+            ge=0,
+            le=172800,
+            description="Score forecasts issued this long before each actual (default: the "
+            "target's lead time).",
+        ),
+    ] = None,
+) -> AccuracyHistoryOut:
+    status = view.target(name)
+    seconds = status.lead_time_seconds if horizon_seconds is None else horizon_seconds
+    horizon = timedelta(seconds=seconds)
+    # Forecasts issued up to `horizon` (plus a slack for a missed cycle) before the range still
+    # predict times inside it.
+    issued = store.forecasts(name, start=window.start - horizon - ISSUE_SLACK, end=window.end)
+    scored = pairs(issued, all_decisions(store, name, window), horizon=horizon)
+    rolling = store.accuracy(name, start=window.start, end=window.end)
+    return AccuracyHistoryOut(
+        target=name,
+        start=window.start,
+        end=window.end,
+        horizon_seconds=horizon.total_seconds(),
+        rolling=[AccuracyRecordOut.of(a) for a in rolling],
+        pairs=[PairOut.of(p) for p in scored],
+        summary=AccuracySummary.of(summarize(scored)),
+    )

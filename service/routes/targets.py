@@ -1,0 +1,79 @@
+"""Targets: their live state, a dry-run plan, and pausing (operator)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.deps import Operator, TargetName, ViewDep, Viewer
+from service.errors import problems, user_input
+from service.schemas import PlanOut, TargetOut
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/targets", tags=["targets"])
+
+
+@router.get(
+    "", operation_id="listTargets", summary="All targets", responses=problems(401, 403, 503)
+)
+def list_targets(view: ViewDep, _: Viewer) -> list[TargetOut]:
+    return [TargetOut.of(t) for t in view.targets()]
+
+
+@router.get(
+    "/{name:target}",
+    operation_id="getTarget",
+    summary="One target: mode and why, floor, reactive recommendation, model and its accuracy",
+    responses=problems(401, 403, 404, 422, 503),
+)
+def get_target(name: TargetName, view: ViewDep, _: Viewer) -> TargetOut:
+    return TargetOut.of(view.target(name))
+
+
+@router.get(
+    "/{name:target}/plan",
+    operation_id="getPlan",
+    summary="Dry run: what the controller would decide now (writes nothing)",
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+def get_plan(
+    name: TargetName,
+    view: ViewDep,
+    _: Viewer,
+    quantile: Annotated[
+        float | None,
+        Query(gt=0, lt=1, description="Size for this forecast quantile instead of the target's."),
+    ] = None,
+) -> PlanOut:
+    with user_input("quantile"):
+        plan = view.dry_run_plan(name, quantile=quantile)
+    return PlanOut.of(plan)
+
+
+def _set_paused(name: str, paused: bool, view: ViewDep, who: str) -> TargetOut:
+    status = view.set_paused(name, paused)
+    log.info("target %s %s by %s", name, "paused" if paused else "resumed", who)
+    return TargetOut.of(status)
+
+
+@router.post(
+    "/{name:target}/pause",
+    operation_id="pauseTarget",
+    summary="Release the target's floor and stop actuating it until resumed (operator)",
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+def pause_target(name: TargetName, view: ViewDep, who: Operator) -> TargetOut:
+    return _set_paused(name, True, view, who.via)
+
+
+@router.post(
+    "/{name:target}/resume",
+    operation_id="resumeTarget",
+    summary="Resume actuating a paused target (operator)",
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+def resume_target(name: TargetName, view: ViewDep, who: Operator) -> TargetOut:
+    return _set_paused(name, False, view, who.via)

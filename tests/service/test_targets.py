@@ -1,0 +1,112 @@
+"""Targets: live state, dry-run plans and pausing, through the real app."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.service.conftest import REACTIVE, TARGET, UNTRAINED
+from tests.service.fake_view import FakeController
+
+
+def test_the_list_shows_every_target_with_mode_floor_reactive_and_model(
+    client: TestClient, view: FakeController, as_viewer: dict[str, str]
+) -> None:
+    reply = client.get("/v1/targets", headers=as_viewer)
+    assert reply.status_code == 200
+    got = {t["name"]: t for t in reply.json()}
+    assert set(got) == {TARGET, UNTRAINED, REACTIVE}
+    for name, shown in got.items():
+        live = view.target(name)
+        assert (shown["mode"], shown["mode_reason"]) == (live.mode, live.mode_reason)
+        assert (shown["floor"], shown["reactive"], shown["desired"]) == (
+            live.floor, live.reactive, live.desired,
+        )  # fmt: skip
+        assert shown["model"] == live.model
+    assert got[UNTRAINED]["mode"] == "reactive" and got[UNTRAINED]["floor"] is None
+
+
+def test_a_target_shows_its_live_accuracy_and_training_window(
+    client: TestClient, view: FakeController, as_viewer: dict[str, str]
+) -> None:
+    shown = client.get(f"/v1/targets/{TARGET}", headers=as_viewer).json()
+    live = view.target(TARGET)
+    assert live.accuracy is not None and live.training_start is not None
+    assert shown["accuracy"]["under_rate"] == pytest.approx(live.accuracy.under_rate)
+    assert shown["accuracy"]["relative_error"] == pytest.approx(live.accuracy.relative_error)
+    assert shown["training_window"]["start"] == live.training_start.isoformat().replace(
+        "+00:00", "Z"
+    )
+    assert shown["ref"] == f"hpa/{TARGET}" and shown["lead_time_seconds"] == 300.0
+
+
+def test_an_unknown_target_is_a_404_problem_naming_it(
+    client: TestClient, as_viewer: dict[str, str]
+) -> None:
+    reply = client.get("/v1/targets/shop/nothing-here", headers=as_viewer)
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert "shop/nothing-here" in reply.json()["detail"]
+
+
+def test_a_name_without_a_namespace_gets_a_hint_about_the_format(
+    client: TestClient, as_viewer: dict[str, str]
+) -> None:
+    reply = client.get("/v1/targets/checkout", headers=as_viewer)
+    assert reply.status_code == 404 and "namespace/name" in reply.json()["detail"]
+
+
+def test_a_target_named_like_a_sub_resource_is_still_the_target(
+    client: TestClient, view: FakeController, as_viewer: dict[str, str]
+) -> None:
+    view.add("shop/forecast")
+    reply = client.get("/v1/targets/shop/forecast", headers=as_viewer)
+    assert reply.status_code == 200 and reply.json()["name"] == "shop/forecast"
+
+
+@pytest.mark.parametrize("name", ["shop/che%20ckout", "shop/-checkout", "shop/" + "a" * 300])
+def test_names_with_invalid_characters_are_a_422(
+    client: TestClient, as_viewer: dict[str, str], name: str
+) -> None:
+    reply = client.get(f"/v1/targets/{name}", headers=as_viewer)
+    assert reply.status_code == 422
+    assert "path parameter 'name'" in reply.json()["detail"]
+
+
+def test_the_dry_run_plan_sizes_for_the_requested_quantile_and_gives_reasons(
+    client: TestClient, view: FakeController, as_viewer: dict[str, str]
+) -> None:
+    reply = client.get(f"/v1/targets/{TARGET}/plan", params={"quantile": 0.99}, headers=as_viewer)
+    assert reply.status_code == 200
+    plan = reply.json()
+    expected = view.dry_run_plan(TARGET, quantile=0.99)
+    assert plan["floor"] == expected.floor and plan["quantile"] == 0.99
+    assert plan["floor"] > view.dry_run_plan(TARGET, quantile=0.5).floor
+    assert [s["reason"] for s in plan["steps"]] == [s.reason for s in expected.steps]
+    assert plan["explanation"] == expected.explain()
+
+
+@pytest.mark.parametrize("quantile", ["0", "1", "1.5", "-0.1", "p95", "nan"])
+def test_a_quantile_outside_zero_to_one_is_a_422_naming_the_parameter(
+    client: TestClient, as_viewer: dict[str, str], quantile: str
+) -> None:
+    reply = client.get(f"/v1/targets/{TARGET}/plan?quantile={quantile}", headers=as_viewer)
+    assert reply.status_code == 422
+    assert "quantile" in reply.json()["detail"]
+
+
+def test_an_operator_pauses_and_resumes_a_target(
+    client: TestClient, view: FakeController, as_operator: dict[str, str]
+) -> None:
+    paused = client.post(f"/v1/targets/{TARGET}/pause", headers=as_operator)
+    assert paused.status_code == 200
+    assert paused.json()["paused"] is True and paused.json()["floor"] is None
+    assert view.target(TARGET).paused
+    resumed = client.post(f"/v1/targets/{TARGET}/resume", headers=as_operator)
+    assert resumed.json()["paused"] is False and resumed.json()["floor"] is not None
+
+
+def test_pausing_an_unknown_target_is_a_404(
+    client: TestClient, as_operator: dict[str, str]
+) -> None:
+    assert client.post("/v1/targets/shop/ghost/pause", headers=as_operator).status_code == 404
