@@ -1,9 +1,12 @@
 """Request dependencies: the controller view, the store, the caller's role, validated parameters.
 
 Everything the handlers need is on ``app.state`` (set by `service.app.create_app`), so tests build
-the app with their own fakes and no global is read. Target names are ``namespace/name`` and travel
-in the path unescaped (``/v1/targets/shop/checkout/forecast``): the ``target`` convertor matches
-exactly two segments, so a name can never be mistaken for a sub-resource.
+the app with their own fakes and no global is read.
+
+Target names are ``namespace/name`` (as the config loader builds them) and travel in the path as
+two segments, ``/v1/targets/shop/checkout/forecast``. Two path parameters rather than one path
+converter: a greedy converter makes ``shop/forecast`` (a target) and ``shop`` + ``/forecast`` (a
+sub-resource) ambiguous, and clients would have to escape the slash.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.convertors import Convertor, register_url_convertor
 
 from scaler.clock import Clock
 from scaler.controller.view import ControllerView, RecordStore
@@ -22,7 +24,7 @@ from service.auth import Authenticator, Principal, Role
 from service.errors import InvalidRequest
 
 __all__ = [
-    "NAME_PATTERN",
+    "SEGMENT_PATTERN",
     "ClockDep",
     "Operator",
     "StoreDep",
@@ -33,35 +35,29 @@ __all__ = [
     "time_range",
 ]
 
-_SEGMENT = r"[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?"
-NAME_PATTERN = rf"^{_SEGMENT}/{_SEGMENT}$"
+SEGMENT_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$"
 OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
 NEWEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
-class TargetConvertor(Convertor[str]):
-    """``namespace/name``: exactly two non-empty segments."""
-
-    regex = r"[^/]+/[^/]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
+def _segment(what: str, example: str) -> Any:
+    return Path(
+        description=f"The target's {what} (target names are namespace/name).",
+        pattern=SEGMENT_PATTERN,
+        max_length=253,
+        examples=[example],
+    )
 
 
-register_url_convertor("target", TargetConvertor())
+def target_name(
+    namespace: Annotated[str, _segment("namespace", "shop")],
+    name: Annotated[str, _segment("name", "checkout")],
+) -> str:
+    """``namespace/name`` from the two path segments."""
+    return f"{namespace}/{name}"
 
-TargetName = Annotated[
-    str,
-    Path(
-        description="The target, namespace/name (e.g. shop/checkout).",
-        pattern=NAME_PATTERN,
-        max_length=507,
-        examples=["shop/checkout"],
-    ),
-]
+
+TargetName = Annotated[str, Depends(target_name)]
 
 
 def get_view(request: Request) -> ControllerView:
@@ -121,7 +117,16 @@ class TimeRange:
     end: datetime
 
 
-def _bounded(value: datetime, name: str) -> datetime:
+def _instant(text: str, name: str) -> datetime:
+    """A strict ISO 8601 time with an offset (no bare numbers, no naive local times)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} is not an ISO 8601 time; use e.g. 2026-01-01T00:00:00Z", param=name
+        ) from None
+    if value.utcoffset() is None:
+        raise InvalidRequest(f"{name} needs a UTC offset, e.g. 2026-01-01T00:00:00Z", param=name)
     try:
         utc = value.astimezone(UTC)
     except OverflowError:
@@ -138,22 +143,23 @@ def time_range(*, default: timedelta, longest: timedelta) -> Any:
     def parse(
         clock: ClockDep,
         start: Annotated[
-            datetime | None,
+            str | None,
             Query(
-                description="Range start (inclusive), ISO 8601 with offset, e.g. 2026-01-01T00:00Z."
+                description="Range start (inclusive), ISO 8601 with an offset, between 1970 and "
+                "2200, e.g. 2026-01-01T00:00:00Z; default: a fixed span before end.",
+                json_schema_extra={"format": "date-time"},
             ),
         ] = None,
         end: Annotated[
-            datetime | None, Query(description="Range end (exclusive); default now.")
+            str | None,
+            Query(
+                description="Range end (exclusive), like start; default: now.",
+                json_schema_extra={"format": "date-time"},
+            ),
         ] = None,
     ) -> TimeRange:
-        for name, value in (("start", start), ("end", end)):
-            if value is not None and value.utcoffset() is None:
-                raise InvalidRequest(
-                    f"{name} needs a UTC offset, e.g. 2026-01-01T00:00:00Z", param=name
-                )
-        until = _bounded(end, "end") if end is not None else clock.now()
-        since = _bounded(start, "start") if start is not None else until - default
+        until = _instant(end, "end") if end is not None else clock.now()
+        since = _instant(start, "start") if start is not None else until - default
         if since >= until:
             raise InvalidRequest("start must be before end", param="start")
         if until - since > longest:

@@ -60,26 +60,26 @@ def index_page(view: ViewDep, _: Viewer) -> HTMLResponse:
 
 
 @router.get(
-    "/targets/{name:target}",
+    "/targets/{namespace}/{name}",
     operation_id="targetPage",
     summary="HTML: load, forecast band, floor and reactive recommendation over time",
     response_class=HTMLResponse,
     responses=problems(401, 403, 404, 422, 503),
 )
 def target_page(
-    name: TargetName,
+    target: TargetName,
     view: ViewDep,
     store: StoreDep,
     clock: ClockDep,
     _: Viewer,
     hours: Annotated[int, Query(ge=1, le=168, description="How far back to show.")] = 6,
 ) -> HTMLResponse:
-    status = view.target(name)
+    status = view.target(target)
     now = clock.now()
     window = TimeRange(now - timedelta(hours=hours), now)
-    decisions = list(all_decisions(store, name, window))
+    decisions = list(all_decisions(store, target, window))
     lead = timedelta(seconds=status.lead_time_seconds)
-    issued = store.forecasts(name, start=window.start - lead - ISSUE_SLACK, end=now)
+    issued = store.forecasts(target, start=window.start - lead - ISSUE_SLACK, end=now)
     data = chart_data(status, decisions, issued, window=window, now=now)
     has_data = bool(decisions or issued)
     return _html(

@@ -1,7 +1,7 @@
 """The API's routers, one per resource; `service.app` includes them in `ROUTERS` order.
 
-Order matters for target sub-resources only in that every route under ``/v1/targets/{name}``
-uses the two-segment ``target`` convertor, which makes them unambiguous.
+Target routes take the name as two path segments (``/v1/targets/{namespace}/{name}/...``), so the
+order of routers does not matter.
 """
 
 from service.routes import decisions, forecasts, health, models, targets

@@ -18,13 +18,13 @@ DECISION_RANGE = time_range(default=timedelta(hours=24), longest=timedelta(days=
 
 
 @router.get(
-    "/{name:target}/decisions",
+    "/{namespace}/{name}/decisions",
     operation_id="listDecisions",
     summary="Decisions in a time range, oldest first, each with its plan's steps and reasons",
     responses=problems(401, 403, 404, 422, 503),
 )
 def list_decisions(
-    name: TargetName,
+    target: TargetName,
     view: ViewDep,
     store: StoreDep,
     _: Viewer,
@@ -34,8 +34,10 @@ def list_decisions(
         int, Query(ge=0, le=1_000_000, description="Skip this many (next_offset of a page).")
     ] = 0,
 ) -> DecisionPage:
-    view.target(name)  # 404 for a name the controller does not know
-    rows = store.decisions(name, start=window.start, end=window.end, limit=limit + 1, offset=offset)
+    view.target(target)  # 404 for a name the controller does not know
+    rows = store.decisions(
+        target, start=window.start, end=window.end, limit=limit + 1, offset=offset
+    )
     return DecisionPage.of(
-        name, rows, window=Window(start=window.start, end=window.end), limit=limit, offset=offset
+        target, rows, window=Window(start=window.start, end=window.end), limit=limit, offset=offset
     )

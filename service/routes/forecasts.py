@@ -28,13 +28,13 @@ ACCURACY_RANGE = time_range(default=timedelta(hours=24), longest=timedelta(days=
 
 
 @router.get(
-    "/{name:target}/forecast",
+    "/{namespace}/{name}/forecast",
     operation_id="getForecast",
     summary="A fresh forecast: mean and quantile band per step, the model, its card and window",
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 def get_forecast(
-    name: TargetName,
+    target: TargetName,
     view: ViewDep,
     _: Viewer,
     horizon_steps: Annotated[
@@ -45,21 +45,21 @@ def get_forecast(
         Query(gt=0, lt=1, description="Top of the band; default: the target's quantile."),
     ] = None,
 ) -> ForecastOut:
-    status = view.target(name)
+    status = view.target(target)
     with user_input("horizon_steps", "quantile"):
-        forecast = view.forecast(name, horizon_steps=horizon_steps, quantile=quantile)
-    promoted = next((m for m in view.models(name) if m.promoted), None)
+        forecast = view.forecast(target, horizon_steps=horizon_steps, quantile=quantile)
+    promoted = next((m for m in view.models(target) if m.promoted), None)
     return ForecastOut.of(forecast, status=status, promoted=promoted)
 
 
 @router.get(
-    "/{name:target}/accuracy",
+    "/{namespace}/{name}/accuracy",
     operation_id="getAccuracy",
     summary="Accuracy over time: forecast vs actual, rolling error and under-forecast rate",
     responses=problems(401, 403, 404, 422, 503),
 )
 def get_accuracy(
-    name: TargetName,
+    target: TargetName,
     view: ViewDep,
     store: StoreDep,
     _: Viewer,
@@ -74,16 +74,16 @@ def get_accuracy(
         ),
     ] = None,
 ) -> AccuracyHistoryOut:
-    status = view.target(name)
+    status = view.target(target)
     seconds = status.lead_time_seconds if horizon_seconds is None else horizon_seconds
     horizon = timedelta(seconds=seconds)
     # Forecasts issued up to `horizon` (plus a slack for a missed cycle) before the range still
     # predict times inside it.
-    issued = store.forecasts(name, start=window.start - horizon - ISSUE_SLACK, end=window.end)
-    scored = pairs(issued, all_decisions(store, name, window), horizon=horizon)
-    rolling = store.accuracy(name, start=window.start, end=window.end)
+    issued = store.forecasts(target, start=window.start - horizon - ISSUE_SLACK, end=window.end)
+    scored = pairs(issued, all_decisions(store, target, window), horizon=horizon)
+    rolling = store.accuracy(target, start=window.start, end=window.end)
     return AccuracyHistoryOut(
-        target=name,
+        target=target,
         start=window.start,
         end=window.end,
         horizon_seconds=horizon.total_seconds(),

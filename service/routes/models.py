@@ -26,47 +26,47 @@ Version = Annotated[
 
 
 @router.get(
-    "/{name:target}/models",
+    "/{namespace}/{name}/models",
     operation_id="listModels",
     summary="The target's model versions, newest last; one is promoted (in use)",
     responses=problems(401, 403, 404, 422, 503),
 )
-def list_models(name: TargetName, view: ViewDep, _: Viewer) -> list[ModelOut]:
-    return [ModelOut.of(m) for m in view.models(name)]
+def list_models(target: TargetName, view: ViewDep, _: Viewer) -> list[ModelOut]:
+    return [ModelOut.of(m) for m in view.models(target)]
 
 
 @router.get(
-    "/{name:target}/models/{version}",
+    "/{namespace}/{name}/models/{version}",
     operation_id="getModel",
     summary="One model version and its card",
     responses=problems(401, 403, 404, 422, 503),
 )
-def get_model(name: TargetName, version: Version, view: ViewDep, _: Viewer) -> ModelOut:
-    for model in view.models(name):
+def get_model(target: TargetName, version: Version, view: ViewDep, _: Viewer) -> ModelOut:
+    for model in view.models(target):
         if model.version == version:
             return ModelOut.of(model)
-    raise ModelNotFound(f"target {name} has no model version {version}")
+    raise ModelNotFound(f"target {target} has no model version {version}")
 
 
 @router.post(
-    "/{name:target}/retrain",
+    "/{namespace}/{name}/retrain",
     operation_id="retrainModel",
     summary="Refit the target's model now (operator); returns the new version",
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def retrain(name: TargetName, view: ViewDep, who: Operator) -> ModelOut:
-    model = view.retrain(name)
-    log.info("target %s retrained by %s: version %s", name, who.via, model.version)
+def retrain(target: TargetName, view: ViewDep, who: Operator) -> ModelOut:
+    model = view.retrain(target)
+    log.info("target %s retrained by %s: version %s", target, who.via, model.version)
     return ModelOut.of(model)
 
 
 @router.post(
-    "/{name:target}/models/{version}/promote",
+    "/{namespace}/{name}/models/{version}/promote",
     operation_id="promoteModel",
     summary="Use this model version for the target from now on (operator)",
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def promote(name: TargetName, version: Version, view: ViewDep, who: Operator) -> ModelOut:
-    model = view.promote(name, version)
-    log.info("target %s: model %s promoted by %s", name, version, who.via)
+def promote(target: TargetName, version: Version, view: ViewDep, who: Operator) -> ModelOut:
+    model = view.promote(target, version)
+    log.info("target %s: model %s promoted by %s", target, version, who.via)
     return ModelOut.of(model)

@@ -24,23 +24,23 @@ def list_targets(view: ViewDep, _: Viewer) -> list[TargetOut]:
 
 
 @router.get(
-    "/{name:target}",
+    "/{namespace}/{name}",
     operation_id="getTarget",
     summary="One target: mode and why, floor, reactive recommendation, model and its accuracy",
     responses=problems(401, 403, 404, 422, 503),
 )
-def get_target(name: TargetName, view: ViewDep, _: Viewer) -> TargetOut:
-    return TargetOut.of(view.target(name))
+def get_target(target: TargetName, view: ViewDep, _: Viewer) -> TargetOut:
+    return TargetOut.of(view.target(target))
 
 
 @router.get(
-    "/{name:target}/plan",
+    "/{namespace}/{name}/plan",
     operation_id="getPlan",
     summary="Dry run: what the controller would decide now (writes nothing)",
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 def get_plan(
-    name: TargetName,
+    target: TargetName,
     view: ViewDep,
     _: Viewer,
     quantile: Annotated[
@@ -49,7 +49,7 @@ def get_plan(
     ] = None,
 ) -> PlanOut:
     with user_input("quantile"):
-        plan = view.dry_run_plan(name, quantile=quantile)
+        plan = view.dry_run_plan(target, quantile=quantile)
     return PlanOut.of(plan)
 
 
@@ -60,20 +60,20 @@ def _set_paused(name: str, paused: bool, view: ViewDep, who: str) -> TargetOut:
 
 
 @router.post(
-    "/{name:target}/pause",
+    "/{namespace}/{name}/pause",
     operation_id="pauseTarget",
     summary="Release the target's floor and stop actuating it until resumed (operator)",
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def pause_target(name: TargetName, view: ViewDep, who: Operator) -> TargetOut:
-    return _set_paused(name, True, view, who.via)
+def pause_target(target: TargetName, view: ViewDep, who: Operator) -> TargetOut:
+    return _set_paused(target, True, view, who.via)
 
 
 @router.post(
-    "/{name:target}/resume",
+    "/{namespace}/{name}/resume",
     operation_id="resumeTarget",
     summary="Resume actuating a paused target (operator)",
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def resume_target(name: TargetName, view: ViewDep, who: Operator) -> TargetOut:
-    return _set_paused(name, False, view, who.via)
+def resume_target(target: TargetName, view: ViewDep, who: Operator) -> TargetOut:
+    return _set_paused(target, False, view, who.via)

@@ -11,19 +11,19 @@ OPERATIONS = {
     ("get", "/livez"): "livez",
     ("get", "/readyz"): "readyz",
     ("get", "/v1/targets"): "listTargets",
-    ("get", "/v1/targets/{name}"): "getTarget",
-    ("get", "/v1/targets/{name}/plan"): "getPlan",
-    ("post", "/v1/targets/{name}/pause"): "pauseTarget",
-    ("post", "/v1/targets/{name}/resume"): "resumeTarget",
-    ("get", "/v1/targets/{name}/forecast"): "getForecast",
-    ("get", "/v1/targets/{name}/accuracy"): "getAccuracy",
-    ("get", "/v1/targets/{name}/decisions"): "listDecisions",
-    ("get", "/v1/targets/{name}/models"): "listModels",
-    ("get", "/v1/targets/{name}/models/{version}"): "getModel",
-    ("post", "/v1/targets/{name}/retrain"): "retrainModel",
-    ("post", "/v1/targets/{name}/models/{version}/promote"): "promoteModel",
+    ("get", "/v1/targets/{namespace}/{name}"): "getTarget",
+    ("get", "/v1/targets/{namespace}/{name}/plan"): "getPlan",
+    ("post", "/v1/targets/{namespace}/{name}/pause"): "pauseTarget",
+    ("post", "/v1/targets/{namespace}/{name}/resume"): "resumeTarget",
+    ("get", "/v1/targets/{namespace}/{name}/forecast"): "getForecast",
+    ("get", "/v1/targets/{namespace}/{name}/accuracy"): "getAccuracy",
+    ("get", "/v1/targets/{namespace}/{name}/decisions"): "listDecisions",
+    ("get", "/v1/targets/{namespace}/{name}/models"): "listModels",
+    ("get", "/v1/targets/{namespace}/{name}/models/{version}"): "getModel",
+    ("post", "/v1/targets/{namespace}/{name}/retrain"): "retrainModel",
+    ("post", "/v1/targets/{namespace}/{name}/models/{version}/promote"): "promoteModel",
     ("get", "/"): "indexPage",
-    ("get", "/targets/{name}"): "targetPage",
+    ("get", "/targets/{namespace}/{name}"): "targetPage",
 }
 
 
@@ -61,12 +61,12 @@ def test_every_read_and_write_declares_bearer_auth(schema: dict[str, Any]) -> No
             assert "401" in operation["responses"], (method, path)
 
 
-def test_writes_document_403_and_target_names_document_their_pattern(
+def test_writes_document_403_and_both_parts_of_target_names_document_their_pattern(
     schema: dict[str, Any],
 ) -> None:
     for (method, _), operation in operations(schema).items():
         if method == "post":
             assert "403" in operation["responses"]
         for parameter in operation.get("parameters", []):
-            if parameter["name"] == "name":
+            if parameter["name"] in ("namespace", "name"):
                 assert parameter["schema"]["pattern"].startswith("^[A-Za-z0-9]")

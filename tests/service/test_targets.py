@@ -73,6 +73,12 @@ def test_names_with_invalid_characters_are_a_422(
     assert "path parameter 'name'" in reply.json()["detail"]
 
 
+def test_the_namespace_is_validated_too(client: TestClient, as_viewer: dict[str, str]) -> None:
+    reply = client.get("/v1/targets/sh%20op/checkout/forecast", headers=as_viewer)
+    assert reply.status_code == 422
+    assert "path parameter 'namespace'" in reply.json()["detail"]
+
+
 def test_the_dry_run_plan_sizes_for_the_requested_quantile_and_gives_reasons(
     client: TestClient, view: FakeController, as_viewer: dict[str, str]
 ) -> None:

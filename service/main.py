@@ -1,0 +1,41 @@
+"""The ``forescale`` console script: the CLI with the HTTP API plugged in.
+
+`service` is the top layer, so the process is composed here: `scaler.cli.main` runs every
+subcommand and receives `launch_api` for the ones that serve the API (``run``, ``demo``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry
+
+from scaler.cli import main as cli_main
+from scaler.clock import Clock
+from scaler.config.settings import ApiSettings
+from scaler.controller.view import ControllerView, RecordStore
+from service.app import create_app
+from service.server import ApiServer
+
+__all__ = ["launch_api", "main"]
+
+
+def launch_api(
+    *,
+    view: ControllerView,
+    store: RecordStore,
+    settings: ApiSettings,
+    registry: CollectorRegistry,
+    clock: Clock,
+) -> ApiServer:
+    app = create_app(view, store, settings=settings, registry=registry, clock=clock)
+    return ApiServer(app, host=settings.host, port=settings.port).start()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli_main(argv, api=launch_api)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
