@@ -72,10 +72,13 @@ def pairs(
     decisions: Iterable[DecisionRecord],
     *,
     horizon: timedelta,
+    banded: bool = False,
 ) -> list[Pair]:
     """One pair per decision with a finite load that some early-enough forecast covered.
 
-    ``forecasts`` must be in issue order (as every store returns them).
+    ``forecasts`` must be in issue order (as every store returns them). ``banded``: only use
+    forecast points that carry the sized quantile (controllers often size only the lead window
+    and leave the rest of the path without bounds).
     """
     issued = [f.issued_at for f in forecasts]
     out: list[Pair] = []
@@ -86,7 +89,9 @@ def pairs(
         for index in range(newest - 1, max(newest - _LOOK_BACK, 0) - 1, -1):
             forecast = forecasts[index]
             point = value_at(forecast.points, decision.at)
-            if point is not None and math.isfinite(point.mean):
+            if point is None or not math.isfinite(point.mean):
+                continue
+            if not banded or point.upper is not None:
                 out.append(
                     Pair(at=decision.at, actual=decision.load, mean=point.mean, lower=point.lower,
                          upper=point.upper, issued_at=forecast.issued_at)

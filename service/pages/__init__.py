@@ -102,14 +102,18 @@ def chart_data(
     window: TimeRange,
     now: datetime,
 ) -> ChartData:
-    """The series to draw: history from decisions, the band from forecasts a lead time ahead."""
-    past = pairs(issued, decisions, horizon=timedelta(seconds=status.lead_time_seconds))
+    """The series to draw: history from decisions; for each past moment, the newest forecast
+    issued before it that sized a band there (what the floor was planned on); the latest
+    forecast ahead of now. Where a forecast has no lower bound, the band starts at the mean."""
+    del status  # the page shows the target's settings; the series come from records alone
+    past = pairs(issued, decisions, horizon=timedelta(0), banded=True)
     future = [p for p in (issued[-1].points if issued else ()) if p.at > now]
     band = [(p.at, p.lower if p.lower is not None else p.mean, p.upper) for p in past]
     band += [(p.at, p.lower if p.lower is not None else p.mean, p.upper) for p in future]
     end = max([now, *(p.at for p in future)])
+    first = min([d.at for d in decisions] + [f.issued_at for f in issued], default=window.start)
     return ChartData(
-        start=window.start,
+        start=max(window.start, first),
         end=end,
         now=now,
         load=[(d.at, d.load) for d in decisions],

@@ -1,7 +1,7 @@
 """The chart of one target as SVG geometry: numbers in, path strings and ticks out (pure).
 
-Two panels share the time axis: **load** (observed load, the forecast band and mean: the past
-band is what was forecast a lead time ahead of each moment, the future band the latest forecast)
+Two panels share the time axis: **load** (observed load, the forecast band and mean: in the past
+the newest forecast issued before each moment, ahead of now the latest forecast)
 and **replicas** (the floor Forescale set, and what the HPA formula alone recommends). Load and
 replicas have different units, hence two panels rather than two y axes. Gaps (no data, floor
 released) break the lines instead of being bridged. Replica lines are steps drawn with crisp
@@ -24,6 +24,7 @@ WIDTH, LEFT, RIGHT = 960, 56, 12
 LOAD_TOP, LOAD_HEIGHT = 12, 240
 REPLICAS_TOP, REPLICAS_HEIGHT = 292, 150
 HEIGHT = REPLICAS_TOP + REPLICAS_HEIGHT + 28
+MIN_GAP = timedelta(minutes=15)
 _TIME_STEPS = [timedelta(minutes=m) for m in (1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)]
 
 Line = Sequence[tuple[datetime, float | None]]
@@ -130,9 +131,11 @@ def _x_ticks(start: datetime, end: datetime, x: _Scale) -> list[Tick]:
 
 
 def _runs(times: Sequence[datetime], valid: Sequence[bool]) -> list[range]:
-    """Index ranges of consecutive valid points; a time gap over 3 typical steps splits too."""
+    """Index ranges of consecutive valid points. A time gap longer than 3 typical steps (and
+    than `MIN_GAP`: records come at irregular times) also splits: the controller was not running.
+    """
     steps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
-    gap = steps[len(steps) // 2] * 3 if steps else timedelta(0)
+    gap = max(steps[len(steps) // 2] * 3 if steps else timedelta(0), MIN_GAP)
     runs, begin = [], None
     for i, ok in enumerate([*valid, False]):
         if begin is not None and (not ok or times[i] - times[i - 1] > gap):

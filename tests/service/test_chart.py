@@ -42,10 +42,17 @@ def test_a_step_line_holds_each_value_until_the_next_time() -> None:
 
 
 def test_missing_values_and_time_gaps_split_a_line_into_runs() -> None:
-    x, y = _shift(_Scale(0, 600, 0, 600)), _Scale(0, 10, 100, 0)
+    x, y = _shift(_Scale(0, 1800, 0, 1800)), _Scale(0, 10, 100, 0)
     line = [(T0 + k * MIN, v) for k, v in enumerate([1.0, 2.0, None, 3.0, 4.0])]
-    line += [(T0 + 9 * MIN, 5.0), (T0 + 10 * MIN, 6.0)]  # 5 minutes after the last one
+    line += [(T0 + 20 * MIN, 5.0), (T0 + 21 * MIN, 6.0)]  # the controller was down 16 minutes
     assert line_path(line, x, y).count("M") == 3
+
+
+def test_irregular_records_a_few_minutes_apart_are_not_gaps() -> None:
+    x, y = _shift(_Scale(0, 3600, 0, 3600)), _Scale(0, 10, 100, 0)
+    minutes = [0, 1, 2, 7, 8, 13, 14, 15, 20]  # records every minute, or every 5 when steady
+    line = [(T0 + m * MIN, 1.0) for m in minutes]
+    assert line_path(line, x, y).count("M") == 1
 
 
 def test_a_band_is_a_closed_polygon_from_the_top_forwards_and_the_bottom_back() -> None:

@@ -1,0 +1,60 @@
+"""Headless Debian Chromium: screenshot a URL into a PNG and read its pixels back.
+
+No JavaScript driver: the ``--screenshot`` mode renders the page once the load event fired,
+which is all a server-rendered page with inline SVG needs. Each run gets its own throwaway
+profile and no background networking, so nothing leaves loopback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["binary", "colour_count", "read_png", "screenshot"]
+
+
+def binary() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def screenshot(chromium: str, url: str, out: Path, *, width: int, height: int) -> Path:
+    with tempfile.TemporaryDirectory(prefix="forescale-chromium-") as profile:
+        result = subprocess.run(
+            [
+                chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                "--force-device-scale-factor=1", "--force-color-profile=srgb",
+                f"--user-data-dir={profile}", f"--screenshot={out}",
+                f"--window-size={width},{height}", url,
+            ],
+            capture_output=True, timeout=90, check=False,
+        )  # fmt: skip
+    if result.returncode != 0 or not out.exists():
+        raise RuntimeError(
+            f"chromium failed ({result.returncode}):\n{result.stderr.decode()[-2000:]}"
+        )
+    return out
+
+
+def read_png(path: Path) -> np.ndarray:
+    """Height x width x 3 array of 0-255 RGB."""
+    from matplotlib import image  # imported here: slow, and only the browser tests need it
+
+    pixels = image.imread(path)
+    rgb = pixels[..., :3]
+    return np.asarray(np.rint(rgb * 255) if rgb.dtype.kind == "f" else rgb, dtype=np.int16)
+
+
+def colour_count(pixels: np.ndarray, hex_colour: str, *, tolerance: int = 6) -> int:
+    """Pixels within ``tolerance`` (per channel) of ``#rrggbb``."""
+    target = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
+    close = np.all(np.abs(pixels - target) <= tolerance, axis=-1)
+    return int(close.sum())
