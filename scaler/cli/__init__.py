@@ -13,13 +13,41 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry
 
 from models.errors import ForecastError
+from scaler.clock import Clock
+from scaler.config.settings import ApiSettings
+from scaler.controller.view import ControllerView, RecordStore
 from scaler.errors import ScalerError
 
-__all__ = ["main"]
+__all__ = ["ApiLauncher", "RunningApi", "main"]
 
-SUBCOMMANDS = ("demo", "backtest", "simulate", "train", "run", "plan", "check_config")
+SUBCOMMANDS = ("demo", "run", "backtest", "simulate", "train", "check_config")
+
+
+class RunningApi(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+class ApiLauncher(Protocol):
+    """Starts the HTTP API for a controller. Provided by the `service` layer (the process's
+    composition root, `service.main`), so that `scaler` never imports `service`."""
+
+    def __call__(
+        self,
+        *,
+        view: ControllerView,
+        store: RecordStore,
+        settings: ApiSettings,
+        registry: CollectorRegistry,
+        clock: Clock,
+    ) -> RunningApi: ...
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,9 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, api: ApiLauncher | None = None) -> int:
+    """Run ``forescale``; ``api`` serves the HTTP API for ``run`` and ``demo`` (None: no API)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.api_launcher = api
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -106,7 +106,7 @@ class Controller:
                 self.reporter.cycle(runtime, outcome, now=now)
             self.cycles += 1
         seconds = time.perf_counter() - started
-        self.reporter.finished(seconds=seconds, at=now)
+        self.reporter.finished(seconds=seconds, at=now, leader=leader)
         return CycleReport(
             at=now,
             seconds=seconds,

@@ -9,6 +9,7 @@ controller does not write a row per target per minute for nothing.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from scaler.controller.runtime import CycleOutcome, TargetRuntime
+from scaler.domain import TargetName
 from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord, Recorder
 from scaler.telemetry import Telemetry
 
@@ -32,7 +34,7 @@ class Reporter:
         *,
         telemetry: Telemetry | None = None,
         recorder: Recorder | None = None,
-        status: Callable[[str, dict[str, Any]], bool] | None = None,
+        status: Callable[[TargetName, dict[str, Any]], bool] | None = None,
         record_every: timedelta = timedelta(minutes=5),
         on_decision: DecisionListener | None = None,
     ) -> None:
@@ -69,7 +71,7 @@ class Reporter:
                     self.recorder.record_forecast(forecast)
                 self.recorder.record_accuracy(accuracy_record(runtime, at=now))
             if self.status is not None:
-                self.status(name, status_of(runtime, outcome, now=now))
+                self.status(runtime.spec.name, status_of(runtime, outcome, now=now))
         if self.on_decision is not None:
             self.on_decision(runtime, outcome, record)
 
@@ -79,15 +81,16 @@ class Reporter:
         if self.status is not None:
             try:
                 self.status(
-                    str(runtime.spec.name),
+                    runtime.spec.name,
                     {"lastError": runtime.last_error, "lastDecisionTime": _iso(now)},
                 )
             except Exception:  # noqa: BLE001 - status is best effort; the error is logged
                 log.debug("could not write the status of %s", runtime.spec.name, exc_info=True)
 
-    def finished(self, *, seconds: float, at: datetime) -> None:
+    def finished(self, *, seconds: float, at: datetime, leader: bool = True) -> None:
         if self.telemetry is not None:
             self.telemetry.record_cycle(seconds=seconds, at=at)
+            self.telemetry.record_leadership(leader)
 
     def forget(self, name: str) -> None:
         self._last_key.pop(name, None)
@@ -99,6 +102,7 @@ class Reporter:
         if self.telemetry is None:
             return
         name, plan = str(runtime.spec.name), outcome.decision.plan
+        self.telemetry.record_load(name, math.nan if outcome.load is None else outcome.load)
         action = outcome.actuation.action if outcome.actuation is not None else "noop"
         source = (
             "scheduled"

@@ -91,10 +91,16 @@ class TargetRuntime:
             fresh = source.range_query(self.spec.query, start=start, end=end, step=step)
         if fresh.empty:
             return []
-        combined = pd.concat([self.history, fresh.astype(float)])
-        combined = combined[~combined.index.duplicated(keep="last")].sort_index()
+        fresh = fresh.astype(float)
+        if self.history.empty or fresh.index[0] > self.history.index[-1]:
+            combined = pd.concat([self.history, fresh]) if not self.history.empty else fresh
+        else:  # overlapping answer (e.g. a re-read window): newest values win
+            combined = pd.concat([self.history, fresh])
+            combined = combined[~combined.index.duplicated(keep="last")].sort_index()
         cutoff = pd.Timestamp(end) - pd.Timedelta(self.spec.history)
-        self.history = combined.loc[combined.index > cutoff]
+        if combined.index[0] <= cutoff:
+            combined = combined.loc[combined.index > cutoff]
+        self.history = combined
         values = fresh.to_numpy(dtype=float)
         return [
             (ts.to_pydatetime(), None if not np.isfinite(v) else float(v))
@@ -166,18 +172,22 @@ class TargetRuntime:
     def _forecast(self) -> Forecast | None:
         if self.forecaster.model is None or self.history.empty:
             return None
-        lookback = self.history.iloc[-self._context_len() :]
-        result = self.forecaster.forecast(lookback)
+        result = self.forecaster.forecast(self.context())
         if isinstance(result, Health):
             self._problem = result
             return None
         self.last_forecast = result
         return result
 
-    def _context_len(self) -> int:
-        model = self.forecaster.model
-        needed = getattr(model, "context_length_", None)
-        return int(needed) if isinstance(needed, int) else len(self.history)
+    def context(self) -> pd.Series:
+        """The observations since the model's training data ended: a fitted model keeps what it
+        needs of older history, so the cheap update only has to see what is new."""
+        end = getattr(self.forecaster.model, "train_end_", None)
+        if end is None:
+            return self.history
+        start = int(self.history.index.searchsorted(end))
+        recent: pd.Series = self.history.iloc[start:]
+        return recent
 
     def _reactive(
         self, *, now: datetime, capacity: Capacity, load: float | None

@@ -54,7 +54,7 @@ class LiveView:
             raise ForecastUnavailable(f"{name} has no fitted model yet ({problem})")
         q = quantile if quantile is not None else runtime.spec.policy.quantile
         fc = runtime.forecaster.forecast(
-            runtime.history, horizon=horizon_steps, quantiles=tuple(sorted({0.1, q}))
+            runtime.context(), horizon=horizon_steps, quantiles=tuple(sorted({0.1, q}))
         )
         if isinstance(fc, Health):
             raise ForecastUnavailable(f"{name}: {fc.describe()}")

@@ -145,6 +145,8 @@ class TargetForecaster:
         self.fitted_len = int(getattr(model, "n_obs_", 0))
 
     def _fill(self, y: pd.Series) -> pd.Series:
+        if not y.isna().any():
+            return y
         day = max(1, int(timedelta(days=1) / self.step))
         filled, _ = fill_long_gaps(y, season_steps=(7 * day, day))
         return filled

@@ -72,5 +72,9 @@ class FrameSource:
         grid = pd.date_range(start_ts.ceil(step), end_ts.floor(step), freq=step, tz="UTC")
         if len(grid) == 0:
             return pd.Series(np.array([], dtype=float), index=grid)
-        part = s.loc[(s.index >= grid[0]) & (s.index <= grid[-1])]
+        lo = s.index.searchsorted(grid[0], side="left")
+        hi = s.index.searchsorted(grid[-1], side="right")
+        part = s.iloc[lo:hi]
+        if len(part) == len(grid) and part.index.equals(grid):
+            return part.astype(float)
         return part.reindex(grid).astype(float)

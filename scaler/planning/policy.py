@@ -119,9 +119,12 @@ class TargetPolicy:
             sized = self._calibrate(forecast)
             # Scored from its true origin (the newest observation), which may precede ``now``.
             origin = forecast.index[0].to_pydatetime() - self.spec.step
-            self.ledger.record_forecast(
-                origin, forecast.mean, sized.quantile(self.spec.policy.quantile)
+            # The under-forecast rate judges the live-calibrated band only: before calibration
+            # the model's own band is in use, and its misses are what calibration fixes.
+            upper = (
+                sized.quantile(self.spec.policy.quantile) if self.ledger.is_calibrated() else None
             )
+            self.ledger.record_forecast(origin, forecast.mean, upper)
             self._last_forecast = sized
         else:
             sized = self._reusable_forecast(now)

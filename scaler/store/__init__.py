@@ -1,21 +1,26 @@
 """History of what the controller decided and forecast, so the API answers for the past.
 
 - `MemoryRecordStore`: in process memory (tests, the demo, no ``store.url``);
-- `SqlRecordStore`: SQLite (an embedded file, the default for a URL-less path) or PostgreSQL
-  (clusters running two replicas), migrated with Alembic at open;
+- `SqlRecordStore`: SQLite (an embedded file) or PostgreSQL (clusters running two replicas),
+  migrated with Alembic at open;
 - `Retention`: forgets records older than ``store.retention_days``;
 - `open_store(settings)`: the one the settings ask for.
 
 Every store satisfies `scaler.controller.view.RecordStore` (and so `scaler.records.Recorder`).
+SQLAlchemy and Alembic (about a second to import) load only when a SQL store is used.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from scaler.config.settings import StoreSettings
 from scaler.store.errors import SchemaMismatch, StoreError, StoreUnavailable
 from scaler.store.memory import MemoryRecordStore
 from scaler.store.retention import Retention
-from scaler.store.sql import SqlRecordStore
+
+if TYPE_CHECKING:
+    from scaler.store.sql import SqlRecordStore
 
 __all__ = [
     "MemoryRecordStore",
@@ -28,8 +33,18 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name == "SqlRecordStore":
+        from scaler.store.sql import SqlRecordStore
+
+        return SqlRecordStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def open_store(settings: StoreSettings) -> MemoryRecordStore | SqlRecordStore:
     """The store ``settings.url`` names (migrated), or memory when it names none."""
     if settings.url is None:
         return MemoryRecordStore()
+    from scaler.store.sql import SqlRecordStore
+
     return SqlRecordStore.open(settings.url)
