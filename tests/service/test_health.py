@@ -52,3 +52,16 @@ def test_api_answers_are_not_cached_and_never_sniffed(
     reply = client.get("/v1/targets", headers=as_viewer)
     assert reply.headers["cache-control"] == "no-store"
     assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_importing_the_api_loads_no_database_or_model_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, service.app; "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'statsmodels', 'sklearn', 'pandas')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
