@@ -91,11 +91,7 @@ def _principal(
 ) -> Principal:
     auth: Authenticator = request.app.state.auth
     proxy = request.headers.get(auth.proxy_header) if auth.proxy_header else None
-    principal = auth.identify(
-        bearer=credentials.credentials if credentials else None, proxy_role=proxy
-    )
-    request.state.principal = principal
-    return principal
+    return auth.identify(bearer=credentials.credentials if credentials else None, proxy_role=proxy)
 
 
 def _needs(role: Role) -> Any:

@@ -2,8 +2,8 @@
 
 Domain errors map by class: unknown target or model 404, `ForecastUnavailable` and temporary
 failures (store or backend down) 503 with ``Retry-After``, other `ScalerError`s 409 (the target's
-state does not allow the request). Validation errors list
-each bad parameter with a sentence; the offending input is not echoed (it may be a credential).
+state does not allow the request). Validation errors list each bad parameter with a sentence;
+the offending input is not echoed (it may be a credential).
 Anything unexpected is logged with its traceback and answered with a bare 500.
 """
 
