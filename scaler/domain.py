@@ -19,6 +19,7 @@ __all__ = [
     "Capacity",
     "CapacityPlan",
     "HpaRef",
+    "KnownEvent",
     "Mode",
     "PlanStep",
     "ScalingPolicy",
@@ -107,6 +108,35 @@ class ScheduledFloor:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KnownEvent:
+    """A known event in a target's calendar (a sale, a holiday, a launch), ``[start, end)`` UTC.
+
+    ``multiplier``: load during the event is expected to be this many times its usual level; the
+    forecast is scaled by it inside the window, and history inside a past window is divided by it
+    before fitting, so a model neither misses the event nor learns it as a normal day.
+    ``min_replicas``: a floor for the window (planned through the scheduled-floor mechanism).
+    """
+
+    name: str
+    start: datetime
+    end: datetime
+    multiplier: float | None = None
+    min_replicas: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError(f"event {self.name!r}: start and end must be timezone-aware")
+        if self.end <= self.start:
+            raise ValueError(f"event {self.name!r}: end must be after start")
+        if self.multiplier is None and self.min_replicas is None:
+            raise ValueError(f"event {self.name!r}: give a multiplier, minReplicas, or both")
+        if self.multiplier is not None and not 0 < self.multiplier < float("inf"):
+            raise ValueError(f"event {self.name!r}: multiplier must be > 0")
+        if self.min_replicas is not None and self.min_replicas < 0:
+            raise ValueError(f"event {self.name!r}: minReplicas must be >= 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScalingPolicy:
     """How one target turns load into replicas.
 
@@ -167,6 +197,8 @@ class TargetSpec:
     history: timedelta = timedelta(days=14)
     history_query: str | None = None
     """Older selector stitched before ``query``'s data (a renamed or redeployed workload)."""
+    events: tuple[KnownEvent, ...] = ()
+    """Known events; their floors are also in ``policy.scheduled_floors``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,7 +28,7 @@ from scaler.forecasting.engine import RefitPolicy
 from scaler.metrics.base import MetricsSource
 from scaler.modelstore.base import ModelStore
 from scaler.planning.fallback import FallbackSettings
-from scaler.store import open_store
+from scaler.store import Retention, open_store
 from scaler.telemetry import Telemetry
 
 __all__ = ["Assembly", "build", "build_model_store", "control_settings"]
@@ -85,10 +85,12 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
         actuators["hpa"] = kube["hpa"]
     leader = kube.get("leader") if kube is not None else None
     is_leader = (lambda: leader.is_leader) if leader is not None else (lambda: True)
+    retention = Retention.days(store, settings.store.retention_days)
     reporter = Reporter(
         telemetry=telemetry,
         recorder=store,
         status=targets.write_status if kube is not None else None,
+        retention=retention.maybe_purge,
     )
     controller = Controller(
         targets=targets,

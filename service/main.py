@@ -30,7 +30,14 @@ def launch_api(
     clock: Clock,
 ) -> ApiServer:
     app = create_app(view, store, settings=settings, registry=registry, clock=clock)
-    return ApiServer(app, host=settings.host, port=settings.port).start()
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    return ApiServer(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
+    ).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,21 +25,31 @@ log = logging.getLogger(__name__)
 class ApiServer:
     """``with ApiServer(app, host="127.0.0.1", port=0) as server: httpx.get(server.url + ...)``."""
 
-    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+    ) -> None:
         self._socket = socket.create_server((host, port), family=_family(host), reuse_port=False)
         bound_port: int = self._socket.getsockname()[1]
         self.host, self.port = host, bound_port
         config = uvicorn.Config(
             app, log_config=None, proxy_headers=False, server_header=False, access_log=True,
             lifespan="on", timeout_graceful_shutdown=5,
+            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
         )  # fmt: skip
+        self.scheme = "https" if ssl_certfile else "http"
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="forescale-api", daemon=True)
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     def start(self, *, timeout: float = 10.0) -> ApiServer:
         self._thread.start()

@@ -15,6 +15,14 @@ from pathlib import Path
 
 import pytest
 
+# Real servers started once per test session (each fails loudly in CI when it cannot start).
+pytest_plugins = [
+    "tests.integration.prometheus.server",
+    "tests.integration.kube.fixtures",
+    "tests.integration.aws.plugin",
+    "tests.integration.postgres.plugin",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 IN_CI = bool(os.environ.get("CI"))

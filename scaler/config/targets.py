@@ -20,6 +20,10 @@ moves between "outside a cluster" and "in a cluster" unchanged::
            start: 2026-11-27T00:00:00Z, end: 2026-11-28T00:00:00Z}
         - {name: mornings, minReplicas: 10, days: [Mon, Tue, Wed, Thu, Fri],
            startTime: "08:00", endTime: "10:00", timezone: Europe/Berlin}
+      events:                                   # known events: scale the forecast, set floors
+        - {name: christmas, date: 2026-12-25, timezone: Europe/Berlin, multiplier: 0.4}
+        - {name: launch, start: 2026-10-01T16:00:00Z, end: 2026-10-01T20:00:00Z,
+           multiplier: 3, minReplicas: 20}
 
 Pydantic validates at this boundary only and converts to the frozen domain objects; every error
 names the object and the field (``shop/checkout: spec.maxReplicas: ...``).
@@ -27,7 +31,7 @@ names the object and the field (``shop/checkout: spec.maxReplicas: ...``).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +50,7 @@ from pydantic import (
 from scaler.domain import (
     AsgRef,
     HpaRef,
+    KnownEvent,
     ScalingPolicy,
     ScheduledFloor,
     TargetName,
@@ -162,6 +167,64 @@ class ScheduledFloorModel(_Model):
         )
 
 
+class EventModel(_Model):
+    """A known event: one day (``date`` in ``timezone``) or a window (``start``/``end``), with a
+    load ``multiplier`` (applied to the forecast), a ``minReplicas`` floor, or both."""
+
+    name: str = Field(min_length=1)
+    day: date | None = Field(default=None, alias="date")
+    start: datetime | None = None
+    end: datetime | None = None
+    timezone: str = "UTC"
+    multiplier: float | None = Field(default=None, gt=0, le=100)
+    min_replicas: int | None = Field(default=None, alias="minReplicas", ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return ScheduledFloorModel._tz(value)
+
+    @model_validator(mode="after")
+    def _window(self) -> EventModel:
+        window = self.start is not None or self.end is not None
+        if (self.day is not None) == window:
+            raise ValueError("give either date (a whole day) or start+end (a window)")
+        if window and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError("an event window needs start < end")
+        if self.multiplier is None and self.min_replicas is None:
+            raise ValueError("give a multiplier, minReplicas, or both")
+        return self
+
+    def window(self) -> tuple[datetime, datetime]:
+        """``[start, end)`` in UTC; a ``date`` is midnight to midnight in ``timezone``."""
+        if self.day is not None:
+            zone = ZoneInfo(self.timezone)
+            start = datetime.combine(self.day, time(0), tzinfo=zone)
+            end = datetime.combine(self.day + timedelta(days=1), time(0), tzinfo=zone)
+            return utc(start), utc(end)
+        assert self.start is not None and self.end is not None
+        return utc(self.start), utc(self.end)
+
+    def to_domain(self) -> KnownEvent:
+        start, end = self.window()
+        return KnownEvent(
+            name=self.name,
+            start=start,
+            end=end,
+            multiplier=self.multiplier,
+            min_replicas=self.min_replicas,
+        )
+
+    def floor(self) -> ScheduledFloor | None:
+        """The event's floor as a one-off scheduled floor (the planner's existing mechanism)."""
+        if self.min_replicas is None:
+            return None
+        start, end = self.window()
+        return ScheduledFloor(
+            name=f"event {self.name}", min_replicas=self.min_replicas, start=start, end=end
+        )
+
+
 class TargetSpecModel(_Model):
     """``spec`` of a PredictiveAutoscaler (camelCase, as in the CRD)."""
 
@@ -183,6 +246,7 @@ class TargetSpecModel(_Model):
     scheduled_floors: list[ScheduledFloorModel] = Field(
         default_factory=list, alias="scheduledFloors"
     )
+    events: list[EventModel] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
     def _bounds(self) -> TargetSpecModel:
@@ -233,7 +297,10 @@ class TargetDocument(_Model):
             lead_time=lead,
             quantile=spec.quantile,
             interval=spec.interval,
-            scheduled_floors=tuple(f.to_domain() for f in spec.scheduled_floors),
+            scheduled_floors=(
+                *(f.to_domain() for f in spec.scheduled_floors),
+                *(floor for e in spec.events if (floor := e.floor()) is not None),
+            ),
         )
         return TargetSpec(
             name=TargetName(f"{meta.namespace}/{meta.name}"),
@@ -245,6 +312,7 @@ class TargetDocument(_Model):
             forecast_only=spec.mode == "ForecastOnly",
             step=spec.step,
             history=spec.history,
+            events=tuple(e.to_domain() for e in spec.events),
         )
 
 

@@ -37,12 +37,15 @@ class Reporter:
         status: Callable[[TargetName, dict[str, Any]], bool] | None = None,
         record_every: timedelta = timedelta(minutes=5),
         on_decision: DecisionListener | None = None,
+        retention: Callable[[datetime], object] | None = None,
     ) -> None:
         self.telemetry = telemetry
         self.recorder = recorder
         self.status = status
         self.record_every = record_every
         self.on_decision = on_decision
+        self.retention = retention
+        """Called after each cycle with its time (e.g. `Retention.maybe_purge`)."""
         self._last_key: dict[str, tuple[object, ...]] = {}
         self._last_at: dict[str, datetime] = {}
 
@@ -91,6 +94,11 @@ class Reporter:
         if self.telemetry is not None:
             self.telemetry.record_cycle(seconds=seconds, at=at)
             self.telemetry.record_leadership(leader)
+        if self.retention is not None and leader:
+            try:
+                self.retention(at)
+            except Exception:  # noqa: BLE001 - housekeeping must never stop the loop
+                log.warning("retention purge failed", exc_info=True)
 
     def forget(self, name: str) -> None:
         self._last_key.pop(name, None)

@@ -172,7 +172,8 @@ class TargetRuntime:
     def _forecast(self) -> Forecast | None:
         if self.forecaster.model is None or self.history.empty:
             return None
-        result = self.forecaster.forecast(self.context())
+        q = self.spec.policy.quantile
+        result = self.forecaster.forecast(self.context(), quantiles=tuple(sorted({0.1, q})))
         if isinstance(result, Health):
             self._problem = result
             return None

@@ -205,6 +205,7 @@ def _replay_predictive(
     season = max(1, int(timedelta(days=1) / spec.step))
     out = np.empty(n, dtype=np.int64)
     paths: np.ndarray | None = None
+    bands = np.empty((0, 0))
     seg_start = 0
     problem: Health | None = None
     lead = policy.lead_steps
@@ -220,19 +221,20 @@ def _replay_predictive(
         if forecaster.model is None and problem is None:
             problem = forecaster.no_history(int(observed[t]))
         if paths is None and forecaster.model is not None:
-            paths = _segment_paths(
-                forecaster, y, start=t, end=_next_refit(forecaster, t, n), season=season
-            )
+            paths, bands = _segment_paths(
+                forecaster, y, start=t, end=_next_refit(forecaster, t, n), season=season,
+                quantile=spec.policy.quantile,
+            )  # fmt: skip
             seg_start = t
         forecast: Forecast | None = None
         if paths is not None and math.isfinite(load[t]) and t - seg_start < len(paths):
-            row = paths[t - seg_start]
+            row, upper = paths[t - seg_start], bands[t - seg_start]
             if np.isfinite(row).all():
+                quantiles = {spec.policy.quantile: upper} if np.isfinite(upper).all() else {}
                 forecast = Forecast(
-                    index=future[t + 1 : t + 1 + policy.horizon],
-                    mean=row,
+                    index=future[t + 1 : t + 1 + policy.horizon], mean=row, quantiles=quantiles,
                     model=forecaster.model_name,
-                )
+                )  # fmt: skip
         decision = policy.decide(
             now=now, reactive=hpa.last_proposal or hpa.current, forecast=forecast,
             forecast_problem=None if forecast is not None else problem,
@@ -260,9 +262,17 @@ def _next_refit(forecaster: TargetForecaster, t: int, n: int) -> int:
 
 
 def _segment_paths(
-    forecaster: TargetForecaster, y: pd.Series, *, start: int, end: int, season: int
-) -> np.ndarray:
-    """Mean paths (``end - start`` x horizon) from each origin in ``[start, end)``."""
+    forecaster: TargetForecaster,
+    y: pd.Series,
+    *,
+    start: int,
+    end: int,
+    season: int,
+    quantile: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and ``quantile`` paths (``end - start`` x horizon) from each origin in ``[start, end)``
+    (the model's own band: the controller asks for the same, and live calibration replaces it
+    once enough forecasts have been scored)."""
     model = forecaster.model
     assert model is not None
     lo = max(0, start - int(forecaster.refit.history_window / forecaster.step))
@@ -273,10 +283,11 @@ def _segment_paths(
     origins = cast(pd.DatetimeIndex, y.index[start:end])
     steps = list(range(1, forecaster.horizon + 1))
     try:
-        result = model.forecast_origins(series, origins, steps=steps)
+        result = model.forecast_origins(series, origins, steps=steps, quantiles=[quantile])
     except Exception:  # noqa: BLE001 - a failing model is a fallback case, not a crash
-        return np.full((len(origins), len(steps)), np.nan)
-    return np.asarray(result["mean"], dtype=float)
+        empty = np.full((len(origins), len(steps)), np.nan)
+        return empty, empty
+    return np.asarray(result["mean"], dtype=float), np.asarray(result[quantile], dtype=float)
 
 
 def _spec(config: ReplayConfig, step: timedelta) -> TargetSpec:
