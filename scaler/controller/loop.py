@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scaler.actuators.base import Actuator
 from scaler.clock import Clock
@@ -24,6 +24,7 @@ from scaler.controller.targets import TargetProvider
 from scaler.domain import TargetName, TargetSpec
 from scaler.errors import ScalerError
 from scaler.metrics.base import MetricsSource
+from scaler.modelstore.base import ModelStore
 
 __all__ = ["ControlSettings", "Controller", "CycleReport"]
 
@@ -60,6 +61,7 @@ class Controller:
         settings: ControlSettings | None = None,
         reporter: Reporter | None = None,
         is_leader: Callable[[], bool] = lambda: True,
+        models: ModelStore | None = None,
     ) -> None:
         self.targets = targets
         self.source = source
@@ -68,6 +70,8 @@ class Controller:
         self.settings = settings or ControlSettings()
         self.reporter = reporter or Reporter()
         self.is_leader = is_leader
+        self.models = models
+        """Model store whose promoted models the targets follow (None: each fits its own)."""
         self.runtimes: dict[TargetName, TargetRuntime] = {}
         self.invalid: dict[str, str] = {}
         self.cycles = 0
@@ -118,10 +122,13 @@ class Controller:
 
     def run_forever(self, stop: threading.Event) -> None:
         """``run_once``, then sleep to the next tick, until ``stop`` is set."""
-        interval = self.settings.interval_seconds
+        interval = timedelta(seconds=self.settings.interval_seconds)
         while not stop.is_set():
             report = self.run_once()
-            self.clock.sleep(max(0.0, interval - report.seconds), stop=stop)
+            # The next tick by the clock's own reckoning: on a real clock the cycle took time, on
+            # a virtual one it did not (subtracting its real duration would make ticks drift).
+            wait = (report.at + interval - self.clock.now()).total_seconds()
+            self.clock.sleep(max(0.0, wait), stop=stop)
         self.shutdown()
 
     def shutdown(self) -> None:
@@ -158,7 +165,7 @@ class Controller:
                 self._install(spec, previous=runtime)
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
-        runtime = TargetRuntime(spec, settings=self.settings.runtime)
+        runtime = TargetRuntime(spec, settings=self.settings.runtime, models=self.models)
         if previous is not None and previous.spec.ref == spec.ref:
             runtime.applied = previous.applied
             runtime.paused = previous.paused

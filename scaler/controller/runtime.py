@@ -21,11 +21,13 @@ from scaler.errors import MetricsError
 from scaler.forecasting.engine import RefitPolicy, TargetForecaster
 from scaler.metrics.base import MetricsSource
 from scaler.metrics.history import load_history
+from scaler.modelstore.base import ModelStore
 from scaler.planning.fallback import FallbackSettings, Health, Issue
 from scaler.planning.hpa import Hpa
 from scaler.planning.hpa_behavior import HpaBehavior
 from scaler.planning.hpa_metrics import load_metric
 from scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+from scaler.training.promoted import ModelFollower
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
 
@@ -51,14 +53,27 @@ class CycleOutcome:
 class TargetRuntime:
     """Everything the controller keeps for one target between cycles."""
 
-    def __init__(self, spec: TargetSpec, *, settings: RuntimeSettings | None = None) -> None:
+    def __init__(
+        self,
+        spec: TargetSpec,
+        *,
+        settings: RuntimeSettings | None = None,
+        models: ModelStore | None = None,
+    ) -> None:
         self.spec = spec
         self.settings = settings or RuntimeSettings()
         self.policy = TargetPolicy(spec, settings=PolicySettings(fallback=self.settings.fallback))
         horizon = max(self.policy.horizon, math.ceil(self.settings.forecast_horizon / spec.step))
         self.forecaster = TargetForecaster(
-            spec.model, step=spec.step, horizon=horizon, refit=self.settings.refit
-        )
+            spec.model, step=spec.step, horizon=horizon, refit=self.settings.refit,
+            events=spec.events,
+        )  # fmt: skip
+        self.models = (
+            None if models is None
+            else ModelFollower(models, target=str(spec.name), step=spec.step,
+                               horizon=self.policy.horizon, events=spec.events)
+        )  # fmt: skip
+        """Follows the promoted model in the store (and shadows a newer candidate)."""
         self.hpa = Hpa(behavior=HpaBehavior.default())  # shadow: what the HPA alone would do
         self.history = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
         self.last: CycleOutcome | None = None
@@ -118,13 +133,23 @@ class TargetRuntime:
     ) -> CycleOutcome:
         self.last_error = None
         capacity = actuator.observe(self.spec.ref)
+        held_back = self.spec.forecast_only or self.paused
+        if not held_back and capacity.min_replicas != capacity.baseline_min_replicas:
+            self.applied = True  # raised by an earlier process or leader: ours to give back
         try:
             for at, value in self.fetch(source, now=now):
                 self.policy.observe(at, value)
+                if self.models is not None:
+                    self.models.observe(at, value)
         except MetricsError as exc:
             self.last_error = f"metrics: {exc}"  # stale data: the policy degrades on its own
+        if self.models is not None:
+            self.models.sync(self.forecaster, now=now)
+            self.last_error = self.last_error or self.models.error
         refit_reason = self._maybe_refit(now=now, allowed=may_refit)
         forecast = self._forecast()
+        if self.models is not None:
+            self.models.step_shadow(history=self.history, production=forecast)
         load = self.latest_load()
         reactive, reason = self._reactive(now=now, capacity=capacity, load=load)
         decision = self.policy.decide(
@@ -132,8 +157,13 @@ class TargetRuntime:
             forecast_problem=None if forecast is not None else self._problem,
             object_max=capacity.max_replicas,
         )  # fmt: skip
-        dry = dry_run or self.spec.forecast_only or self.paused
-        actuation = self._actuate(actuator, decision, dry_run=dry)
+        dry = dry_run or held_back
+        actuation: ActuationResult | None
+        if held_back and self.applied and not dry_run:  # paused, or now ForecastOnly: once
+            why = "the target is paused" if self.paused else "the target is ForecastOnly"
+            actuation = self.release(actuator, reason=f"floor restored: {why}", dry_run=False)
+        else:
+            actuation = self._actuate(actuator, decision, dry_run=dry)
         outcome = CycleOutcome(
             decision=decision,
             capacity=capacity,

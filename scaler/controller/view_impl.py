@@ -18,7 +18,7 @@ from scaler.controller.runtime import TargetRuntime
 from scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
 from scaler.domain import CapacityPlan, TargetName
 from scaler.errors import ForecastUnavailable, ModelNotFound
-from scaler.modelstore.base import ModelStore
+from scaler.modelstore.base import ModelStore, model_key
 from scaler.planning.fallback import Health
 from scaler.planning.planner import PlanInputs, plan
 from scaler.records import ForecastPoint, ForecastRecord
@@ -106,10 +106,11 @@ class LiveView:
         if self.store is None:
             info = _current_model(runtime)
             return [info] if info is not None else []
-        promoted = self.store.promoted(name)
+        key = model_key(name)
+        promoted = self.store.promoted(key)
         out = []
-        for version in self.store.versions(name):
-            _, card = self.store.load(name, version)
+        for version in self.store.versions(key):
+            _, card = self.store.load(key, version)
             out.append(
                 ModelInfo(version=version, promoted=version == promoted, card=card.to_json())
             )
@@ -126,7 +127,7 @@ class LiveView:
         assert info is not None and runtime.forecaster.model is not None
         if self.store is not None:
             card = make_card(runtime.forecaster.model, runtime.history.dropna(), created_at=now)
-            version = self.store.save(name, runtime.forecaster.model, card)
+            version = self.store.save(model_key(name), runtime.forecaster.model, card)
             return ModelInfo(version=version, promoted=False, card=card.to_json())
         return info
 
@@ -134,10 +135,10 @@ class LiveView:
         runtime = self._runtime(name)
         if self.store is None:
             raise ModelNotFound("no model store is configured: nothing to promote")
-        model, card = self.store.load(name, version)
-        self.store.promote(name, version)
+        model, card = self.store.load(model_key(name), version)
+        self.store.promote(model_key(name), version)
         with self.controller._lock:  # noqa: SLF001
-            runtime.forecaster.adopt(model, fitted_at=self.controller.clock.now())
+            runtime.forecaster.adopt(model, fitted_at=self.controller.clock.now(), version=version)
         return ModelInfo(version=version, promoted=True, card=card.to_json())
 
     def set_paused(self, name: str, paused: bool) -> TargetStatus:

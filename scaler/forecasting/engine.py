@@ -12,22 +12,30 @@ The controller forecasts every tick but refits rarely (fits cost up to seconds; 
 Failures are values, not exceptions: ``fit`` returns a `Health` saying why there is no model
 ("not enough history: 40m of the 1h auto needs"), which the fallback state machine shows to SREs.
 The same object drives the trace replay, so what is replayed is what runs.
+
+A model adopted from the model store (`adopt`) is refitted the same way: its configuration is
+cloned and fitted on newer history, so a promoted choice stays in force and stays fresh. Known
+events (`EventCalendar`) are divided out of the history before a fit and applied to each forecast.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from models.base import BaseForecaster, Forecast
 from models.errors import ForecastError, InsufficientHistoryError
 from models.registry import make_forecaster
 from models.validation import fill_long_gaps
+from scaler.domain import KnownEvent
+from scaler.forecasting.events import EventCalendar
 from scaler.planning.fallback import Health, Issue
 from scaler.units import format_duration
 
@@ -40,6 +48,9 @@ log = logging.getLogger(__name__)
 class RefitPolicy:
     refit_every: timedelta = timedelta(days=1)
     min_refit_gap: timedelta = timedelta(hours=1)
+    quality_refit_gap: timedelta = timedelta(hours=6)
+    """A model refitted because live quality was poor is not refitted for that reason again
+    sooner than this: if a fresh fit does no better, refitting every hour only burns CPU."""
     growth_factor: float = 2.0
     history_window: timedelta = timedelta(days=14)
     """Longest history a fit sees (older data is dropped)."""
@@ -56,6 +67,7 @@ class TargetForecaster:
         horizon: int,
         refit: RefitPolicy | None = None,
         params: dict[str, object] | None = None,
+        events: Sequence[KnownEvent] = (),
     ) -> None:
         self.model_name = model
         self.step = step
@@ -67,6 +79,10 @@ class TargetForecaster:
         self.fitted_len = 0
         self._last_attempt: datetime | None = None
         self._required = make_forecaster(model, **self._params).required_history(pd.Timedelta(step))
+        self.calendar = EventCalendar(events)
+        self.version: str | None = None
+        """Model-store version whose configuration this follows (None: the spec's model)."""
+        self._prototype: BaseForecaster | None = None
 
     @property
     def required_history(self) -> int:
@@ -90,7 +106,7 @@ class TargetForecaster:
             return f"history grew from {self._dur(self.fitted_len)} to {self._dur(available)}"
         if age >= self.refit.refit_every:
             return f"model is {format_duration(age)} old"
-        if poor_quality and age >= self.refit.min_refit_gap:
+        if poor_quality and age >= self.refit.quality_refit_gap:
             return "live forecast quality is poor"
         return None
 
@@ -103,9 +119,9 @@ class TargetForecaster:
         observed = int(np.isfinite(y.to_numpy(dtype=float)).sum())
         if observed < self._required:
             return self.no_history(observed)
-        filled = self._fill(y)
+        filled = self._fill(self.calendar.normalise(y))
         try:
-            model = make_forecaster(self.model_name, **self._params).fit(filled)
+            model = self._new_model().fit(filled)
         except InsufficientHistoryError as exc:
             return Health(issue=Issue.NO_HISTORY, detail=str(exc))
         except (ForecastError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
@@ -133,16 +149,32 @@ class TargetForecaster:
         if self.model is None:
             return Health(issue=Issue.MODEL_FAILURE, detail="no fitted model")
         try:
-            return self.model.predict(
-                horizon or self.horizon, quantiles=quantiles, context=self._fill(context)
+            forecast = self.model.predict(
+                horizon or self.horizon,
+                quantiles=quantiles,
+                context=self._fill(self.calendar.normalise(context)),
             )
         except (ForecastError, ValueError, FloatingPointError) as exc:
             return Health(issue=Issue.MODEL_FAILURE, detail=f"forecast failed: {exc}")
+        return self.calendar.apply(forecast)
 
-    def adopt(self, model: BaseForecaster, *, fitted_at: datetime) -> None:
-        """Use ``model`` (e.g. promoted from the model store) instead of fitting one."""
+    def adopt(
+        self, model: BaseForecaster, *, fitted_at: datetime, version: str | None = None
+    ) -> None:
+        """Use ``model`` (e.g. promoted from the model store) instead of fitting one; later
+        refits fit a clone of it. ``version``: its model-store version, if any."""
         self.model, self.fitted_at = model, fitted_at
         self.fitted_len = int(getattr(model, "n_obs_", 0))
+        self.version = version
+        self._prototype = model
+        self.model_name = model.name
+        self._required = model.required_history(pd.Timedelta(self.step))
+
+    def _new_model(self) -> BaseForecaster:
+        if self._prototype is not None:
+            fresh: BaseForecaster = clone(self._prototype)
+            return fresh
+        return make_forecaster(self.model_name, **self._params)
 
     def _fill(self, y: pd.Series) -> pd.Series:
         if not y.isna().any():

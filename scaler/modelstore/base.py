@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 from models.base import BaseForecaster
 from models.persistence import ModelCard
 
-__all__ = ["ModelStore"]
+__all__ = ["ModelStore", "model_key"]
 
 
 @runtime_checkable
@@ -44,3 +44,13 @@ class ModelStore(Protocol):
     def promoted(self, target: str) -> str | None:
         """The promoted version of ``target``, or None."""
         ...
+
+
+def model_key(target: str) -> str:
+    """The store key of a target name: ``shop/checkout`` -> ``shop_checkout``.
+
+    Stores keep one flat folder per target, and controller target names are
+    ``namespace/name``. Kubernetes names and namespaces cannot contain ``_``, so the key is
+    unambiguous and reads like the name; a name without ``/`` is its own key.
+    """
+    return target.replace("/", "_")
