@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from scaler.actuators.base import Actuator
 from scaler.clock import Clock, SystemClock
-from scaler.config.settings import ForescaleSettings
+from scaler.config.settings import AwsGroup, ForescaleSettings
 from scaler.controller.loop import Controller, ControlSettings
 from scaler.controller.reporting import Reporter
 from scaler.controller.runtime import RuntimeSettings
@@ -31,7 +31,14 @@ from scaler.planning.fallback import FallbackSettings
 from scaler.store import Retention, open_store
 from scaler.telemetry import Telemetry
 
-__all__ = ["Assembly", "build", "build_model_store", "control_settings"]
+__all__ = [
+    "Assembly",
+    "build",
+    "build_model_store",
+    "control_settings",
+    "metrics_source",
+    "target_provider",
+]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +99,7 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
         status=targets.write_status if kube is not None else None,
         retention=retention.maybe_purge,
     )
+    models = build_model_store(settings.store.models_url, aws=settings.aws)
     controller = Controller(
         targets=targets,
         source=_prometheus(settings),
@@ -100,8 +108,9 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
         settings=control_settings(settings),
         reporter=reporter,
         is_leader=is_leader,
+        models=models,
     )
-    view = LiveView(controller, models=build_model_store(settings.store.models_url))
+    view = LiveView(controller, models=models)
     return Assembly(
         controller=controller,
         view=view,
@@ -112,13 +121,26 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
     )
 
 
-def build_model_store(url: str | None) -> ModelStore | None:
+def build_model_store(url: str | None, *, aws: AwsGroup | None = None) -> ModelStore | None:
+    """The model store at ``url`` (a directory or s3://bucket/prefix); None when unset.
+
+    ``aws``: the settings' AWS group, so an S3 store honours ``aws.endpoint_url`` and retries."""
     if not url:
         return None
     if url.startswith("s3://"):
+        from scaler.aws import AwsClients, AwsSettings
         from scaler.modelstore.s3 import S3ModelStore
 
-        return S3ModelStore(url)
+        if aws is None:
+            return S3ModelStore(url)
+        clients = AwsClients(
+            AwsSettings(
+                endpoint_url=aws.endpoint_url,
+                retry_mode=aws.retry_mode,
+                max_attempts=aws.max_attempts,
+            )
+        )
+        return S3ModelStore(url, clients=clients)
     from scaler.modelstore.directory import DirectoryModelStore
 
     return DirectoryModelStore(Path(url.removeprefix("file://")))
@@ -184,3 +206,22 @@ def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
         )  # fmt: skip
         out["leader"] = LeaderElector(api, config=config, clock=clock)
     return out
+
+
+def metrics_source(settings: ForescaleSettings) -> MetricsSource:
+    """The Prometheus source of ``settings`` (for one-shot jobs such as `forescale train`)."""
+    return _prometheus(settings)
+
+
+def target_provider(settings: ForescaleSettings, *, clock: Clock) -> TargetProvider:
+    """Where ``settings`` say the targets are: the cluster's PredictiveAutoscalers, else the
+    targets file; `ConfigError` when neither is configured."""
+    if settings.kubernetes.enabled:
+        provider: TargetProvider = _kube(settings, clock)["targets"]
+        return provider
+    if settings.controller.targets_file is not None:
+        return FileTargets(settings.controller.targets_file)
+    raise ConfigError(
+        "no targets: enable kubernetes (PredictiveAutoscaler objects) or set "
+        "controller.targets_file to a YAML file of them"
+    )

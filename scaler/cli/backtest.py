@@ -2,15 +2,17 @@
 
     forescale backtest [TRACE.csv] [--horizon 60m] [--step 5m] [--models auto,seasonal_naive]
                        [--test 7d] [--origins N] [--refit-every 1d] [--json]
+    forescale backtest --prometheus URL --query 'PROMQL' [--range 14d] [--step 1m] [...]
 
-Without TRACE it runs on the bundled NASA trace. The series is resampled to ``--step`` by mean
-(gaps stay gaps), every model is backtested with the same rolling origins over the last
-``--test`` (see `models.evaluation`), and the result is a table, or with ``--json`` one JSON
-object per line per model with exactly the keys ``model, mase, smape, coverage_90,
-under_forecast_p90, fit_ms, predict_ms`` (smape in percent, coverage and under-forecast as
-fractions; a metric that cannot be computed is null). Progress goes to stderr.
+Without TRACE it runs on the bundled NASA trace; with ``--prometheus`` on the last ``--range`` of
+one PromQL series at ``--step`` (default 1m), read like the controller's warm start. The series
+is resampled to ``--step`` by mean (gaps stay gaps), every model is backtested with the same
+rolling origins over the last ``--test`` (see `models.evaluation`), and the result is a table,
+or with ``--json`` one JSON object per line per model with exactly the keys ``model, mase,
+smape, coverage_90, under_forecast_p90, fit_ms, predict_ms`` (smape in percent, coverage and
+under-forecast as fractions; a metric that cannot be computed is null). Progress goes to stderr.
 
-The series comes from `load_series`, the one function to swap for another source (Prometheus).
+The series comes from `load_series` (a CSV trace, the bundled example, or Prometheus).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -50,6 +52,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "trace", nargs="?", help="timestamp,value CSV (.csv or .csv.gz); default: bundled NASA"
     )
+    parser.add_argument("--prometheus", metavar="URL", help="read the series from Prometheus")
+    parser.add_argument("--query", help="with --prometheus: PromQL returning one series")
+    parser.add_argument(
+        "--range", default="14d", help="with --prometheus: how far back to read (default 14d)"
+    )
     parser.add_argument("--horizon", default="60m", help="forecast horizon (default 60m)")
     parser.add_argument("--step", help="resample to this step by mean, e.g. 5m (default: as is)")
     parser.add_argument(
@@ -68,9 +75,29 @@ def register(subparsers: Any) -> None:
 
 def load_series(args: argparse.Namespace) -> tuple[pd.Series, str]:
     """The series to backtest and a description of where it came from."""
+    prometheus, query = getattr(args, "prometheus", None), getattr(args, "query", None)
+    if prometheus is not None or query is not None:
+        return _from_prometheus(args, url=prometheus, query=query)
     if args.trace is None:
         return load_example("nasa"), "bundled NASA KSC trace (21 days, per minute)"
     return load_trace(args.trace), str(args.trace)
+
+
+def _from_prometheus(
+    args: argparse.Namespace, *, url: str | None, query: str | None
+) -> tuple[pd.Series, str]:
+    from scaler.metrics.history import series_from_prometheus
+
+    if url is None or query is None:
+        raise ValueError("give both --prometheus URL and --query PROMQL (or a TRACE file)")
+    if args.trace is not None:
+        raise ValueError("give either a TRACE file or --prometheus, not both")
+    if args.step is None:
+        args.step = "1m"
+    window = parse_duration(args.range)
+    now = datetime.now(UTC)  # the CLI is the process edge: here the clock may be read
+    y = series_from_prometheus(url, query, range_=window, step=args.step, now=now)
+    return y, f"{query} from {url} (last {format_duration(window)} at {args.step})"
 
 
 @dataclass(frozen=True, slots=True)

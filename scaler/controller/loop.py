@@ -187,10 +187,8 @@ class Controller:
             else "its PredictiveAutoscaler was deleted"
         )
         try:
-            old = TargetRuntime(spec, settings=self.settings.runtime)
-            old.applied = True
-            old.release(self._actuator(spec), reason=f"floor restored: {why}", dry_run=dry_run)
-            if replaced:
+            self._actuator(spec).release(spec.ref, reason=f"floor restored: {why}", dry_run=dry_run)
+            if replaced and not dry_run:
                 runtime.applied = False
         except ScalerError as exc:
             log.error("%s: could not restore the floor of %s: %s", spec.name, spec.ref, exc)

@@ -16,6 +16,7 @@ its reason so a decision can be explained.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +48,8 @@ class PlanInputs:
     object_max: int | None = None
     """The scaled object's own maximum (HPA maxReplicas / ASG MaxSize), when known."""
     unit: str = ""
+    explain: bool = True
+    """Format the reasons of each step (off in trace replay, where nobody reads them)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,19 +117,30 @@ def plan(inputs: PlanInputs) -> CapacityPlan:
             bound = "max" if clamped < floor else "min"
             steps.append(
                 PlanStep(
-                    name="bounds", replicas=clamped, reason=f"clamped {floor} to {bound} {clamped}"
+                    name="bounds",
+                    replicas=clamped,
+                    reason=_why(inputs, lambda: f"clamped {floor} to {bound} {clamped}"),
                 )
             )
         floor = clamped
     desired = max(lower, min(upper, max(floor or 0, inputs.reactive)))
     reactive_text = inputs.reactive_reason or f"reactive says {inputs.reactive}"
-    steps.append(PlanStep(name="reactive", replicas=inputs.reactive, reason=reactive_text))
+    steps.append(
+        PlanStep(
+            name="reactive", replicas=inputs.reactive, reason=_why(inputs, lambda: reactive_text)
+        )
+    )
     if floor is not None and inputs.reactive > floor:
         steps.append(
             PlanStep(
                 name="combine",
                 replicas=desired,
-                reason=f"reactive {inputs.reactive} is above the floor {floor}: expect {desired}",
+                reason=_why(
+                    inputs,
+                    lambda: (
+                        f"reactive {inputs.reactive} is above the floor {floor}: expect {desired}"
+                    ),
+                ),
             )
         )
     return CapacityPlan(
@@ -158,12 +172,18 @@ def _predictive(
             PlanStep(
                 name="mode",
                 replicas=None,
-                reason=f"reactive mode ({inputs.mode_reason}): no forecast floor",
+                reason=_why(
+                    inputs, lambda: f"reactive mode ({inputs.mode_reason}): no forecast floor"
+                ),
             )
         )
         return None, None, None
     if fc is None:
-        steps.append(PlanStep(name="forecast", replicas=None, reason="no forecast available"))
+        steps.append(
+            PlanStep(
+                name="forecast", replicas=None, reason=_why(inputs, lambda: "no forecast available")
+            )
+        )
         return None, None, None
     raise_start, raise_end = now + p.lead_time, now + p.lead_time + p.interval
     hold_peak, raise_peak = _peaks(fc, quantile=p.quantile, bounds=(now, raise_start, raise_end))
@@ -172,34 +192,45 @@ def _predictive(
             PlanStep(
                 name="forecast",
                 replicas=None,
-                reason="the forecast does not cover the lead-time window",
+                reason=_why(inputs, lambda: "the forecast does not cover the lead-time window"),
             )
         )
         return None, None, None
     per = p.load_per_replica
     q = _pct(p.quantile)
-    peak = raise_peak if raise_peak is not None else hold_peak
-    assert peak is not None
+    first = raise_peak if raise_peak is not None else hold_peak
+    assert first is not None
+    peak: WindowPeak = first
     replicas = _replicas(peak.value, per)
     steps.append(
         PlanStep(
             name="forecast",
             replicas=replicas,
-            reason=f"floor {replicas} because the {q} forecast for {_span(peak.start, peak.end)} "
-            f"peaks at {_num(peak.value)}{_unit(inputs.unit)} ({fc.model}; "
-            f"{_num(per)} per replica at {p.target_utilization:.0%} of "
-            f"{_num(p.capacity_per_replica)})",
+            reason=_why(
+                inputs,
+                lambda: (
+                    f"floor {replicas} because the {q} forecast for {_span(peak.start, peak.end)} "
+                    f"peaks at {_num(peak.value)}{_unit(inputs.unit)} ({fc.model}; "
+                    f"{_num(per)} per replica at {p.target_utilization:.0%} of "
+                    f"{_num(p.capacity_per_replica)})"
+                ),
+            ),
         )
     )
     if hold_peak is not None and _replicas(hold_peak.value, per) > replicas:
-        held = _replicas(hold_peak.value, per)
+        held, hold = _replicas(hold_peak.value, per), hold_peak
         steps.append(
             PlanStep(
                 name="hold",
                 replicas=held,
-                reason=f"holding {held}: the {q} forecast peaks at {_num(hold_peak.value)}"
-                f"{_unit(inputs.unit)} at {hold_peak.at:%H:%M}, sooner than a replacement "
-                f"replica could start ({_dur(p.lead_time)})",
+                reason=_why(
+                    inputs,
+                    lambda: (
+                        f"holding {held}: the {q} forecast peaks at {_num(hold.value)}"
+                        f"{_unit(inputs.unit)} at {hold.at:%H:%M}, sooner than a replacement "
+                        f"replica could start ({_dur(p.lead_time)})"
+                    ),
+                ),
             )
         )
         replicas, peak = held, hold_peak
@@ -210,8 +241,13 @@ def _predictive(
             PlanStep(
                 name="stabilize",
                 replicas=recent,
-                reason=f"keeping {recent}: a floor sized in the last {_dur(p.lead_time)} for "
-                f"times still ahead asked for it",
+                reason=_why(
+                    inputs,
+                    lambda: (
+                        f"keeping {recent}: a floor sized in the last {_dur(p.lead_time)} for "
+                        f"times still ahead asked for it"
+                    ),
+                ),
             )
         )
         replicas = recent
@@ -224,8 +260,13 @@ def _predictive(
             PlanStep(
                 name="degraded",
                 replicas=inputs.previous_floor,
-                reason=f"degraded ({inputs.mode_reason}): a doubtful forecast may not raise the "
-                f"floor above {inputs.previous_floor}",
+                reason=_why(
+                    inputs,
+                    lambda: (
+                        f"degraded ({inputs.mode_reason}): a doubtful forecast may not raise the "
+                        f"floor above {inputs.previous_floor}"
+                    ),
+                ),
             )
         )
         replicas = inputs.previous_floor
@@ -241,10 +282,18 @@ def _scheduled(inputs: PlanInputs, steps: list[PlanStep]) -> int | None:
         PlanStep(
             name="scheduled",
             replicas=top.min_replicas,
-            reason=f"scheduled floor '{top.name}' asks for {top.min_replicas}",
+            reason=_why(
+                inputs, lambda: f"scheduled floor '{top.name}' asks for {top.min_replicas}"
+            ),
         )
     )
     return top.min_replicas
+
+
+def _why(inputs: PlanInputs, text: Callable[[], str]) -> str:
+    """A step's reason, formatted only when someone will read it (trace replays make millions
+    of plans and show none of their reasons; the numbers are the same either way)."""
+    return text() if inputs.explain else ""
 
 
 def _replicas(load: float, per_replica: float) -> int:

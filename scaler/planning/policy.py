@@ -61,9 +61,16 @@ class TargetPolicy:
     """Decides one target's floor each cycle; see the module docstring."""
 
     def __init__(
-        self, spec: TargetSpec, *, settings: PolicySettings | None = None, unit: str = ""
+        self,
+        spec: TargetSpec,
+        *,
+        settings: PolicySettings | None = None,
+        unit: str = "",
+        explain: bool = True,
     ) -> None:
         self.spec = spec
+        self.explain = explain
+        """Format the plan's reasons (off in trace replay: same numbers, no text)."""
         self.settings = settings or PolicySettings()
         self.unit = unit
         step = spec.step
@@ -111,14 +118,18 @@ class TargetPolicy:
         forecast: Forecast | None = None,
         forecast_problem: Health | None = None,
         object_max: int | None = None,
+        origin: datetime | None = None,
     ) -> Decision:
         """The plan for ``now``. ``forecast``: the model's forecast from the newest data (mean;
-        quantiles optional); ``forecast_problem``: why there is none (no history, model failure)."""
+        quantiles optional); ``forecast_problem``: why there is none (no history, model failure);
+        ``origin``: the newest observation the forecast was made from (default: one step before
+        its first point)."""
         sized: Forecast | None
         if forecast is not None:
             sized = self._calibrate(forecast)
             # Scored from its true origin (the newest observation), which may precede ``now``.
-            origin = forecast.index[0].to_pydatetime() - self.spec.step
+            if origin is None:
+                origin = forecast.index[0].to_pydatetime() - self.spec.step
             # The under-forecast rate judges the live-calibrated band only: before calibration
             # the model's own band is in use, and its misses are what calibration fixes.
             upper = (
@@ -128,19 +139,20 @@ class TargetPolicy:
             self._last_forecast = sized
         else:
             sized = self._reusable_forecast(now)
-        health = self._health(now, forecast, forecast_problem)
+        accuracy = self.accuracy()
+        health = self._health(now, forecast, forecast_problem, accuracy)
         self.state = advance(self.state, health, self.settings.fallback)
         previous = self._last_plan.floor if self._last_plan is not None else None
         result = plan(PlanInputs(
             target=self.spec.name, policy=self.spec.policy, now=now, mode=self.state.mode,
             mode_reason=self.state.reason, reactive=reactive, reactive_reason=reactive_reason,
             forecast=sized, previous_floor=previous, object_max=object_max, unit=self.unit,
-            recent_floor=self._recent_floor(now),
+            recent_floor=self._recent_floor(now), explain=self.explain,
         ))  # fmt: skip
         if result.sized is not None:
             self._sized.append((now, result.sized))
         self._last_plan = result
-        return Decision(plan=result, health=health, accuracy=self.accuracy(), forecast=sized)
+        return Decision(plan=result, health=health, accuracy=accuracy, forecast=sized)
 
     def _recent_floor(self, now: datetime) -> int | None:
         """Highest floor sized within the stabilization window before ``now``."""
@@ -152,7 +164,13 @@ class TargetPolicy:
             sized.popleft()
         return max((n for _, n in sized), default=None)
 
-    def _health(self, now: datetime, forecast: Forecast | None, problem: Health | None) -> Health:
+    def _health(
+        self,
+        now: datetime,
+        forecast: Forecast | None,
+        problem: Health | None,
+        accuracy: AccuracySnapshot,
+    ) -> Health:
         if problem is not None and problem.issue is Issue.NO_HISTORY:
             return problem
         if self._last_sample is None or now - self._last_sample > self._max_age:
@@ -160,7 +178,7 @@ class TargetPolicy:
             return Health(issue=Issue.STALE_DATA, detail=f"newest sample {seen}")
         if forecast is None:
             return problem or Health(issue=Issue.MODEL_FAILURE, detail="no forecast")
-        return self._judge.judge(self.accuracy())
+        return self._judge.judge(accuracy)
 
     def _reusable_forecast(self, now: datetime) -> Forecast | None:
         last = self._last_forecast

@@ -195,7 +195,7 @@ def _replay_predictive(
 ) -> np.ndarray:
     load = y.to_numpy(dtype=float)
     n = len(load)
-    policy = TargetPolicy(spec, settings=config.policy)
+    policy = TargetPolicy(spec, settings=config.policy, explain=False)
     forecaster = TargetForecaster(
         spec.model, step=spec.step, horizon=policy.horizon, refit=config.refit
     )
@@ -237,7 +237,7 @@ def _replay_predictive(
                 )  # fmt: skip
         decision = policy.decide(
             now=now, reactive=hpa.last_proposal or hpa.current, forecast=forecast,
-            forecast_problem=None if forecast is not None else problem,
+            forecast_problem=None if forecast is not None else problem, origin=now,
         )  # fmt: skip
         plan = decision.plan
         out[t] = hpa.step(t, load[t], floor=plan.floor)

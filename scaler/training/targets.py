@@ -37,7 +37,7 @@ class TrainTarget:
     load: Callable[[], pd.Series]
     """Returns the history: a regular UTC series at ``step``, NaN for missing steps."""
     model: str = "auto"
-    """The spec's model: always among the candidates."""
+    """The spec's model: a candidate unless the candidates are given explicitly."""
     events: tuple[KnownEvent, ...] = ()
     source: str = ""
     """Where the history comes from, for messages."""

@@ -73,7 +73,8 @@ ProgressFactory = Callable[[str], ProgressBar]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrainOptions:
-    candidates: tuple[str, ...] = DEFAULT_CANDIDATES
+    candidates: tuple[str, ...] | None = None
+    """Models to compare; None: `DEFAULT_CANDIDATES` and the target's own model."""
     test: timedelta = timedelta(days=2)
     """Held-back tail the candidates are scored on (at most a quarter of the history)."""
     origins: int = 200
@@ -196,7 +197,9 @@ class _Pass:
         y = self.calendar.normalise(raw)
         self.y = y
         self.plan = _plan(y, step=self.target.step, horizon=self.target.horizon, opts=self.options)
-        names = tuple(dict.fromkeys((self.target.model, *self.options.candidates)))
+        names = self.options.candidates or tuple(
+            dict.fromkeys((*DEFAULT_CANDIDATES, self.target.model))
+        )
         results = [self._score(make_forecaster(name), label=name) for name in names]
         best = _best(results)
         if best is None:
