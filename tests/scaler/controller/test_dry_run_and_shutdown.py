@@ -22,9 +22,11 @@ from tests.scaler.controller.world import (
     spec,
 )
 
+NOON = at(12)
+
 
 def test_a_global_dry_run_computes_and_publishes_everything_and_writes_nothing() -> None:
-    world = World([spec()], control=settings(dry_run=True))
+    world = World([spec()], control=settings(dry_run=True), start=NOON)
 
     reports = world.run_until(at(PEAK_HOUR))
 
@@ -43,7 +45,7 @@ def test_a_global_dry_run_computes_and_publishes_everything_and_writes_nothing()
 
 
 def test_a_forecast_only_target_writes_nothing_while_the_others_are_actuated() -> None:
-    world = World([spec("web"), spec("api", forecast_only=True)])
+    world = World([spec("web"), spec("api", forecast_only=True)], start=NOON)
 
     reports = world.run_until(at(PEAK_HOUR))
 
@@ -56,8 +58,8 @@ def test_a_forecast_only_target_writes_nothing_while_the_others_are_actuated() -
 
 
 def test_switching_a_target_to_forecast_only_gives_its_floor_back_once() -> None:
-    world = World([spec()])
-    world.run_until(at(12))
+    world = World([spec()], start=at(11))
+    world.run_until(NOON)
     assert world.floor() > HPA_MIN
     writes = len(world.actuator.writes)
 
@@ -69,7 +71,7 @@ def test_switching_a_target_to_forecast_only_gives_its_floor_back_once() -> None
 
 
 def test_a_follower_computes_the_same_plans_and_writes_nothing() -> None:
-    world = World([spec()], leader=False)
+    world = World([spec()], leader=False, start=NOON)
 
     reports = world.run_until(at(PEAK_HOUR))
 
@@ -78,7 +80,7 @@ def test_a_follower_computes_the_same_plans_and_writes_nothing() -> None:
 
 
 def test_shutdown_restores_the_users_floors() -> None:
-    world = World([spec("web"), spec("api")])
+    world = World([spec("web"), spec("api")], start=NOON)
     world.run_until(at(PEAK_HOUR))
     assert world.floor("web") > HPA_MIN and world.floor("api") > HPA_MIN
 
@@ -90,7 +92,7 @@ def test_shutdown_restores_the_users_floors() -> None:
 
 
 def test_shutdown_keeps_floors_when_restoring_is_switched_off() -> None:
-    world = World([spec()], control=settings(restore_on_shutdown=False))
+    world = World([spec()], control=settings(restore_on_shutdown=False), start=NOON)
     world.run_until(at(PEAK_HOUR))
     raised = world.floor()
 
@@ -102,7 +104,7 @@ def test_shutdown_keeps_floors_when_restoring_is_switched_off() -> None:
 def test_shutdown_of_a_controller_that_lost_leadership_leaves_the_floors_to_the_new_leader() -> (
     None
 ):
-    world = World([spec()])
+    world = World([spec()], start=NOON)
     world.run_until(at(PEAK_HOUR))
     raised = world.floor()
 
@@ -113,11 +115,12 @@ def test_shutdown_of_a_controller_that_lost_leadership_leaves_the_floors_to_the_
 
 
 def test_shutdown_of_a_dry_run_controller_writes_nothing_even_over_floors_raised_before() -> None:
-    earlier = World([spec()])
+    earlier = World([spec()], start=NOON)
     earlier.run_until(at(PEAK_HOUR))  # a previous, actuating process left the floor raised
     raised, writes = earlier.floor(), len(earlier.actuator.writes)
-    dry = World([spec()], control=settings(dry_run=True), actuator=earlier.actuator)
-    dry.clock.advance(at(PEAK_HOUR) - dry.clock.now())
+    dry = World(
+        [spec()], control=settings(dry_run=True), actuator=earlier.actuator, start=at(PEAK_HOUR)
+    )
     dry.tick()
 
     dry.controller.shutdown()
@@ -126,10 +129,9 @@ def test_shutdown_of_a_dry_run_controller_writes_nothing_even_over_floors_raised
 
 
 def test_a_restarted_controller_still_restores_the_floor_its_predecessor_raised() -> None:
-    earlier = World([spec()])
+    earlier = World([spec()], start=NOON)
     earlier.run_until(at(PEAK_HOUR))  # then the process is replaced (rolling update)
-    restarted = World([spec()], actuator=earlier.actuator)
-    restarted.clock.advance(at(PEAK_HOUR) - restarted.clock.now())
+    restarted = World([spec()], actuator=earlier.actuator, start=at(PEAK_HOUR))
     restarted.tick()
 
     restarted.controller.shutdown()
@@ -139,8 +141,7 @@ def test_a_restarted_controller_still_restores_the_floor_its_predecessor_raised(
 
 
 def test_run_forever_ticks_once_per_interval_of_virtual_time_and_restores_floors_on_stop() -> None:
-    world = World([spec()])
-    world.clock.advance(at(PEAK_HOUR) - world.clock.now())
+    world = World([spec()], start=at(PEAK_HOUR))
     stop, seen = threading.Event(), []
 
     def listen(runtime: TargetRuntime, outcome: CycleOutcome, record: DecisionRecord) -> None:
@@ -157,7 +158,7 @@ def test_run_forever_ticks_once_per_interval_of_virtual_time_and_restores_floors
 
 
 def test_a_target_whose_spec_is_unchanged_keeps_its_runtime_across_polls() -> None:
-    world = World([spec()])
+    world = World([spec()], start=NOON)
     world.run(timedelta(hours=1))
     runtime = world.controller.runtimes["shop/web"]
 

@@ -46,7 +46,7 @@ def test_a_weekly_scheduled_floor_lifts_a_lower_forecast_floor() -> None:
         name="mornings", min_replicas=10, days=frozenset({0}), start_time=at(8).time(),
         end_time=at(9).time(), timezone="Europe/Berlin",
     )  # fmt: skip
-    world = World([spec(scheduled=[mornings])])
+    world = World([spec(scheduled=[mornings])], start=at(5.5))
 
     world.run_until(at(6.5))  # 07:30 in Berlin: the forecast alone asks for the night's floor
     assert world.floor() == needed(BASE)
@@ -58,7 +58,7 @@ def test_a_weekly_scheduled_floor_lifts_a_lower_forecast_floor() -> None:
 
 
 def test_a_paused_target_gets_its_floor_back_and_is_left_alone_until_resumed() -> None:
-    world = World([spec()])
+    world = World([spec()], start=at(11))
     world.run_until(at(12))
     assert world.floor() > HPA_MIN
     writes = len(world.actuator.writes)

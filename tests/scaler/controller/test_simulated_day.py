@@ -46,7 +46,7 @@ def test_over_a_simulated_day_the_floor_rises_a_lead_time_before_the_daily_peak(
 def test_the_hpa_alone_is_late_for_the_same_peak() -> None:
     """The yardstick for the test above: nothing written, the HPA reacts only once load is
     there, and its new pods are not ready for the peak."""
-    world = World([spec(forecast_only=True)])
+    world = World([spec(forecast_only=True)], start=at(PEAK_HOUR - 2))
 
     world.run_until(at(PEAK_HOUR) + LEAD)
 
@@ -59,7 +59,7 @@ def test_no_write_while_the_plan_is_unchanged() -> None:
     world.run_until(at(2))  # floor settled on the quiet night-time load
     writes = len(world.actuator.writes)
 
-    reports = world.run(timedelta(hours=8))
+    reports = world.run(timedelta(hours=4))
 
     assert len(world.actuator.writes) == writes
     assert {r.outcomes["shop/web"].actuation.action for r in reports} == {"noop"}  # type: ignore[union-attr]

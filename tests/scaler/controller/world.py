@@ -117,7 +117,8 @@ def settings(
 
 class World:
     """See the module docstring. ``loads`` maps queries to series; workloads are created for
-    every spec whose HPA is not listed in ``missing``."""
+    every spec whose HPA is not listed in ``missing``; the clock starts at ``start`` (a later
+    start than START skips quiet hours a test does not need)."""
 
     def __init__(
         self,
@@ -129,8 +130,9 @@ class World:
         actuator: MemoryActuator | None = None,
         missing: Sequence[str] = (),
         leader: bool = True,
+        start: datetime = START,
     ) -> None:
-        self.clock = VirtualClock(START)
+        self.clock = VirtualClock(start)
         loads = loads if loads is not None else {s.query: daily_load() for s in specs}
         self.source = FrameSource(loads, now=self.clock.now)
         self.cluster = SimulatedCluster(actuator)
