@@ -326,11 +326,13 @@ class _BacktestPlan:
 def _plan(y: pd.Series, *, step: timedelta, horizon: int, opts: TrainOptions) -> _BacktestPlan:
     """Step counts for the backtest: the tail is at most a quarter of the history."""
     test = min(int(opts.test / step), len(y) // 4)
-    if test <= horizon:
+    day = max(1, int(timedelta(days=1) / step))
+    if test <= horizon or len(y) - test <= day:
         raise InsufficientHistoryError(
-            f"{format_duration(len(y) * step)} of history is too short to hold back a test "
-            f"window longer than the {format_duration(horizon * step)} horizon; collect more "
-            "history (4 x (test + horizon) at least)"
+            f"{format_duration(len(y) * step)} of history is too short to train on: the "
+            f"backtest holds back a tail longer than the {format_duration(horizon * step)} "
+            "horizon and scores against a day of history before it. Until there is more, the "
+            "controller fits its own model (cold start)"
         )
     origins = max(1, min(opts.origins, test - horizon))
     spacing = max(1.0, (test - horizon) / origins)
