@@ -48,7 +48,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.days <= 9:
         raise ValueError("--days must be in (0, 9]: the bundled trace ends on 22 July 1995")
-    logging.getLogger("scaler.decisions").setLevel(logging.WARNING)  # the printer shows them
+    if not args.debug:  # the printer tells the story; keep library logs to warnings
+        logging.getLogger().setLevel(logging.WARNING)
+        for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     printer = _Printer()
     demo = build_demo(days=args.days, on_decision=printer.decision)
     api = _start_api(demo, args)
@@ -124,17 +127,14 @@ class _Printer:
             return
         before = self.last.get(name, (None, None))
         self.last[name] = key
-        plan = outcome.decision.plan
-        next(
-            (
-                s.reason
-                for s in plan.steps
-                if s.name in ("stabilize", "hold", "forecast", "scheduled", "degraded", "mode")
-            ),
-            plan.mode_reason,
+        floor = "released" if record.floor is None else f"floor {record.floor:>3}"
+        change = "" if before[0] is None else f" (was {before[0]})"
+        mode = f" [{record.mode}]" if record.mode != before[1] else ""
+        line = (
+            f"{record.at:%d %b %H:%M}  {name:16s} {floor}{change}, HPA alone "
+            f"{record.reactive:>3}{mode}: {_why(outcome, record)}"
         )
-        "" if before[0] is None else f" (was {before[0]})"
-        f" [{record.mode}]" if record.mode != before[1] else ""
+        print(line)  # noqa: T201 - the demo's output
 
     def hourly(self, demo: Demo) -> None:
         now = demo.clock.now()
