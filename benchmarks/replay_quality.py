@@ -37,6 +37,7 @@ from benchmarks._common import (
 from models.datasets import load_trace, synthetic_traffic
 from scaler.simulate.frontier import FrontierPoint, equal_cost_ratio
 from scaler.simulate.replay import ReplayConfig, replay
+from scaler.units import format_duration
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -95,7 +96,7 @@ def evaluate(name: str, y: pd.Series, *, figure: bool) -> Row:
         )
     progress("replay_quality", f"{name}: ratio {outcome.ratio}")
     return Row(
-        trace=name, steps=len(result.index), step=str(pd.Timedelta(result.step)),
+        trace=name, steps=len(result.index), step=format_duration(result.step),
         ratio=outcome.ratio, inside=outcome.inside, reference=outcome.reference_unserved_pct,
         predictive_unserved=predictive.unserved_load_pct,
         predictive_cost=predictive.replica_hours,
@@ -123,7 +124,8 @@ def _plot_frontier(name: str, points: list[FrontierPoint], figures: dict) -> Non
     fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
     xs = [p.figures.replica_hours for p in points]
     ys = [p.figures.unserved_load_pct for p in points]
-    ax.plot(xs, ys, "o-", color="#d62728", label="HPA alone, target utilisation 0.3-0.95")
+    lo, hi = points[0].target_utilization, points[-1].target_utilization
+    ax.plot(xs, ys, "o-", color="#d62728", label=f"HPA alone, target utilisation {lo}-{hi}")
     for p in points[:: max(1, len(points) // 5)]:
         ax.annotate(
             f"{p.target_utilization:.2f}",
