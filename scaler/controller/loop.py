@@ -166,11 +166,8 @@ class Controller:
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
         runtime = TargetRuntime(spec, settings=self.settings.runtime, models=self.models)
-        if previous is not None and previous.spec.ref == spec.ref:
-            runtime.applied = previous.applied
-            runtime.paused = previous.paused
-            if previous.spec.step == spec.step and previous.spec.query == spec.query:
-                runtime.history = previous.history  # no need to reload what we have
+        if previous is not None:
+            _carry_over(previous, runtime)
         self.runtimes[spec.name] = runtime
         log.info("%s: %s target %s", spec.name, "updated" if previous else "added", spec.ref)
 
@@ -207,3 +204,24 @@ class Controller:
         log.warning("%s: cycle failed: %s", runtime.spec.name, message)
         self.reporter.failed(runtime, exc, now=self.clock.now())
         return message
+
+
+def _carry_over(previous: TargetRuntime, runtime: TargetRuntime) -> None:
+    """What an edited spec keeps, so that tuning a target (its quantile, maximum, lead time)
+    neither drops its floor back to reactive nor waits for a refit: the written floor belongs to
+    the scaled object; history, fallback state and fitted model belong to the load query."""
+    old, new = previous.spec, runtime.spec
+    runtime.paused = previous.paused
+    if old.ref == new.ref:
+        runtime.applied = previous.applied
+        runtime.hpa = previous.hpa
+    if (old.query, old.history_query, old.step) != (new.query, new.history_query, new.step):
+        return
+    runtime.history = previous.history  # no need to reload what we have
+    runtime.policy.state = previous.policy.state
+    newest = previous.history.dropna()
+    if not newest.empty:  # the new policy's data is as fresh as the old one's
+        runtime.policy.observe(newest.index[-1].to_pydatetime(), float(newest.iloc[-1]))
+    same_model = (old.model, old.events) == (new.model, new.events)
+    if same_model and previous.forecaster.horizon == runtime.forecaster.horizon:
+        runtime.forecaster = previous.forecaster

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from scaler.config.targets import load_targets_file
+import yaml
+
+from scaler.config.targets import parse_target
 from scaler.domain import TargetName, TargetSpec
 from scaler.errors import ConfigError
 
@@ -85,8 +87,10 @@ class StaticTargets:
 class FileTargets(StaticTargets):
     """PredictiveAutoscaler documents from a YAML file, re-read when the file changes.
 
-    A file that becomes invalid keeps the last valid targets running and reports the error; one
-    invalid document among valid ones does not stop the others."""
+    Each document stands alone, as each object does in a cluster: an invalid one is reported
+    (its last valid spec, if any, keeps running) and never stops the others. A file that cannot
+    be read or is not YAML at all keeps every last valid target running and reports the error;
+    at startup it is a configuration error (fail fast)."""
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(())
@@ -94,19 +98,18 @@ class FileTargets(StaticTargets):
         self._stamp: tuple[int, int] | None = None
         self._specs_cache: tuple[TargetSpec, ...] = ()
         self._invalid: tuple[InvalidSpec, ...] = ()
-        self._load()  # fail fast at startup: a missing or broken file is a configuration error
+        self._load(startup=True)
 
-    def _load(self) -> None:
+    def _load(self, *, startup: bool = False) -> None:
         stat = self.path.stat() if self.path.exists() else None
         stamp = (stat.st_mtime_ns, stat.st_size) if stat else None
         if stamp is not None and stamp == self._stamp:
             return
         self._stamp = stamp
         try:
-            self._specs_cache = tuple(d.to_domain() for d in load_targets_file(self.path))
-            self._invalid = ()
+            documents = _documents(self.path)
         except ConfigError as exc:
-            if not self._specs_cache and self._stamp is not None and not self._invalid:
+            if startup:
                 raise
             log.error(
                 "targets file %s is invalid, keeping the last valid targets: %s", self.path, exc
@@ -114,12 +117,56 @@ class FileTargets(StaticTargets):
             self._invalid = tuple(
                 InvalidSpec(name=s.name, message=str(exc), last_valid=s) for s in self._specs_cache
             )
+            return
+        last_valid = {s.name: s for s in self._specs_cache}
+        last_valid.update((i.name, i.last_valid) for i in self._invalid if i.last_valid)
+        specs, invalid = _parse(documents, source=str(self.path), last_valid=last_valid)
+        for problem in invalid:
+            log.error("targets file %s: %s", self.path, problem.message)
+        self._specs_cache, self._invalid = specs, invalid
 
     def poll(self) -> TargetsUpdate:
         try:
             self._load()
-        except (ConfigError, OSError) as exc:
+        except OSError as exc:
             log.error("cannot read targets file %s: %s", self.path, exc)
-        if self._invalid:
-            return TargetsUpdate(targets=self._specs_cache, invalid=self._invalid)
-        return self._diff(self._specs_cache)
+        return self._diff(self._specs_cache, self._invalid)
+
+
+def _documents(path: Path) -> list[Any]:
+    """The file's YAML documents, unparsed; `ConfigError` if unreadable or not YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read targets file {path}: {exc.strerror}") from None
+    try:
+        return [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _parse(
+    documents: Sequence[Any], *, source: str, last_valid: dict[TargetName, TargetSpec]
+) -> tuple[tuple[TargetSpec, ...], tuple[InvalidSpec, ...]]:
+    """Valid specs and invalid documents (named by their metadata, else by position)."""
+    specs: dict[TargetName, TargetSpec] = {}
+    invalid: dict[TargetName, InvalidSpec] = {}
+    for number, document in enumerate(documents, start=1):
+        meta = document.get("metadata") if isinstance(document, dict) else None
+        name = TargetName(
+            f"{meta.get('namespace', 'default')}/{meta['name']}"
+            if isinstance(meta, dict) and meta.get("name")
+            else f"{Path(source).name}#{number}"
+        )
+        try:
+            if name in specs or name in invalid:
+                raise ConfigError(f"{source}: duplicate target name {name}")
+            spec = parse_target(document, source=source).to_domain()
+        except (ConfigError, ValueError) as exc:
+            specs.pop(name, None)
+            invalid[name] = InvalidSpec(
+                name=name, message=str(exc), last_valid=last_valid.get(name)
+            )
+            continue
+        specs[name] = spec
+    return tuple(specs.values()), tuple(invalid.values())

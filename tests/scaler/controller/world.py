@@ -117,7 +117,8 @@ def settings(
 
 class World:
     """See the module docstring. ``loads`` maps queries to series; workloads are created for
-    every spec whose HPA is not listed in ``missing``; the clock starts at ``start`` (a later
+    every spec whose HPA is not listed in ``missing``; the metrics source does not know the
+    queries in ``unanswered`` (their workloads still get the load); the clock starts at ``start`` (a later
     start than START skips quiet hours a test does not need)."""
 
     def __init__(
@@ -129,12 +130,14 @@ class World:
         targets: TargetProvider | None = None,
         actuator: MemoryActuator | None = None,
         missing: Sequence[str] = (),
+        unanswered: Sequence[str] = (),
         leader: bool = True,
         start: datetime = START,
     ) -> None:
         self.clock = VirtualClock(start)
         loads = loads if loads is not None else {s.query: daily_load() for s in specs}
-        self.source = FrameSource(loads, now=self.clock.now)
+        served = {query: load for query, load in loads.items() if query not in unanswered}
+        self.source = FrameSource(served, now=self.clock.now)
         self.cluster = SimulatedCluster(actuator)
         for s in specs:
             if str(s.ref) in self.cluster.actuator.objects or s.ref.name in missing:
