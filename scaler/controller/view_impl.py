@@ -89,10 +89,11 @@ class LiveView:
         forecast = last.decision.forecast
         if forecast is not None and quantile is not None:
             band = runtime.policy.ledger.calibrated(forecast.mean, quantile)
-            if band is not None:
-                forecast = dataclasses.replace(
-                    forecast, quantiles={**forecast.quantiles, quantile: band}
-                )
+            if band is None:  # live errors cannot calibrate it yet: the model's own band
+                band = _model_band(runtime, quantile, steps=len(forecast.mean))
+            forecast = dataclasses.replace(
+                forecast, quantiles={**forecast.quantiles, quantile: band}
+            )
         previous = last.decision.plan
         return plan(PlanInputs(
             target=runtime.spec.name, policy=policy, now=self.controller.clock.now(),
@@ -152,6 +153,15 @@ class LiveView:
         if runtime is None:
             raise UnknownTarget(f"no target named {name!r}")
         return runtime
+
+
+def _model_band(runtime: TargetRuntime, quantile: float, *, steps: int) -> np.ndarray:
+    """The fitted model's ``quantile`` over the same steps as the cycle's forecast (both are
+    made from the history as of the last cycle)."""
+    fc = runtime.forecaster.forecast(runtime.context(), horizon=steps, quantiles=(quantile,))
+    if isinstance(fc, Health):
+        raise ForecastUnavailable(f"{runtime.spec.name}: {fc.describe()}")
+    return np.asarray(fc.quantile(quantile), dtype=float)
 
 
 def _current_model(runtime: TargetRuntime) -> ModelInfo | None:

@@ -118,8 +118,8 @@ def settings(
 class World:
     """See the module docstring. ``loads`` maps queries to series; workloads are created for
     every spec whose HPA is not listed in ``missing``; the metrics source does not know the
-    queries in ``unanswered`` (their workloads still get the load); the clock starts at ``start`` (a later
-    start than START skips quiet hours a test does not need)."""
+    queries in ``unanswered`` (their workloads still get the load); the clock starts at
+    ``start`` (a later start than START skips quiet hours a test does not need)."""
 
     def __init__(
         self,
