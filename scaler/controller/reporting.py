@@ -64,9 +64,24 @@ class Reporter:
         )
         self._telemetry(runtime, outcome)
         if changed or due:
-            self._last_key[name], self._last_at[name] = key, now
             if changed:
                 log.info("%s: %s [%s] %s", name, _summary(record), plan.mode.value, plan.explain())
+            if self._publish(runtime, outcome, record, now=now):
+                self._last_key[name], self._last_at[name] = key, now
+        if self.on_decision is not None:
+            self.on_decision(runtime, outcome, record)
+
+    def _publish(
+        self,
+        runtime: TargetRuntime,
+        outcome: CycleOutcome,
+        record: DecisionRecord,
+        *,
+        now: datetime,
+    ) -> bool:
+        """Record and write the status; ``False`` (logged, retried next cycle) if either failed.
+        Best effort: a store or API outage must not stop the control loop."""
+        try:
             if self.recorder is not None:
                 self.recorder.record_decision(record)
                 forecast = forecast_record(runtime, issued_at=now)
@@ -75,8 +90,10 @@ class Reporter:
                 self.recorder.record_accuracy(accuracy_record(runtime, at=now))
             if self.status is not None:
                 self.status(runtime.spec.name, status_of(runtime, outcome, now=now))
-        if self.on_decision is not None:
-            self.on_decision(runtime, outcome, record)
+        except Exception:  # noqa: BLE001 - publishing is best effort; control goes on
+            log.warning("%s: could not publish the decision", record.target, exc_info=True)
+            return False
+        return True
 
     def failed(self, runtime: TargetRuntime, exc: BaseException, *, now: datetime) -> None:
         if self.telemetry is not None:

@@ -1,0 +1,152 @@
+"""A real controller wired to the Kubernetes test API server, in virtual time.
+
+`KubeController` is what `scaler.wiring.build` assembles for ``kubernetes.enabled``, minus
+Prometheus: the official client over HTTP, `HpaActuator`, `KubeTargetSource` (PredictiveAutoscaler
+objects and their status), `EventRecorder` and optionally a `LeaderElector`, driving a
+`Controller` whose load comes from an in-memory `FrameSource`. Several can share one server (two
+replicas) and one `VirtualClock` (one world time).
+
+The seeded world: HPAs ``shop/web`` (minReplicas 2) and ``shop/api`` (minReplicas 1), each with
+a PredictiveAutoscaler reading a flat load, so the floors are plain arithmetic: ``web`` needs
+ceil(1000 / 80) = 13 replicas, ``api`` ceil(400 / 80) = 5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaler.clock import VirtualClock
+from scaler.controller.loop import Controller, ControlSettings, CycleReport
+from scaler.controller.reporting import Reporter
+from scaler.controller.runtime import RuntimeSettings
+from scaler.kube import (
+    EventRecorder,
+    HpaActuator,
+    KubeApi,
+    KubeTargetSource,
+    LeaderElector,
+    LeaseConfig,
+    build_api_client,
+)
+from scaler.metrics.memory import FrameSource
+from scaler.planning.fallback import FallbackSettings
+from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
+from tests.integration.kube.resources import EVENT, HPA, PREDICTIVE_AUTOSCALER
+from tests.integration.kube.server import KubeApiServer
+
+START = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+STEP = timedelta(minutes=5)
+LOADS = {"web": 1000.0, "api": 400.0}
+FLOORS = {"web": 13, "api": 5}
+BASELINES = {"web": 2, "api": 1}
+HPA_PATH = "/horizontalpodautoscalers/"
+
+
+def flat_load(level: float, *, days: int = 3) -> pd.Series:
+    index = pd.date_range(START - timedelta(days=days), START + timedelta(days=1), freq=STEP)
+    return pd.Series(np.full(len(index), level), index=index)
+
+
+def pa(name: str, **spec: Any) -> dict[str, Any]:
+    """The PredictiveAutoscaler of HPA ``shop/name`` (5-minute steps, 3 days of history)."""
+    fields: dict[str, Any] = {
+        "query": f'sum(rate(requests_total{{service="{name}"}}[5m])) * 60',
+        "capacityPerReplica": 100,
+        "maxReplicas": 20,
+        "leadTime": "15m",
+        "interval": "5m",
+        "step": "5m",
+        "history": "3d",
+        "model": "seasonal_naive",
+    }
+    fields.update(spec)
+    return pa_manifest(name, "shop", **fields)
+
+
+def seed_shop(kube: KubeApiServer, *names: str) -> None:
+    for name in names or tuple(LOADS):
+        seed(kube, hpa_manifest(name, "shop", min_replicas=BASELINES[name], max_replicas=20,
+                                current_replicas=BASELINES[name]))  # fmt: skip
+        seed(kube, pa(name))
+
+
+def control(*, dry_run: bool = False) -> ControlSettings:
+    """Predictive from the first healthy cycle (these tests are about the API, not hysteresis)."""
+    fallback = FallbackSettings(recovery_threshold=1)
+    return ControlSettings(
+        interval_seconds=STEP.total_seconds(),
+        dry_run=dry_run,
+        runtime=RuntimeSettings(fallback=fallback),
+    )
+
+
+@dataclass
+class KubeController:
+    url: str
+    clock: VirtualClock
+    identity: str = "forescale-0"
+    timeout: float = 2.0
+    leader_election: bool = False
+    settings: ControlSettings = field(default_factory=control)
+    source: FrameSource | None = None
+
+    def __post_init__(self) -> None:
+        self.client = build_api_client(host=self.url)
+        self.api = KubeApi(self.client, timeout=self.timeout)
+        self.events = EventRecorder(self.api, clock=self.clock, instance=self.identity)
+        self.hpa = HpaActuator(self.api, clock=self.clock, events=self.events)
+        self.targets = KubeTargetSource(self.api, clock=self.clock, events=self.events)
+        self.elector = (
+            LeaderElector(
+                self.api,
+                config=LeaseConfig(namespace="forescale", identity=self.identity),
+                clock=self.clock,
+            )
+            if self.leader_election
+            else None
+        )
+        queries = {pa(name)["spec"]["query"]: flat_load(level) for name, level in LOADS.items()}
+        self.source = self.source or FrameSource(queries, now=self.clock.now)
+        self.controller = Controller(
+            targets=self.targets,
+            source=self.source,
+            actuators={"hpa": self.hpa},
+            clock=self.clock,
+            settings=self.settings,
+            reporter=Reporter(status=self.targets.write_status),
+            is_leader=(lambda: self.elector.is_leader) if self.elector else (lambda: True),
+        )
+
+    def run_once(self) -> CycleReport:
+        return self.controller.run_once()
+
+    def close(self) -> None:
+        self.client.close()  # type: ignore[no-untyped-call]
+
+
+def hpa(kube: KubeApiServer, name: str) -> dict[str, Any]:
+    return kube.store.get(HPA, "shop", name)
+
+
+def min_replicas(kube: KubeApiServer, name: str) -> int:
+    return int(hpa(kube, name)["spec"]["minReplicas"])
+
+
+def annotations(kube: KubeApiServer, name: str) -> dict[str, str]:
+    return dict(hpa(kube, name)["metadata"].get("annotations") or {})
+
+
+def status(kube: KubeApiServer, name: str) -> dict[str, Any]:
+    return dict(kube.store.get(PREDICTIVE_AUTOSCALER, "shop", name).get("status") or {})
+
+
+def events(kube: KubeApiServer, name: str) -> list[dict[str, Any]]:
+    """Events about object ``name``, oldest first."""
+    items, _ = kube.store.list(EVENT, "shop")
+    about = [e for e in items if e["regarding"]["name"] == name]
+    return sorted(about, key=lambda e: int(e["metadata"]["resourceVersion"]))
