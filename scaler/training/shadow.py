@@ -37,6 +37,8 @@ __all__ = ["ShadowComparison", "ShadowRun", "shadow_replay"]
 
 MIN_SCORED = 30
 """Scored forecasts per model before a verdict (the ledger's calibration minimum)."""
+TOLERANCE = 0.02
+"""A candidate within 2 % of production's MAE is on par (live errors are noisy), not worse."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,11 +52,12 @@ class ShadowComparison:
 
     @property
     def candidate_better(self) -> bool | None:
-        """True/False once both have ``MIN_SCORED`` scored forecasts; None before."""
+        """Whether the candidate is at least on par (MAE within `TOLERANCE`), once both have
+        ``MIN_SCORED`` scored forecasts; None before."""
         p, c = self.production, self.candidate
         if min(p.scored, c.scored) < MIN_SCORED or p.mae is None or c.mae is None:
             return None
-        return c.mae <= p.mae
+        return c.mae <= p.mae * (1 + TOLERANCE)
 
     @property
     def verdict(self) -> str:
@@ -64,7 +67,7 @@ class ShadowComparison:
             return f"not enough live data yet ({min(p.scored, c.scored)} of {MIN_SCORED} scored)"
         assert p.mae is not None and c.mae is not None
         change = (c.mae / p.mae - 1) * 100 if p.mae > 0 else 0.0
-        word = "better" if better else "worse"
+        word = "worse" if not better else "on par" if abs(change) <= 100 * TOLERANCE else "better"
         return (
             f"candidate {word}: MAE {c.mae:.4g} vs {p.mae:.4g} ({change:+.1f}%) over "
             f"{c.scored} forecasts {self.horizon} steps ahead"
