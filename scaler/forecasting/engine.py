@@ -20,6 +20,7 @@ events (`EventCalendar`) are divided out of the history before a fit and applied
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from scaler.forecasting.events import EventCalendar
 from scaler.planning.fallback import Health, Issue
 from scaler.units import format_duration
 
-__all__ = ["RefitPolicy", "TargetForecaster", "causal_fill"]
+__all__ = ["RefitPolicy", "TargetForecaster", "causal_fill", "fit_model"]
 
 log = logging.getLogger(__name__)
 
@@ -112,22 +113,45 @@ class TargetForecaster:
 
     def fit(self, history: pd.Series, *, now: datetime) -> Health | None:
         """Fit on ``history`` (regular, NaN gaps allowed); None on success, else why not."""
-        self._last_attempt = now
+        prepared = self.prepare(history, now=now)
+        if isinstance(prepared, Health):
+            return self.install(prepared, now=now, fitted_len=0)
+        return self.install(
+            fit_model(self.new_model(), prepared), now=now, fitted_len=len(prepared)
+        )
+
+    def prepare(self, history: pd.Series, *, now: datetime) -> pd.Series | Health:
+        """The training series a fit at ``now`` would use (or why there is none); no state
+        changes, so a fit can run elsewhere (`fit_model`) and be `install`-ed afterwards."""
         y = history.loc[: pd.Timestamp(now)]
         cutoff = pd.Timestamp(now) - pd.Timedelta(self.refit.history_window)
         y = y.loc[y.index > cutoff]
         observed = int(np.isfinite(y.to_numpy(dtype=float)).sum())
         if observed < self._required:
             return self.no_history(observed)
-        filled = self._fill(self.calendar.normalise(y))
-        try:
-            model = self._new_model().fit(filled)
-        except InsufficientHistoryError as exc:
-            return Health(issue=Issue.NO_HISTORY, detail=str(exc))
-        except (ForecastError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
-            log.warning("fitting %s failed: %s", self.model_name, exc)
-            return Health(issue=Issue.MODEL_FAILURE, detail=f"fit failed: {exc}")
-        self.model, self.fitted_at, self.fitted_len = model, now, len(filled)
+        return self._fill(self.calendar.normalise(y))
+
+    def install(
+        self, result: BaseForecaster | Health, *, now: datetime, fitted_len: int
+    ) -> Health | None:
+        """Record the outcome of a fit attempted at ``now``: the model, or why there is none."""
+        self._last_attempt = now
+        if isinstance(result, Health):
+            if result.issue is Issue.MODEL_FAILURE:
+                log.warning("fitting %s failed: %s", self.model_name, result.detail)
+            return result
+        self.model, self.fitted_at, self.fitted_len = result, now, fitted_len
+        return None
+
+    def next_due(
+        self, *, times: Sequence[datetime] | np.ndarray, observed: np.ndarray, start: int
+    ) -> int | None:
+        """The first position after ``start`` where a refit falls due if live quality stays
+        fine (the schedule is then a function of time and history length only)."""
+        probe = copy.copy(self)
+        for pos in range(start + 1, len(times)):
+            if probe.due(now=times[pos], available=int(observed[pos])) is not None:
+                return pos
         return None
 
     def no_history(self, observed: int) -> Health:
@@ -170,7 +194,7 @@ class TargetForecaster:
         self.model_name = model.name
         self._required = model.required_history(pd.Timedelta(self.step))
 
-    def _new_model(self) -> BaseForecaster:
+    def new_model(self) -> BaseForecaster:
         if self._prototype is not None:
             fresh: BaseForecaster = clone(self._prototype)
             return fresh
@@ -185,6 +209,17 @@ class TargetForecaster:
 
     def _dur(self, steps: int) -> str:
         return format_duration(self.step * max(steps, 0)) if steps else "0m"
+
+
+def fit_model(model: BaseForecaster, y: pd.Series) -> BaseForecaster | Health:
+    """Fit ``model`` on a prepared series; failures become a `Health` (a value, not an
+    exception). Module level so that a worker process can run it."""
+    try:
+        return model.fit(y)
+    except InsufficientHistoryError as exc:
+        return Health(issue=Issue.NO_HISTORY, detail=str(exc))
+    except (ForecastError, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        return Health(issue=Issue.MODEL_FAILURE, detail=f"fit failed: {exc}")
 
 
 def causal_fill(values: np.ndarray, *, start: int, season: int) -> np.ndarray:

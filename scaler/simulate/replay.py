@@ -19,18 +19,23 @@ equals calling ``predict(context=y[:origin])`` at each origin, so no step sees t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
-from models.base import Forecast
+from models.base import BaseForecaster, Forecast
 from models.validation import infer_step
 from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.forecasting.engine import RefitPolicy, TargetForecaster, causal_fill
+from scaler.forecasting.engine import RefitPolicy, TargetForecaster, causal_fill, fit_model
 from scaler.planning.fallback import Health, Issue
 from scaler.planning.hpa import Hpa
 from scaler.planning.hpa_behavior import HpaBehavior
@@ -41,6 +46,7 @@ from scaler.simulate.workload import Figures, oracle_requested, score, startup_s
 __all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive"]
 
 HPA_SYNC = timedelta(seconds=15)
+T = TypeVar("T")
 Progress = Callable[[int, int], None]
 
 
@@ -61,6 +67,9 @@ class ReplayConfig:
     replay's early decisions depend on a peak it has not seen yet.)"""
     model: str = "auto"
     refit: RefitPolicy = field(default_factory=RefitPolicy)
+    parallel: bool = True
+    """Use a second core: the HPA-alone replay and each next model fit run in a worker process
+    (a fit is a pure function of the data up to its time, so the decisions are identical)."""
     policy: PolicySettings = field(default_factory=PolicySettings)
 
     def __post_init__(self) -> None:
@@ -108,12 +117,22 @@ def replay(
     requested: dict[str, np.ndarray] = {}
     band = np.full((len(load), 2), np.nan)
     modes = np.full(len(load), "", dtype=object)
-    if "reactive" in policies:
-        requested["reactive"] = replay_reactive(load, index, spec.policy)
-    if "predictive" in policies:
-        requested["predictive"] = _replay_predictive(
-            y, spec, config, band=band, modes=modes, progress=progress
-        )
+    with _pool(config.parallel and "predictive" in policies) as pool:
+        reactive = None
+        if "reactive" in policies:
+            if pool is not None:
+                reactive = pool.submit(replay_reactive, load, index, spec.policy)
+            else:
+                requested["reactive"] = replay_reactive(load, index, spec.policy)
+        if "predictive" in policies:
+            requested["predictive"] = _replay_predictive(
+                y, spec, config, band=band, modes=modes, progress=progress, pool=pool
+            )
+        if reactive is not None:
+            done = _result(reactive)
+            requested["reactive"] = (
+                done if done is not None else replay_reactive(load, index, spec.policy)
+            )
     if "oracle" in policies:
         requested["oracle"] = oracle_requested(
             load=load, capacity=config.capacity, startup=startup,
@@ -192,6 +211,7 @@ def _replay_predictive(
     band: np.ndarray,
     modes: np.ndarray,
     progress: Progress | None,
+    pool: Executor | None = None,
 ) -> np.ndarray:
     load = y.to_numpy(dtype=float)
     n = len(load)
@@ -202,6 +222,8 @@ def _replay_predictive(
     hpa = _HpaRunner(spec.policy, cast(pd.DatetimeIndex, y.index))
     future = pd.date_range(y.index[0], periods=n + policy.horizon + 1, freq=spec.step, tz="UTC")
     observed = np.cumsum(np.isfinite(load))
+    times = cast(pd.DatetimeIndex, y.index).to_pydatetime()
+    fitter = _Fitter(forecaster, y, times=times, observed=observed, pool=pool)
     season = max(1, int(timedelta(days=1) / spec.step))
     out = np.empty(n, dtype=np.int64)
     paths: np.ndarray | None = None
@@ -209,14 +231,13 @@ def _replay_predictive(
     seg_start = 0
     problem: Health | None = None
     lead = policy.lead_steps
-    times = cast(pd.DatetimeIndex, y.index).to_pydatetime()
     for t in range(n):
         now = times[t]
         policy.observe(now, None if not math.isfinite(load[t]) else float(load[t]))
         poor = policy.state.reason.startswith(Issue.POOR_QUALITY.value)
         why = forecaster.due(now=now, available=int(observed[t]), poor_quality=poor)
         if why is not None:
-            problem = forecaster.fit(y.iloc[: t + 1], now=now)
+            problem = fitter.refit(t)
             paths, seg_start = None, t
         if forecaster.model is None and problem is None:
             problem = forecaster.no_history(int(observed[t]))
@@ -250,6 +271,74 @@ def _replay_predictive(
         if forecaster.model is not None and paths is not None and t - seg_start + 1 >= len(paths):
             paths = None  # segment exhausted without a refit (e.g. refit postponed)
     return out
+
+
+class _Fitter:
+    """Refits for the replay: in a worker process one refit ahead when a pool is given.
+
+    After each fit the next refit is predictable from time and history length alone (unless live
+    quality turns poor); its fit is submitted at once and runs on the other core while this one
+    replays the day. When the refit comes where predicted, its model is used; otherwise (a
+    quality-triggered refit) the fit runs inline. Either way the model is the same function of
+    the same data, so the decisions are identical with or without the pool.
+    """
+
+    def __init__(
+        self,
+        forecaster: TargetForecaster,
+        y: pd.Series,
+        *,
+        times: np.ndarray,
+        observed: np.ndarray,
+        pool: Executor | None,
+    ) -> None:
+        self.forecaster, self.y, self.times, self.observed = forecaster, y, times, observed
+        self.pool = pool
+        self.pending: tuple[int, int, Future[BaseForecaster | Health]] | None = None
+
+    def refit(self, t: int) -> Health | None:
+        f, now = self.forecaster, self.times[t]
+        pending, self.pending = self.pending, None
+        result = _result(pending[2]) if pending is not None and pending[0] == t else None
+        if pending is not None and result is not None:
+            problem = f.install(result, now=now, fitted_len=pending[1])
+        else:
+            if pending is not None:
+                pending[2].cancel()
+            problem = f.fit(self.y.iloc[: t + 1], now=now)
+        self._prefetch(t)
+        return problem
+
+    def _prefetch(self, t: int) -> None:
+        f = self.forecaster
+        if self.pool is None or f.model is None:
+            return
+        nxt = f.next_due(times=self.times, observed=self.observed, start=t)
+        if nxt is None:
+            return
+        prepared = f.prepare(self.y.iloc[: nxt + 1], now=self.times[nxt])
+        if isinstance(prepared, Health):
+            return
+        self.pending = (nxt, len(prepared), self.pool.submit(fit_model, f.new_model(), prepared))
+
+
+def _result(future: Future[T]) -> T | None:
+    """A worker's result, or None when the worker died (then the caller computes it inline)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
+
+
+@contextmanager
+def _pool(enabled: bool) -> Iterator[Executor | None]:
+    # fork, not spawn: spawn re-imports the caller's main module, which breaks any script that
+    # lacks an ``if __name__ == "__main__"`` guard. Where fork is unavailable, run serially.
+    if not enabled or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+        yield pool
 
 
 def _next_refit(forecaster: TargetForecaster, t: int, n: int) -> int:

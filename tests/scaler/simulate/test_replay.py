@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,3 +109,9 @@ def test_cli_refuses_bad_input_with_one_clear_line(
     assert "not found" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["simulate", str(bad), "--capacity", "-5", "--startup", "5m"])
+
+
+def test_fitting_in_a_worker_process_changes_no_decision(trace: pd.Series, full) -> None:  # type: ignore[no-untyped-def]
+    serial = replay(trace, replace(CONFIG, parallel=False))
+    for policy in full.requested:
+        assert np.array_equal(serial.requested[policy], full.requested[policy]), policy
