@@ -60,14 +60,19 @@ def run(args: argparse.Namespace) -> int:
     return serve(assembly, settings, launcher=args.api_launcher)
 
 
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def serve(assembly: Assembly, settings: ForescaleSettings, *, launcher: Any) -> int:
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _SIGNALS}
+    # The Lease is kept (renewed) until the loop has restored the floors: released first, this
+    # replica would be a follower by then, and a follower leaves the floors raised.
+    stop_electing = threading.Event()
     threads = []
     if assembly.leader is not None:
         elector = threading.Thread(
-            target=assembly.leader.run, args=(stop,), daemon=True, name="forescale-leader"
+            target=assembly.leader.run, args=(stop_electing,), daemon=True, name="forescale-leader"
         )
         elector.start()
         threads.append(elector)
@@ -85,12 +90,16 @@ def serve(assembly: Assembly, settings: ForescaleSettings, *, launcher: Any) -> 
         assembly.controller.run_forever(stop)  # returns after shutdown() restored floors
     finally:
         stop.set()
+        stop_electing.set()
         for thread in threads:
             thread.join(timeout=10)
         if assembly.leader is not None:
             assembly.leader.release()
         if api is not None:
             api.stop()
+        for sig, handler in handlers.items():
+            if handler is not None:  # None: installed outside Python, cannot be put back
+                signal.signal(sig, handler)
     return 0
 
 

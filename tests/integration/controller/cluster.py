@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaler.clock import VirtualClock
+from scaler.clock import Clock
 from scaler.controller.loop import Controller, ControlSettings, CycleReport
 from scaler.controller.reporting import Reporter
 from scaler.controller.runtime import RuntimeSettings
@@ -88,7 +88,7 @@ def control(*, dry_run: bool = False) -> ControlSettings:
 @dataclass
 class KubeController:
     url: str
-    clock: VirtualClock
+    clock: Clock
     identity: str = "forescale-0"
     timeout: float = 2.0
     leader_election: bool = False
