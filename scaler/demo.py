@@ -148,6 +148,7 @@ def build_demo(*, days: float = 2.0, on_decision: DecisionListener | None = None
     batch = TargetSpec(
         name=TargetName("demo/nasa-batch"),
         ref=AsgRef(name="nasa-batch", region="us-east-1"),
+        publish_schedule=True,
         query='sum(rate(batch_items_total{group="nasa-batch"}[1m])) * 60',
         policy=ScalingPolicy(capacity_per_replica=round(capacity * 6, 2), min_replicas=1,
                              max_replicas=40, lead_time=timedelta(minutes=10)),

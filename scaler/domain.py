@@ -199,6 +199,8 @@ class TargetSpec:
     """Older selector stitched before ``query``'s data (a renamed or redeployed workload)."""
     events: tuple[KnownEvent, ...] = ()
     """Known events; their floors are also in ``policy.scheduled_floors``."""
+    publish_schedule: bool = False
+    """ASG targets: also publish the coming hours' floors as the group's scheduled actions."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,7 +7,9 @@ applies the same rules as the real actuators (record the baseline once, clamp to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from scaler.domain import ActuationResult, Capacity, TargetRef
 from scaler.errors import TargetNotFound
@@ -28,6 +30,8 @@ class MemoryObject:
 class MemoryActuator:
     objects: dict[str, MemoryObject] = field(default_factory=dict)
     writes: list[ActuationResult] = field(default_factory=list)
+    schedules: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    """Published schedules of floors (the ASG twin's scheduled actions), by object."""
 
     def add(
         self,
@@ -93,6 +97,32 @@ class MemoryActuator:
         if not dry_run:
             obj.baseline_min_replicas = None
         return result
+
+    def publish_schedule(
+        self,
+        ref: TargetRef,
+        floors: Sequence[tuple[datetime, int]],
+        *,
+        now: datetime,
+        until: datetime | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        """Keep the future floors (clamped like `apply_floor`); returns how many."""
+        obj = self._get(ref)
+        del until
+        low = (
+            obj.baseline_min_replicas if obj.baseline_min_replicas is not None else obj.min_replicas
+        )
+        kept = [(at, max(low, min(n, obj.max_replicas))) for at, n in floors if at > now]
+        if not dry_run:
+            self.schedules[str(ref)] = kept
+        return len(kept)
+
+    def clear_schedule(self, ref: TargetRef, *, dry_run: bool = False) -> int:
+        removed = len(self.schedules.get(str(ref), []))
+        if not dry_run:
+            self.schedules.pop(str(ref), None)
+        return removed
 
     def _write(
         self,

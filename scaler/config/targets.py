@@ -100,6 +100,9 @@ class AsgTarget(_Model):
     name: str = Field(min_length=1, max_length=255)
     region: str = Field(min_length=1)
     role_arn: str | None = Field(default=None, alias="roleArn")
+    publish_schedule: bool = Field(default=False, alias="publishSchedule")
+    """Also publish the next hours' floors as the group's scheduled actions, so it pre-scales
+    even while the controller is down (replaced every 15 minutes, removed on release)."""
 
 
 class TargetRefModel(_Model):
@@ -313,6 +316,7 @@ class TargetDocument(_Model):
             step=spec.step,
             history=spec.history,
             events=tuple(e.to_domain() for e in spec.events),
+            publish_schedule=spec.target.asg is not None and spec.target.asg.publish_schedule,
         )
 
 

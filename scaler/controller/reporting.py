@@ -224,6 +224,10 @@ def status_of(runtime: TargetRuntime, outcome: CycleOutcome, *, now: datetime) -
         "lastError": runtime.last_error,
         "lastDecisionTime": _iso(now),
         "conditions": [{
+            # Ready: the spec is valid and in force (False/InvalidSpec comes from the source).
+            "type": "Ready", "status": "True", "reason": "SpecValid",
+            "message": f"controlling {runtime.spec.ref}", "lastTransitionTime": _iso(now),
+        }, {
             "type": "Predictive", "status": "True" if ready else "False",
             "reason": plan.mode.value.capitalize(), "message": plan.mode_reason[:1000],
             "lastTransitionTime": _iso(now),

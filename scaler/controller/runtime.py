@@ -7,6 +7,7 @@ Everything that can fail for one target is caught by the `Controller` and never 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,8 +17,9 @@ import pandas as pd
 
 from models.base import Forecast
 from scaler.actuators.base import Actuator
-from scaler.domain import ActuationResult, Capacity, TargetSpec
-from scaler.errors import MetricsError
+from scaler.controller.schedule import SchedulePublisher, floors_from_forecast
+from scaler.domain import ActuationResult, Capacity, Mode, TargetSpec
+from scaler.errors import MetricsError, ScalerError
 from scaler.forecasting.engine import RefitPolicy, TargetForecaster
 from scaler.metrics.base import MetricsSource
 from scaler.metrics.history import load_history
@@ -30,6 +32,10 @@ from scaler.planning.policy import Decision, PolicySettings, TargetPolicy
 from scaler.training.promoted import ModelFollower
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
+
+SCHEDULE_EVERY = timedelta(minutes=15)
+SCHEDULE_HORIZON = timedelta(hours=3)
+SCHEDULE_BUCKET = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +89,8 @@ class TargetRuntime:
         self.applied = False
         """True once a floor was written (so a later release has something to restore)."""
         self._problem: Health | None = None
+        self._schedule_at: datetime | None = None
+        self._scheduled = False
 
     # -- the cycle ----------------------------------------------------------------------------
     def fetch(self, source: MetricsSource, *, now: datetime) -> list[tuple[datetime, float | None]]:
@@ -164,6 +172,7 @@ class TargetRuntime:
             actuation = self.release(actuator, reason=f"floor restored: {why}", dry_run=False)
         else:
             actuation = self._actuate(actuator, decision, dry_run=dry)
+        self._publish_schedule(actuator, decision, now=now, dry_run=dry)
         outcome = CycleOutcome(
             decision=decision,
             capacity=capacity,
@@ -179,7 +188,49 @@ class TargetRuntime:
         result = actuator.release(self.spec.ref, reason=reason, dry_run=dry_run)
         if not dry_run:
             self.applied = False
+        self._clear_schedule(actuator, dry_run=dry_run)
         return result
+
+    def _publish_schedule(
+        self, actuator: Actuator, decision: Decision, *, now: datetime, dry_run: bool
+    ) -> None:
+        """ASG targets with ``publishSchedule``: keep the coming floors as scheduled actions."""
+        if not self.spec.publish_schedule or not isinstance(actuator, SchedulePublisher):
+            return
+        if decision.plan.mode is Mode.REACTIVE or self.forecaster.model is None:
+            self._clear_schedule(actuator, dry_run=dry_run)
+            return
+        if self._schedule_at is not None and now - self._schedule_at < SCHEDULE_EVERY:
+            return
+        q = self.spec.policy.quantile
+        steps = math.ceil(SCHEDULE_HORIZON / self.spec.step)
+        fc = self.forecaster.forecast(self.context(), horizon=steps, quantiles=(q,))
+        if isinstance(fc, Health):
+            return
+        calibrated = self.policy.ledger.calibrated(fc.mean, q)
+        if calibrated is not None:  # live calibration where the ledger covers the horizon
+            band = np.asarray(fc.quantile(q), dtype=float).copy()
+            band[: len(calibrated)] = calibrated
+            fc = dataclasses.replace(fc, quantiles={**fc.quantiles, q: band})
+        floors = floors_from_forecast(fc, policy=self.spec.policy, bucket=SCHEDULE_BUCKET)
+        try:
+            actuator.publish_schedule(self.spec.ref, floors, now=now, dry_run=dry_run)  # type: ignore[arg-type]
+        except ScalerError as exc:
+            self.last_error = f"schedule: {exc}"
+            return
+        self._schedule_at = now
+        self._scheduled = self._scheduled or not dry_run
+
+    def _clear_schedule(self, actuator: Actuator, *, dry_run: bool) -> None:
+        if not self._scheduled or not isinstance(actuator, SchedulePublisher):
+            return
+        try:
+            actuator.clear_schedule(self.spec.ref, dry_run=dry_run)  # type: ignore[arg-type]
+        except ScalerError as exc:
+            self.last_error = f"schedule: {exc}"
+            return
+        if not dry_run:
+            self._scheduled, self._schedule_at = False, None
 
     # -- pieces -------------------------------------------------------------------------------
     def latest_load(self) -> float | None:
