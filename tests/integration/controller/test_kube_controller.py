@@ -23,7 +23,7 @@ from tests.integration.controller.cluster import (
     status,
 )
 from tests.integration.kube import schema
-from tests.integration.kube.objects import seed
+from tests.integration.kube.objects import hpa_manifest, seed
 from tests.integration.kube.resources import HPA, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer
 
@@ -80,8 +80,11 @@ def test_the_status_shows_mode_floor_forecast_and_is_valid_under_the_crd(
     assert web["forecast"]["quantile"] == 0.9
     assert web["forecast"]["windowStart"] == "2026-11-27T08:05:00Z"
     assert web["lastDecisionTime"] == "2026-11-27T08:00:00Z" and "lastError" not in web
-    (condition,) = web["conditions"]
-    assert (condition["type"], condition["status"]) == ("Predictive", "True")
+    conditions = {c["type"]: c for c in web["conditions"]}
+    assert (conditions["Predictive"]["status"], conditions["Predictive"]["reason"]) == (
+        "True", "Predictive",
+    )  # fmt: skip
+    assert (conditions["Ready"]["status"], conditions["Ready"]["reason"]) == ("True", "SpecValid")
     stored = kube.store.get(PREDICTIVE_AUTOSCALER, "shop", "web")
     assert schema.crd_errors(stored, strict=True) == []  # nothing the CRD would prune
 
@@ -173,3 +176,26 @@ def test_a_forecast_only_predictive_autoscaler_publishes_its_plan_and_writes_not
     assert min_replicas(kube, "web") == BASELINES["web"] and events(kube, "web") == []
     assert status(kube, "web")["floor"] == FLOORS["web"]
     assert min_replicas(kube, "api") == FLOORS["api"]
+
+
+def test_a_fixed_predictive_autoscaler_is_shown_ready_again_and_runs(
+    kube: KubeApiServer, ctl: KubeController, clock: VirtualClock
+) -> None:
+    seed(kube, pa("search", interval="1m", step="5m"))
+    ctl.run_once()
+    kube.store.patch(
+        PREDICTIVE_AUTOSCALER, "shop", "search", {"spec": {"interval": "5m"}}, content_type=MERGE
+    )  # the user fixes it
+    seed(kube, hpa_manifest("search", "shop", min_replicas=1, max_replicas=20))
+
+    clock.advance(STEP)
+    report = ctl.run_once()
+
+    assert "shop/search" in report.outcomes and report.invalid == {}
+    ready = {c["type"]: c for c in status(kube, "search")["conditions"]}["Ready"]
+    assert (ready["status"], ready["reason"]) == ("True", "SpecValid")  # kubectl get pa -o wide
+    assert "step must not be longer" not in status(kube, "search").get("lastError", "")
+    assert {c["type"]: c["status"] for c in status(kube, "web")["conditions"]} == {
+        "Ready": "True",
+        "Predictive": "True",
+    }
