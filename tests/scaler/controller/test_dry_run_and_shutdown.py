@@ -6,7 +6,6 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
-from scaler.controller.loop import Controller
 from scaler.controller.runtime import CycleOutcome, TargetRuntime
 from scaler.records import DecisionRecord
 from tests.scaler.controller.world import (
@@ -166,4 +165,3 @@ def test_a_target_whose_spec_is_unchanged_keeps_its_runtime_across_polls() -> No
     world.tick()
 
     assert world.controller.runtimes["shop/web"] is runtime
-    assert isinstance(world.controller, Controller)
