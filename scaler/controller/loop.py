@@ -107,7 +107,7 @@ class Controller:
                 if outcome.refit_reason is not None:
                     budget -= 1
                 outcomes[name] = outcome
-                self.reporter.cycle(runtime, outcome, now=now)
+                self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name))
             self.cycles += 1
         seconds = time.perf_counter() - started
         self.reporter.finished(seconds=seconds, at=now, leader=leader)

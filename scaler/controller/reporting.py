@@ -49,14 +49,26 @@ class Reporter:
         self._last_key: dict[str, tuple[object, ...]] = {}
         self._last_at: dict[str, datetime] = {}
 
-    def cycle(self, runtime: TargetRuntime, outcome: CycleOutcome, *, now: datetime) -> None:
+    def cycle(
+        self,
+        runtime: TargetRuntime,
+        outcome: CycleOutcome,
+        *,
+        now: datetime,
+        spec_error: str | None = None,
+    ) -> None:
+        """Publish one cycle's decision. ``spec_error``: why the target's newest spec was
+        refused while its last valid one keeps running (shown in the status, not hidden)."""
         name = str(runtime.spec.name)
         plan = outcome.decision.plan
         record = DecisionRecord.build(
             plan, load=outcome.load, current_replicas=outcome.capacity.current_replicas,
             actuation=outcome.actuation, dry_run=outcome.dry_run, error=runtime.last_error,
         )  # fmt: skip
-        key = (plan.floor, plan.mode, plan.reactive, plan.desired, record.action, record.error)
+        key = (
+            plan.floor, plan.mode, plan.reactive, plan.desired, record.action, record.error,
+            spec_error,
+        )  # fmt: skip
         changed = key != self._last_key.get(name)
         due = (
             now - self._last_at.get(name, datetime.min.replace(tzinfo=now.tzinfo))
@@ -66,7 +78,7 @@ class Reporter:
         if changed or due:
             if changed:
                 log.info("%s: %s [%s] %s", name, _summary(record), plan.mode.value, plan.explain())
-            if self._publish(runtime, outcome, record, now=now):
+            if self._publish(runtime, outcome, record, now=now, spec_error=spec_error):
                 self._last_key[name], self._last_at[name] = key, now
         if self.on_decision is not None:
             self.on_decision(runtime, outcome, record)
@@ -78,6 +90,7 @@ class Reporter:
         record: DecisionRecord,
         *,
         now: datetime,
+        spec_error: str | None,
     ) -> bool:
         """Record and write the status; ``False`` (logged, retried next cycle) if either failed.
         Best effort: a store or API outage must not stop the control loop."""
@@ -89,7 +102,8 @@ class Reporter:
                     self.recorder.record_forecast(forecast)
                 self.recorder.record_accuracy(accuracy_record(runtime, at=now))
             if self.status is not None:
-                self.status(runtime.spec.name, status_of(runtime, outcome, now=now))
+                status = status_of(runtime, outcome, now=now, spec_error=spec_error)
+                self.status(runtime.spec.name, status)
         except Exception:  # noqa: BLE001 - publishing is best effort; control goes on
             log.warning("%s: could not publish the decision", record.target, exc_info=True)
             return False
@@ -194,8 +208,15 @@ def accuracy_record(runtime: TargetRuntime, *, at: datetime) -> AccuracyRecord:
     )  # fmt: skip
 
 
-def status_of(runtime: TargetRuntime, outcome: CycleOutcome, *, now: datetime) -> dict[str, Any]:
-    """The PredictiveAutoscaler ``status`` (camelCase, as in the CRD)."""
+def status_of(
+    runtime: TargetRuntime,
+    outcome: CycleOutcome,
+    *,
+    now: datetime,
+    spec_error: str | None = None,
+) -> dict[str, Any]:
+    """The PredictiveAutoscaler ``status`` (camelCase, as in the CRD). With ``spec_error`` the
+    newest spec was refused: Ready=False/InvalidSpec says so while the last valid one runs."""
     plan = outcome.decision.plan
     fc = runtime.last_forecast
     summary: dict[str, Any] | None = None
@@ -221,12 +242,13 @@ def status_of(runtime: TargetRuntime, outcome: CycleOutcome, *, now: datetime) -
         "desiredReplicas": plan.desired,
         "model": plan.model,
         "forecast": summary,
-        "lastError": runtime.last_error,
+        "lastError": spec_error or runtime.last_error,
         "lastDecisionTime": _iso(now),
         "conditions": [{
-            # Ready: the spec is valid and in force (False/InvalidSpec comes from the source).
-            "type": "Ready", "status": "True", "reason": "SpecValid",
-            "message": f"controlling {runtime.spec.ref}", "lastTransitionTime": _iso(now),
+            "type": "Ready", "status": "False" if spec_error else "True",
+            "reason": "InvalidSpec" if spec_error else "SpecValid",
+            "message": (spec_error or f"controlling {runtime.spec.ref}")[:1000],
+            "lastTransitionTime": _iso(now),
         }, {
             "type": "Predictive", "status": "True" if ready else "False",
             "reason": plan.mode.value.capitalize(), "message": plan.mode_reason[:1000],

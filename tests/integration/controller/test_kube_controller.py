@@ -199,3 +199,24 @@ def test_a_fixed_predictive_autoscaler_is_shown_ready_again_and_runs(
         "Ready": "True",
         "Predictive": "True",
     }
+
+
+def test_an_invalid_edit_stays_visible_while_the_last_valid_spec_keeps_running(
+    kube: KubeApiServer, ctl: KubeController, clock: VirtualClock
+) -> None:
+    ctl.run_once()
+    kube.store.patch(
+        PREDICTIVE_AUTOSCALER, "shop", "web", {"spec": {"step": "10m"}}, content_type=MERGE
+    )  # step longer than interval: the CRD accepts it, the controller cannot use it
+
+    for _ in range(3):  # long enough for the status to be republished
+        clock.advance(STEP)
+        report = ctl.run_once()
+
+    assert "shop/web" in report.outcomes  # still scaled by its last valid spec
+    assert min_replicas(kube, "web") == FLOORS["web"]
+    web = status(kube, "web")
+    ready = {c["type"]: c for c in web["conditions"]}["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert "step must not be longer than interval" in web["lastError"]
+    assert web["mode"] == "predictive" and web["floor"] == FLOORS["web"]
