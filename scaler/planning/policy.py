@@ -210,12 +210,29 @@ class TargetPolicy:
 
 
 def _with_quantile(forecast: Forecast, q: float, values: np.ndarray, *, note: str) -> Forecast:
-    n = len(values)
-    quantiles = {k: v[:n] for k, v in forecast.quantiles.items()}
-    quantiles[q] = values
+    """``forecast`` with its ``q`` band replaced by ``values`` where they reach.
+
+    Live calibration covers only the ledger's horizon, counted from the forecast's origin; a
+    forecast made from data a few steps old reaches further than that, and its later points must
+    stay (cutting them would leave the lead-time window uncovered exactly when data lags). Beyond
+    the calibrated part the band is the model's own, lifted to at least the mean times the last
+    calibrated ratio so that the band does not step down where calibration ends.
+    """
+    total = len(forecast.mean)
+    n = min(len(values), total)
+    band = np.asarray(values[:n], dtype=float)
+    if n < total:
+        mean = np.asarray(forecast.mean, dtype=float)
+        try:
+            own = np.asarray(forecast.quantile(q), dtype=float)[n:]
+        except KeyError:
+            own = np.maximum(mean[n:], 0.0)
+        ratio = (band[-1] + 1e-9) / (max(mean[n - 1], 0.0) + 1e-9) if n else 1.0
+        band = np.concatenate([band, np.maximum(own, np.maximum(mean[n:], 0.0) * ratio)])
+    quantiles = {**forecast.quantiles, q: band}
     return Forecast(
-        index=forecast.index[:n],
-        mean=forecast.mean[:n],
+        index=forecast.index,
+        mean=forecast.mean,
         quantiles=quantiles,
         model=forecast.model,
         notes=(*forecast.notes, note),

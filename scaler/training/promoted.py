@@ -8,8 +8,8 @@ configuration is then what the controller refits on its cadence). When the newes
 is newer than the promoted one, that candidate runs in shadow beside production (`ShadowRun`), so
 its live accuracy can be read before anyone promotes it.
 
-Store failures (unreachable, corrupt artifact, a model of another step) are kept in ``error`` and
-logged; the target keeps forecasting with the model it has.
+Store failures (unreachable, corrupt artifact, a model of another step, a target name the store
+refuses) are kept in ``error`` and logged; the target keeps forecasting with the model it has.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 from models.base import BaseForecaster, Forecast
 from models.persistence import ModelCard
 from scaler.domain import KnownEvent
-from scaler.errors import ModelStoreError
+from scaler.errors import ModelStoreError, ScalerError
 from scaler.forecasting.engine import TargetForecaster
 from scaler.modelstore.base import ModelStore, model_key
 from scaler.training.shadow import ShadowComparison, ShadowRun
@@ -79,7 +79,7 @@ class ModelFollower:
                 log.info("%s: %s", self.target, changed)
             if self.shadow_enabled:
                 self._sync_shadow(promoted)
-        except ModelStoreError as exc:
+        except ScalerError as exc:  # unreachable, corrupt, foreign step, a name it refuses
             self.error = f"model store: {exc}"
             log.warning("%s: %s", self.target, self.error)
             return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from scaler.controller.loop import CycleReport
 from scaler.domain import Mode
 from tests.scaler.controller.world import HPA_MIN, STEP, World, at, settings, spec
@@ -55,14 +53,6 @@ def test_a_metrics_outage_degrades_then_falls_back_to_the_users_floor_then_recov
     assert world.floor() > HPA_MIN + 5  # predictive again: the floor is back ahead of the peak
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="once live calibration is on, scaler/planning/policy.py:_with_quantile cuts the "
-    "sized forecast to the ledger's horizon counted from the forecast's origin, so a forecast "
-    "from data a few steps old no longer covers the lead-time window: degraded mode releases "
-    "the floor at once instead of keeping the last trusted one until failure_threshold (and "
-    "the raise window is skipped whenever data lags)",
-)
 def test_while_degraded_the_last_trusted_floor_is_kept_until_the_fallback() -> None:
     """Starts early enough for live calibration to be on (it is what cuts the forecast)."""
     world = World([spec()], control=settings(failure_threshold=FAILURES), start=at(8))

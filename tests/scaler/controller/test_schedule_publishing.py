@@ -96,3 +96,19 @@ def test_floors_are_the_highest_in_each_bucket() -> None:
     floors = floors_from_forecast(fc, policy=policy, bucket=timedelta(minutes=15))
     assert floors[0][1] == 50  # 400 / (10 x 0.8)
     assert floors[1][1] == 10
+
+
+def test_each_target_decides_at_its_own_interval() -> None:
+    ctl, _, _, clock = _controller(publish=False)
+    slow = TargetSpec(
+        name=TargetName("ops/slow"), ref=REF, query="q", model="ridge",
+        policy=ScalingPolicy(capacity_per_replica=10.0, min_replicas=2, max_replicas=60,
+                             interval=timedelta(minutes=5)),
+    )  # fmt: skip
+    ctl.targets = StaticTargets([slow])
+    decided = []
+    for _ in range(15):
+        report = ctl.run_once()
+        decided.append("ops/slow" in report.outcomes)
+        clock.advance(timedelta(minutes=1))
+    assert decided == [True, False, False, False, False] * 3
