@@ -117,11 +117,11 @@ class ResidualCalibrator:
         power = _choose_power(forecasts, actuals, floor=floor)
         scale = (forecasts + floor) ** power
         normalised = (actuals - forecasts) / scale
-        table = np.nanquantile(normalised, PROB_GRID, axis=0).T
+        table = nanquantile_columns(normalised, PROB_GRID).T
         direct: dict[float, np.ndarray] = {}
         for q, values in (direct_forecasts or {}).items():
             scores = (actuals - np.asarray(values, dtype=float)[:, keep]) / scale
-            direct[float(q)] = np.nanquantile(scores, q, axis=0)
+            direct[float(q)] = nanquantile_columns(scores, np.array([q]))[0]
         return cls(
             steps=steps.astype(np.int64),
             table=table,
@@ -174,13 +174,34 @@ class ResidualCalibrator:
         return np.asarray(inside * growth, dtype=float)
 
 
+def nanquantile_columns(x: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """``np.nanquantile(x, qs, axis=0)`` (linear method) for a 2-D ``x``, vectorised.
+
+    numpy falls back to a Python loop over columns (``apply_along_axis``) as soon as there is a
+    NaN, which made calibration a fifth of every fit; one sort (NaN last) and a gather is the same
+    arithmetic at a fraction of the cost. Columns without any value give NaN.
+    """
+    ordered = np.sort(np.asarray(x, dtype=float), axis=0)
+    counts = np.sum(~np.isnan(ordered), axis=0)
+    qs = np.asarray(qs, dtype=float).reshape(-1, 1)
+    position = qs * np.maximum(counts - 1, 0)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0))
+    frac = position - lo
+    lower = np.take_along_axis(ordered, lo, axis=0)
+    upper = np.take_along_axis(ordered, hi, axis=0)
+    out: np.ndarray = lower + (upper - lower) * frac
+    out[:, counts == 0] = np.nan
+    return out
+
+
 def _choose_power(forecasts: np.ndarray, actuals: np.ndarray, *, floor: float) -> float:
     """The level-scaling exponent whose calibrated quantiles have the lowest pinball loss."""
     best, best_loss = POWERS[0], np.inf
     for power in POWERS:
         scale = (forecasts + floor) ** power
         normalised = (actuals - forecasts) / scale
-        offsets = np.nanquantile(normalised, _SELECTION_QS, axis=0)
+        offsets = nanquantile_columns(normalised, np.asarray(_SELECTION_QS, dtype=float))
         loss = sum(
             pinball_loss(actuals, forecasts + scale * offsets[i], q)
             for i, q in enumerate(_SELECTION_QS)
