@@ -59,6 +59,29 @@ SYNTHETIC = {
 
 
 @dataclass(frozen=True)
+class Speed:
+    trace: str
+    steps: int
+    seconds: float
+    serial_seconds: float
+
+
+def measure_speed(name: str, y: pd.Series) -> Speed:
+    """One full replay (Forescale, the HPA alone, the oracle) on two cores and on one, timed."""
+    values = y.to_numpy(dtype=float)
+    config = ReplayConfig(
+        capacity=float(np.nanpercentile(values, 99) / 20), startup=timedelta(minutes=5)
+    )
+    started = time.perf_counter()
+    result = replay(y, config)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    replay(y, replace(config, parallel=False))
+    serial = time.perf_counter() - started
+    return Speed(trace=name, steps=len(result.index), seconds=seconds, serial_seconds=serial)
+
+
+@dataclass(frozen=True)
 class Row:
     trace: str
     steps: int
@@ -188,12 +211,16 @@ def main(argv: list[str] | None = None) -> list[Row]:
     else:
         rows = [_job(job) for job in jobs]
     progress("replay_quality", f"done in {time.perf_counter() - started:.0f}s")
+    speed = None
     if not args.quick:
-        write_section("replay_quality", _report(rows))
+        longest = max(traces, key=lambda name: len(traces[name]))
+        progress("replay_quality", f"timing one replay of {longest}")
+        speed = measure_speed(longest, traces[longest])
+        write_section("replay_quality", _report(rows, speed))
     return rows
 
 
-def _report(rows: list[Row]) -> str:
+def _report(rows: list[Row], speed: Speed | None) -> str:
     header = [
         "trace",
         "steps",
@@ -244,7 +271,21 @@ def _report(rows: list[Row]) -> str:
         "",
         "Replays (load, ready capacity per policy, forecast band): "
         + ", ".join(f"[{r.trace}](figures/replay-{_slug(r.trace)}.png)" for r in rows),
+        "",
+        _speed(speed),
     ])  # fmt: skip
+
+
+def _speed(speed: Speed | None) -> str:
+    if speed is None:
+        return ""
+    return (
+        f"**Replay speed** ({speed.trace}, {speed.steps:,} steps, model refits daily as the "
+        f"controller does, Forescale + HPA alone + oracle): **{speed.seconds:.0f} s** on two "
+        f"cores (the HPA-alone replay and each next model fit in a worker process); "
+        f"{speed.serial_seconds:.0f} s on one (ratio {speed.serial_seconds / speed.seconds:.2f}x)."
+        " The load average above says how busy the shared machine was."
+    )
 
 
 if __name__ == "__main__":

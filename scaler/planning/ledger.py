@@ -18,6 +18,7 @@ Two things come out of those buffers:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,37 +54,44 @@ _RATIO, _ABS, _NAIVE, _SIGNED, _ACTUAL, _UNDER = range(len(_SERIES))
 
 
 class _Ring:
-    """Fixed-size buffer of scored columns for several series at once (series x horizon x
-    window; NaN = nothing scored), with O(1) running means, so memory stays flat and scoring
-    costs the same after a year as after a day."""
+    """Fixed-size buffer of scored values for several series at once (series x horizon x
+    window), with O(1) running means, so memory stays flat and scoring costs the same after a
+    year as after a day. The window and the running sums are numpy arrays updated with a few
+    vector operations per scored step."""
 
     def __init__(self, series: int, rows: int, size: int) -> None:
-        self.data = np.full((series, rows, size), np.nan)
+        self.data = np.zeros((series, rows, size))
+        self.valid = np.zeros((series, rows, size), dtype=bool)
         self.count = np.zeros((series, rows), dtype=np.int64)
         self.total = np.zeros((series, rows))
         self.size = size
         self.pos = 0
         self.pushes = 0
 
-    def push(self, block: np.ndarray) -> None:
-        """``block``: series x horizon values scored at one time."""
-        old = self.data[:, :, self.pos]
-        had, has = ~np.isnan(old), ~np.isnan(block)
-        self.total += np.where(has, block, 0.0) - np.where(had, old, 0.0)
-        self.count += has.astype(np.int64) - had.astype(np.int64)
-        self.data[:, :, self.pos] = block
-        self.pos = (self.pos + 1) % self.size
+    def push(self, block: list[list[float]], valid: list[list[bool]]) -> None:
+        """``block``: series x horizon values scored at one time (0 where ``valid`` is False)."""
+        pos = self.pos
+        new, ok = np.array(block), np.array(valid)
+        self.total += new - self.data[:, :, pos]
+        self.count += ok
+        self.count -= self.valid[:, :, pos]
+        self.data[:, :, pos] = new
+        self.valid[:, :, pos] = ok
+        self.pos = (pos + 1) % self.size
         self.pushes += 1
         if self.pushes % (16 * self.size) == 0:  # wash out floating-point drift
-            self.total = np.nansum(self.data, axis=2)
+            self.total = self.data.sum(axis=2)
+
+    def counts(self, series: int) -> list[int]:
+        out: list[int] = self.count[series].tolist()
+        return out
 
     def mean(self, series: int, row: int) -> float | None:
         n = int(self.count[series, row])
-        return float(self.total[series, row] / n) if n else None
+        return float(self.total[series, row]) / n if n else None
 
     def values(self, series: int, row: int) -> np.ndarray:
-        r: np.ndarray = self.data[series, row]
-        kept: np.ndarray = r[~np.isnan(r)]
+        kept: np.ndarray = self.data[series, row][self.valid[series, row]]
         return kept
 
 
@@ -113,12 +121,12 @@ class ForecastLedger:
         self._offset_share = offset_share
         self._step_us = round(step.total_seconds() * 1e6)
         slots = horizon + 1
-        self._slot_step = np.full(slots, -1, dtype=np.int64)  # which step each slot holds
-        self._mean = np.full((slots, horizon), np.nan)
-        self._upper = np.full((slots, horizon), np.nan)
-        self._actual = np.full(slots, np.nan)
-        self._actual_step = np.full(slots, -1, dtype=np.int64)
-        self._rows = np.arange(horizon)
+        nan = float("nan")
+        self._slot_step = [-1] * slots  # which step each slot holds
+        self._mean: list[list[float]] = [[nan] * horizon for _ in range(slots)]
+        self._upper: list[list[float]] = [[nan] * horizon for _ in range(slots)]
+        self._actual = [nan] * slots
+        self._actual_step = [-1] * slots
         self._ring = _Ring(len(_SERIES), horizon, window)
         self._level = 0.0
         # Quantile factors move slowly (a window of ~a day); recomputing them for every decision
@@ -135,39 +143,48 @@ class ForecastLedger:
         k = self._step_of(origin)
         slot = k % len(self._slot_step)
         self._slot_step[slot] = k
-        self._mean[slot] = np.nan
-        self._upper[slot] = np.nan
-        m = np.asarray(mean, dtype=float)[: self.horizon]
-        self._mean[slot, : len(m)] = m
-        if upper is not None:
-            u = np.asarray(upper, dtype=float)[: self.horizon]
-            self._upper[slot, : len(u)] = u
+        self._mean[slot] = _padded(mean, self.horizon)
+        self._upper[slot] = _padded(upper, self.horizon)
 
     def observe(self, at: datetime, actual: float | None) -> None:
         """The actual load at ``at`` (None or NaN: a gap, nothing is scored)."""
-        if actual is None or not np.isfinite(actual):
+        if actual is None or not math.isfinite(actual):
             return
+        actual = float(actual)
         m = self._step_of(at)
         slots = len(self._slot_step)
-        origins = m - (self._rows + 1)  # origin step of the forecast for horizon h = row + 1
-        idx = origins % slots
-        valid = self._slot_step[idx] == origins
-        predicted = np.where(valid, self._mean[idx, self._rows], np.nan)
-        upper = np.where(valid, self._upper[idx, self._rows], np.nan)
-        before = np.where(self._actual_step[idx] == origins, self._actual[idx], np.nan)
-        self._actual[m % slots], self._actual_step[m % slots] = actual, m
+        here = m % slots
         self._level = actual if self._level == 0.0 else 0.99 * self._level + 0.01 * actual
-        if not np.isfinite(predicted).any():
-            return
         c = max(self._offset_share * self._level, 1e-9)
-        block = np.empty((len(_SERIES), self.horizon))
-        block[_RATIO] = (actual + c) / (np.maximum(predicted, 0.0) + c)
-        block[_ABS] = np.abs(predicted - actual)
-        block[_NAIVE] = np.abs(before - actual) + 0.0 * predicted  # NaN where nothing predicted
-        block[_SIGNED] = predicted - actual
-        block[_ACTUAL] = actual + 0.0 * predicted
-        block[_UNDER] = np.where(np.isnan(upper), np.nan, (actual > upper).astype(float))
-        self._ring.push(block)
+        h = self.horizon
+        block = [[0.0] * h for _ in _SERIES]
+        valid = [[False] * h for _ in _SERIES]
+        any_scored = False
+        for row in range(h):
+            origin = m - row - 1  # the forecast for horizon row + 1 was issued here
+            slot = origin % slots
+            if self._slot_step[slot] != origin:
+                continue
+            predicted = self._mean[slot][row]
+            if predicted != predicted:  # NaN
+                continue
+            any_scored = True
+            block[_RATIO][row] = (actual + c) / (max(predicted, 0.0) + c)
+            block[_ABS][row] = abs(predicted - actual)
+            block[_SIGNED][row] = predicted - actual
+            block[_ACTUAL][row] = actual
+            for series in (_RATIO, _ABS, _SIGNED, _ACTUAL):
+                valid[series][row] = True
+            if self._actual_step[slot] == origin:
+                block[_NAIVE][row] = abs(self._actual[slot] - actual)
+                valid[_NAIVE][row] = True
+            upper = self._upper[slot][row]
+            if upper == upper:
+                block[_UNDER][row] = 1.0 if actual > upper else 0.0
+                valid[_UNDER][row] = True
+        self._actual[here], self._actual_step[here] = actual, m
+        if any_scored:
+            self._ring.push(block, valid)
 
     def issued_for(self, at: datetime | None, horizon: int) -> tuple[float, float] | None:
         """The (mean, sized quantile) that was forecast for ``at`` from ``horizon`` steps before,
@@ -178,24 +195,24 @@ class ForecastLedger:
         slot = origin % len(self._slot_step)
         if self._slot_step[slot] != origin:
             return None
-        mean, upper = self._mean[slot, horizon - 1], self._upper[slot, horizon - 1]
-        if not (np.isfinite(mean) and np.isfinite(upper)):
+        mean, upper = self._mean[slot][horizon - 1], self._upper[slot][horizon - 1]
+        if not (math.isfinite(mean) and math.isfinite(upper)):
             return None
-        return float(mean), float(upper)
+        return mean, upper
 
     def _step_of(self, at: datetime) -> int:
         return round(at.timestamp() * 1e6) // self._step_us
 
     # -- using ------------------------------------------------------------------------------
     def is_calibrated(self) -> bool:
-        return bool(self._ring.count[_RATIO].min() >= self.min_scored)
+        return min(self._ring.counts(_RATIO)) >= self.min_scored
 
     def calibrated(self, mean: np.ndarray, quantile: float) -> np.ndarray | None:
         """The ``quantile`` path for ``mean`` (len <= horizon), or None before enough scoring."""
         mean = np.asarray(mean, dtype=float)
         n = min(len(mean), self.horizon)
-        counts = self._ring.count[_RATIO, :n]
-        if n == 0 or counts.min() < self.min_scored:
+        counts = self._ring.counts(_RATIO)[:n]
+        if n == 0 or min(counts) < self.min_scored:
             return None
         c = max(self._offset_share * self._level, 1e-9)
         factors = self._quantile_factors(quantile)[:n]
@@ -208,7 +225,7 @@ class ForecastLedger:
         if cached is not None and ring.pushes - cached[0] < self._refresh:
             return cached[1]
         factors = np.array([
-            np.quantile(ring.values(_RATIO, r), quantile) if ring.count[_RATIO, r] else np.nan
+            np.quantile(ring.values(_RATIO, r), quantile) if ring.counts(_RATIO)[r] else np.nan
             for r in range(self.horizon)
         ])  # fmt: skip
         pushes = ring.pushes
@@ -219,7 +236,7 @@ class ForecastLedger:
         """Rolling figures at ``horizon`` steps ahead (1-based)."""
         row = max(1, min(horizon, self.horizon)) - 1
         ring = self._ring
-        n = int(ring.count[_ABS, row])
+        n = ring.counts(_ABS)[row]
         mae, level = ring.mean(_ABS, row), ring.mean(_ACTUAL, row)
         if n == 0 or mae is None or level is None:
             return AccuracySnapshot(
@@ -239,3 +256,11 @@ class ForecastLedger:
             under_rate=ring.mean(_UNDER, row),
             bias=signed / level if signed is not None and level > 0 else None,
         )  # fmt: skip
+
+
+def _padded(values: np.ndarray | None, length: int) -> list[float]:
+    """``values`` as ``length`` Python floats (NaN past its end or when absent)."""
+    if values is None:
+        return [float("nan")] * length
+    out: list[float] = np.asarray(values, dtype=float)[:length].tolist()
+    return out + [float("nan")] * (length - len(out))

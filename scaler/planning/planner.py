@@ -78,21 +78,28 @@ def _peaks(
     index = forecast.index
     per_second = _UNITS[index.unit]
     stamps = index.asi8  # integers in the index's own unit (pandas 3 often uses microseconds)
-    cuts = np.searchsorted(
-        stamps, [round(b.timestamp() * per_second) for b in bounds], side="right"
-    )
-    values = np.asarray(forecast.quantile(quantile), dtype=float)
+    marks = [round(b.timestamp() * per_second) for b in bounds]
+    n = len(stamps)
+    first = int(stamps[0]) if n else 0
+    step = int(stamps[1]) - first if n > 1 else 0
+    if step > 0 and int(stamps[-1]) - first == step * (n - 1):  # regular: positions by arithmetic
+        cuts = [min(max((mark - first) // step + 1, 0), n) for mark in marks]
+    else:
+        cuts = np.searchsorted(stamps, marks, side="right").tolist()
+    values: list[float] = np.asarray(forecast.quantile(quantile), dtype=float).tolist()
     out: list[WindowPeak | None] = []
     for i in range(len(bounds) - 1):
-        lo, hi = int(cuts[i]), int(cuts[i + 1])
-        part = values[lo:hi]
-        finite = np.isfinite(part)
-        if hi <= lo or not finite.any():
+        lo, hi = cuts[i], cuts[i + 1]
+        best, where = -math.inf, -1
+        for k in range(lo, hi):  # a handful of points: plain Python beats numpy here
+            v = values[k]
+            if v > best:  # NaN never compares greater
+                best, where = v, k
+        if where < 0:
             out.append(None)
             continue
-        k = int(np.argmax(np.where(finite, part, -np.inf)))
-        at = datetime.fromtimestamp(float(stamps[lo + k]) / per_second, tz=UTC)
-        out.append(WindowPeak(value=float(part[k]), at=at, start=bounds[i], end=bounds[i + 1]))
+        at = datetime.fromtimestamp(int(stamps[where]) / per_second, tz=UTC)
+        out.append(WindowPeak(value=best, at=at, start=bounds[i], end=bounds[i + 1]))
     return out
 
 

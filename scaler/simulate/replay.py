@@ -337,7 +337,8 @@ def _pool(enabled: bool) -> Iterator[Executor | None]:
     if not enabled or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
         yield None
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+    # Two workers: the HPA-alone replay must not make the first model fits queue behind it.
+    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
         yield pool
 
 
