@@ -33,6 +33,8 @@ from scaler.training.promoted import ModelFollower
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
 
+WARM_TAIL = 500
+"""Samples of a freshly loaded history fed to the policy (enough for its running level)."""
 SCHEDULE_EVERY = timedelta(minutes=15)
 SCHEDULE_HORIZON = timedelta(hours=3)
 SCHEDULE_BUCKET = timedelta(minutes=15)
@@ -145,7 +147,13 @@ class TargetRuntime:
         if not held_back and capacity.min_replicas != capacity.baseline_min_replicas:
             self.applied = True  # raised by an earlier process or leader: ours to give back
         try:
-            for at, value in self.fetch(source, now=now):
+            warm = self.history.empty
+            samples = self.fetch(source, now=now)
+            if warm:
+                # Warm start: nothing was forecast for the loaded history, so only its tail
+                # matters (the recent level, and the actuals later forecasts are compared with).
+                samples = samples[-WARM_TAIL:]
+            for at, value in samples:
                 self.policy.observe(at, value)
                 if self.models is not None:
                     self.models.observe(at, value)
