@@ -100,7 +100,9 @@ def test_the_promoted_model_is_adopted_at_startup_and_a_new_promotion_within_a_p
 
 
 def test_refits_keep_the_promoted_configuration(store: DirectoryModelStore) -> None:
-    store.promote(KEY, save(store, LevelTrend(level_half_life="25min"), until=START - timedelta(hours=3)))
+    store.promote(
+        KEY, save(store, LevelTrend(level_half_life="25min"), until=START - timedelta(hours=3))
+    )
     world = World(store, refit_every=timedelta(hours=2))
     world.run(1)
     assert world.runtime.last is not None and world.runtime.last.refit_reason is not None
@@ -166,3 +168,13 @@ def test_without_a_store_the_runtime_fits_its_own_model() -> None:
             runtime.forecaster.model.predict(3).mean  # type: ignore[union-attr]
         ).all()
     )
+
+
+def test_a_target_name_the_store_refuses_is_reported_not_fatal(tmp_path: Path) -> None:
+    runtime = TargetRuntime(
+        replace(spec(), name=TargetName("shop/" + "w" * 200)),
+        models=DirectoryModelStore(tmp_path),
+    )
+    assert runtime.models is not None
+    assert runtime.models.sync(runtime.forecaster, now=START) is None
+    assert "invalid target name" in (runtime.models.error or "")
