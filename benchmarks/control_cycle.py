@@ -3,9 +3,9 @@
 The real `Controller` with its metric source and actuator in memory (`FrameSource`,
 `MemoryActuator`, `VirtualClock`), so the figure is Forescale's own work per cycle: fetch the new
 sample, forecast with the cheap update, score past forecasts, plan, actuate, report. Every
-target runs the default model (``auto``) at a 1-minute step over 14 days of history; its fitted
-model is a copy of one fit adopted at startup (as from the model store), and no refit falls in the
-timed cycles (refits are budgeted per cycle and timed in `forecast_latency`).
+target runs the default model (``auto``) at a 1-minute step over the default history window (28
+days); its fitted model is a copy of one fit adopted at startup (as from the model store), and
+no refit falls in the timed cycles (refits are budgeted per cycle and timed in `forecast_latency`).
 
 Baseline, in the same run: the same targets without a model (their history window is too short
 for one, so every cycle is the reactive path: fetch, HPA port, plan, actuate, report). The ratio
@@ -59,7 +59,9 @@ class Setup:
     cycles: int
 
 
-FULL = Setup((10, 100, 1000), timedelta(minutes=1), timedelta(days=14), warm_up=3, cycles=30)
+DEFAULT_HISTORY = RefitPolicy().history_window
+
+FULL = Setup((10, 100, 1000), timedelta(minutes=1), DEFAULT_HISTORY, warm_up=3, cycles=30)
 QUICK = Setup((10, 30), timedelta(minutes=5), timedelta(days=3), warm_up=1, cycles=3)
 
 

@@ -1,9 +1,9 @@
 """How much memory does one target cost the controller?
 
 N target runtimes (`TargetRuntime`: policy, forecast ledger, HPA port, history) are built the
-way the controller builds them: the history window is read through the metric source (14 days at
-1 minute, from a `FrameSource`) and a fitted model is adopted (a copy of one fit, as from the
-model store). Measured per target, as deltas over N targets divided by N:
+way the controller builds them: the history window is read through the metric source (the
+default 28 days at 1 minute, from a `FrameSource`) and a fitted model is adopted (a copy of one
+fit, as from the model store). Measured per target, as deltas over N targets divided by N:
 
 - Python allocations (``tracemalloc``, current bytes) of the bare runtime, then with its
   history, then with its fitted model, per model;
@@ -42,6 +42,7 @@ from models.datasets import synthetic_traffic
 from models.registry import make_forecaster
 from scaler.controller.runtime import TargetRuntime
 from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
+from scaler.forecasting.engine import RefitPolicy
 from scaler.metrics.memory import FrameSource
 
 SECTION = "memory"
@@ -56,7 +57,9 @@ class Setup:
     models: tuple[str, ...]
 
 
-FULL = Setup(targets=200, step=timedelta(minutes=1), history=timedelta(days=14), models=MODELS)
+DEFAULT_HISTORY = RefitPolicy().history_window
+
+FULL = Setup(targets=200, step=timedelta(minutes=1), history=DEFAULT_HISTORY, models=MODELS)
 QUICK = Setup(targets=10, step=timedelta(minutes=5), history=timedelta(days=3),
               models=("level",))  # fmt: skip
 

@@ -194,7 +194,7 @@ class TargetSpec:
     model: str = "auto"
     forecast_only: bool = False
     step: timedelta = timedelta(minutes=1)
-    history: timedelta = timedelta(days=14)
+    history: timedelta = timedelta(days=28)
     history_query: str | None = None
     """Older selector stitched before ``query``'s data (a renamed or redeployed workload)."""
     events: tuple[KnownEvent, ...] = ()

@@ -194,7 +194,7 @@ def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
     )
     events = EventRecorder(api, clock=clock, instance=le.identity)
     out: dict[str, Any] = {
-        "hpa": HpaActuator(api, clock=clock, events=events),
+        "hpa": HpaActuator(api, clock=clock, events=events, namespace=k.namespace),
         "targets": KubeTargetSource(api, clock=clock, namespace=k.namespace, events=events),
     }
     if le.enabled:

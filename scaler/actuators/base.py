@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from scaler.domain import ActuationResult, Capacity, TargetRef
 
-__all__ = ["Actuator"]
+__all__ = ["Actuator", "Reclaimable"]
 
 
 @runtime_checkable
@@ -30,4 +30,17 @@ class Actuator(Protocol):
 
     def release(self, ref: TargetRef, *, reason: str, dry_run: bool = False) -> ActuationResult:
         """Restore the user's own floor (fallback to reactive, target removed, shutdown)."""
+        ...
+
+
+@runtime_checkable
+class Reclaimable(Protocol):
+    """An actuator that can list the objects still carrying Forescale's baseline mark.
+
+    The controller releases those no target claims any more: an object whose
+    PredictiveAutoscaler was deleted while no Forescale leader was running would otherwise keep
+    its raised floor for ever (the "HPA stuck high" failure users report of other tools)."""
+
+    def managed(self) -> list[TargetRef]:
+        """Objects whose floor Forescale raised and has not released, in this actuator's scope."""
         ...

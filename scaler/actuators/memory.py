@@ -32,6 +32,7 @@ class MemoryActuator:
     writes: list[ActuationResult] = field(default_factory=list)
     schedules: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
     """Published schedules of floors (the ASG twin's scheduled actions), by object."""
+    refs: dict[str, TargetRef] = field(default_factory=dict)
 
     def add(
         self,
@@ -41,6 +42,7 @@ class MemoryActuator:
         max_replicas: int,
         current_replicas: int | None = None,
     ) -> None:
+        self.refs[str(ref)] = ref
         self.objects[str(ref)] = MemoryObject(
             min_replicas=min_replicas,
             max_replicas=max_replicas,
@@ -63,6 +65,12 @@ class MemoryActuator:
             baseline_min_replicas=baseline if baseline is not None else obj.min_replicas,
             ready_replicas=obj.ready_replicas,
         )
+
+    def managed(self) -> list[TargetRef]:
+        return [
+            self.refs[key] for key, obj in self.objects.items()
+            if obj.baseline_min_replicas is not None and key in self.refs
+        ]  # fmt: skip
 
     def apply_floor(
         self, ref: TargetRef, replicas: int, *, reason: str, dry_run: bool = False

@@ -243,7 +243,7 @@ class TargetSpecModel(_Model):
     quantile: float = Field(default=0.9, gt=0, lt=1)
     interval: Duration = Field(default=timedelta(minutes=1))
     step: Duration = Field(default=timedelta(minutes=1))
-    history: Duration = Field(default=timedelta(days=14))
+    history: Duration = Field(default=timedelta(days=28))
     model: str = Field(default="auto", min_length=1)
     mode: Literal["Auto", "ForecastOnly"] = "Auto"
     scheduled_floors: list[ScheduledFloorModel] = Field(

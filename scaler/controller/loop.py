@@ -4,7 +4,8 @@
 one target is logged, counted and shown in its status; it never stops the others. Fits are
 budgeted per cycle so that many targets due at once cannot stretch a cycle. Only the leader
 actuates (everything is still computed and published on a follower, like dry run). On shutdown
-the floors are given back to their owners when ``restore_on_shutdown`` is set.
+the floors are given back to their owners when ``restore_on_shutdown`` is set. A new leader also
+releases floors that no target claims any more (their object deleted while no leader ran).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from scaler.actuators.base import Actuator
+from scaler.actuators.base import Actuator, Reclaimable
 from scaler.clock import Clock
 from scaler.controller.reporting import Reporter
 from scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
@@ -37,6 +38,8 @@ class ControlSettings:
     dry_run: bool = False
     restore_on_shutdown: bool = True
     max_refits_per_cycle: int = 10
+    reclaim_every: timedelta = timedelta(hours=1)
+    """How often the leader looks for floors no target claims (also at each new leadership)."""
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
 
@@ -76,6 +79,12 @@ class Controller:
         self.invalid: dict[str, str] = {}
         self.cycles = 0
         self._lock = threading.RLock()
+        self._polled = False
+        """The latest poll of the targets succeeded (so the claims below are complete)."""
+        self._unknown_claims = False
+        """Some invalid object has no last valid spec: which object it names is unknown."""
+        self._claimed_by_invalid: set[object] = set()
+        self._reclaimed_at: datetime | None = None
 
     # -- one cycle ------------------------------------------------------------------------------
     def run_once(self) -> CycleReport:
@@ -87,6 +96,7 @@ class Controller:
         errors: dict[str, str] = {}
         with self._lock:
             self._sync_targets(dry_run=dry_run)
+            self._reclaim(now, dry_run=dry_run)
             budget = self.settings.max_refits_per_cycle
             for name, runtime in list(self.runtimes.items()):
                 if not self._due(runtime, now):
@@ -153,11 +163,15 @@ class Controller:
 
     # -- targets --------------------------------------------------------------------------------
     def _sync_targets(self, *, dry_run: bool) -> None:
+        self._polled = False
         try:
             update = self.targets.poll()
         except ScalerError as exc:
             log.warning("could not list targets, keeping the current ones: %s", exc)
             return
+        self._polled = True
+        self._unknown_claims = any(i.last_valid is None for i in update.invalid)
+        self._claimed_by_invalid = {i.last_valid.ref for i in update.invalid if i.last_valid}
         for spec in (*update.deleted, *update.retargeted):
             self._forget(spec, dry_run=dry_run, replaced=spec in update.retargeted)
         self.invalid = {str(i.name): i.message for i in update.invalid}
@@ -165,6 +179,41 @@ class Controller:
             runtime = self.runtimes.get(spec.name)
             if runtime is None or runtime.spec != spec:
                 self._install(spec, previous=runtime)
+
+    def _reclaim(self, now: datetime, *, dry_run: bool) -> None:
+        """Release the floors no target claims (see `Reclaimable`): at a new leader's first
+        cycle, then every ``reclaim_every``. Skipped while the claims are not fully known (the
+        poll failed, or an invalid object's target cannot be told), so nothing a user still
+        manages is ever released by mistake."""
+        if dry_run:
+            self._reclaimed_at = None  # a follower (or dry run) sweeps again once it leads
+            return
+        if not self._polled or self._unknown_claims:
+            return
+        recent = (
+            self._reclaimed_at is not None
+            and now - self._reclaimed_at < self.settings.reclaim_every
+        )
+        if recent:
+            return
+        self._reclaimed_at = now
+        claimed = {rt.spec.ref for rt in self.runtimes.values()} | self._claimed_by_invalid
+        actuators = {id(a): a for a in self.actuators.values() if isinstance(a, Reclaimable)}
+        for actuator in actuators.values():
+            try:
+                orphans = [ref for ref in actuator.managed() if ref not in claimed]
+            except ScalerError as exc:
+                log.warning("could not look for unclaimed floors: %s", exc)
+                continue
+            for ref in orphans:
+                try:
+                    actuator.release(
+                        ref, reason="floor restored: no PredictiveAutoscaler names this object "
+                        "any more (it was removed while no Forescale leader was running)",
+                    )  # fmt: skip
+                    log.warning("%s: unclaimed floor restored to the user's own minimum", ref)
+                except ScalerError as exc:
+                    log.error("%s: could not restore an unclaimed floor: %s", ref, exc)
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
         runtime = TargetRuntime(spec, settings=self.settings.runtime, models=self.models)

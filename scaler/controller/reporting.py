@@ -48,6 +48,8 @@ class Reporter:
         """Called after each cycle with its time (e.g. `Retention.maybe_purge`)."""
         self._last_key: dict[str, tuple[object, ...]] = {}
         self._last_at: dict[str, datetime] = {}
+        self._transitions: dict[str, dict[str, tuple[str, str]]] = {}
+        """Per target and condition type: (status, lastTransitionTime) as last written."""
 
     def cycle(
         self,
@@ -103,11 +105,22 @@ class Reporter:
                 self.recorder.record_accuracy(accuracy_record(runtime, at=now))
             if self.status is not None:
                 status = status_of(runtime, outcome, now=now, spec_error=spec_error)
+                self._keep_transition_times(record.target, status)
                 self.status(runtime.spec.name, status)
         except Exception:  # noqa: BLE001 - publishing is best effort; control goes on
             log.warning("%s: could not publish the decision", record.target, exc_info=True)
             return False
         return True
+
+    def _keep_transition_times(self, name: str, status: dict[str, Any]) -> None:
+        """A condition's ``lastTransitionTime`` is when its status last *changed* (the
+        Kubernetes convention ``kubectl describe`` and alerting rely on), not the last write."""
+        seen = self._transitions.setdefault(name, {})
+        for condition in status.get("conditions", ()):
+            previous = seen.get(condition["type"])
+            if previous is not None and previous[0] == condition["status"]:
+                condition["lastTransitionTime"] = previous[1]
+            seen[condition["type"]] = (condition["status"], condition["lastTransitionTime"])
 
     def failed(self, runtime: TargetRuntime, exc: BaseException, *, now: datetime) -> None:
         if self.telemetry is not None:
@@ -134,6 +147,7 @@ class Reporter:
     def forget(self, name: str) -> None:
         self._last_key.pop(name, None)
         self._last_at.pop(name, None)
+        self._transitions.pop(name, None)
         if self.telemetry is not None:
             self.telemetry.forget(name)
 

@@ -53,8 +53,11 @@ class RefitPolicy:
     """A model refitted because live quality was poor is not refitted for that reason again
     sooner than this: if a fresh fit does no better, refitting every hour only burns CPU."""
     growth_factor: float = 2.0
-    history_window: timedelta = timedelta(days=14)
-    """Longest history a fit sees (older data is dropped)."""
+    history_window: timedelta = timedelta(days=28)
+    """Longest history a fit sees (older data is dropped). Four weeks: weekly lags need three
+    (`models.features.WEEKLY_MIN_HISTORY`); on the replay benchmark 28 days against 14 cut the
+    equal-cost unserved ratio on the NYC taxi trace from 0.22 to 0.09 and on NASA from 0.26 to
+    0.24, and changed nothing on traces without a weekly cycle."""
 
 
 class TargetForecaster:

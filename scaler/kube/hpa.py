@@ -123,11 +123,31 @@ class HpaActuator:
         clock: Clock,
         events: EventRecorder | None = None,
         policy: RetryPolicy | None = None,
+        namespace: str | None = None,
     ) -> None:
         self._api = api
         self._clock = clock
         self._events = events
         self._policy = policy or RetryPolicy()
+        self.namespace = namespace
+        """Scope of `managed` (None: all namespaces), the same as the targets source's."""
+
+    def managed(self) -> list[TargetRef]:
+        """HPAs carrying the baseline annotation (floor raised, not released), in scope."""
+        try:
+            objects = with_retries(
+                lambda: self._api.list(HPA, namespace=self.namespace),
+                policy=self._policy,
+                clock=self._clock,
+            )
+        except KubeError as err:
+            raise self._translate(err, HpaRef(namespace=self.namespace or "*", name="*")) from None
+        refs: list[TargetRef] = []
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            if BASELINE_ANNOTATION in (meta.get("annotations") or {}):
+                refs.append(HpaRef(namespace=meta.get("namespace", "default"), name=meta["name"]))
+        return refs
 
     def observe(self, ref: TargetRef) -> Capacity:
         hpa = self._hpa(ref)

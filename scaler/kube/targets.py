@@ -69,6 +69,10 @@ class KubeTargetSource:
         self._policy = policy or RetryPolicy()
         self._last_valid: dict[TargetName, TargetSpec] = {}
         self._reported: dict[TargetName, tuple[str, int, str]] = {}  # uid, generation, message
+        self._generations: dict[TargetName, int] = {}
+        """The newest ``metadata.generation`` seen per object: written as the status's
+        ``observedGeneration`` so `kubectl` users and GitOps tools can tell whether the
+        controller has acted on their latest edit (valid or refused)."""
 
     def poll(self) -> TargetsSnapshot:
         """All PredictiveAutoscalers now, and what changed since the previous poll."""
@@ -81,6 +85,7 @@ class KubeTargetSource:
             meta = obj.get("metadata") or {}
             name = TargetName(f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}")
             seen.add(name)
+            self._generations[name] = int(meta.get("generation") or 0)
             try:
                 spec = parse_target(obj, source="PredictiveAutoscaler").to_domain()
             except (ConfigError, ValueError) as exc:
@@ -102,6 +107,8 @@ class KubeTargetSource:
             del self._last_valid[spec.name]
         for name in set(self._reported) - seen:
             del self._reported[name]
+        for name in set(self._generations) - seen:
+            del self._generations[name]
         return TargetsSnapshot(
             targets=tuple(valid),
             invalid=tuple(invalid),
@@ -115,6 +122,8 @@ class KubeTargetSource:
         A merge patch: keys absent from ``status`` are kept, ``None`` removes a key, and a list
         (``conditions``) is replaced whole, so send every condition each time."""
         namespace, _, short = name.partition("/")
+        if name in self._generations:
+            status = {"observedGeneration": self._generations[name], **status}
         try:
             with_retries(
                 lambda: self._api.merge_patch(

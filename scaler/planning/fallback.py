@@ -7,7 +7,11 @@ Each cycle the controller reports one `Health` verdict for a target. The machine
   ``predictive`` to ``degraded``, where a doubtful forecast may lower the floor but not raise it;
   after ``failure_threshold`` consecutive troubled cycles the target falls back to ``reactive`` and
   its floor is released, so an HPA is never left stuck high by a failing metric source;
-- ``recovery_threshold`` consecutive healthy cycles bring it back to ``predictive``.
+- ``recovery_threshold`` consecutive healthy cycles bring it back to ``predictive``;
+- a target that *starts* healthy (warm start: history read back and a model fitted or loaded)
+  is ``predictive`` from its first cycle. The recovery count is hysteresis against flapping after
+  trouble; demanding it at start would release every floor for several cycles on each restart or
+  upgrade of the controller, exactly when a peak may be under way.
 
 Live quality uses hysteresis (`QualityJudge`): a target is demoted when its forecast skill crosses
 ``demote_skill`` and only counts as healthy again below ``recover_skill``, so it does not flap.
@@ -22,7 +26,15 @@ from enum import StrEnum
 from scaler.domain import Mode
 from scaler.planning.ledger import AccuracySnapshot
 
-__all__ = ["FallbackSettings", "FallbackState", "Health", "Issue", "QualityJudge", "advance"]
+__all__ = [
+    "STARTING",
+    "FallbackSettings",
+    "FallbackState",
+    "Health",
+    "Issue",
+    "QualityJudge",
+    "advance",
+]
 
 
 class Issue(StrEnum):
@@ -78,6 +90,12 @@ class FallbackState:
     reason: str = "starting: no forecast yet"
     failures: int = 0
     successes: int = 0
+    starting: bool = False
+    """No cycle has been judged yet (see `STARTING`)."""
+
+
+STARTING = FallbackState(starting=True)
+"""A new target's state: reactive until its first verdict; a healthy one makes it predictive."""
 
 
 def advance(state: FallbackState, health: Health, settings: FallbackSettings) -> FallbackState:
@@ -85,6 +103,12 @@ def advance(state: FallbackState, health: Health, settings: FallbackSettings) ->
     if health.issue is Issue.NO_HISTORY:
         return FallbackState(mode=Mode.REACTIVE, reason=health.describe())
     if health.ok:
+        if state.starting:
+            return FallbackState(
+                mode=Mode.PREDICTIVE,
+                reason="started with enough history and a working model",
+                successes=1,
+            )
         successes = state.successes + 1
         if state.mode is Mode.PREDICTIVE:
             return replace(state, failures=0, successes=successes)

@@ -19,8 +19,8 @@ import numpy as np
 from models.base import Forecast
 from scaler.domain import CapacityPlan, TargetSpec
 from scaler.planning.fallback import (
+    STARTING,
     FallbackSettings,
-    FallbackState,
     Health,
     Issue,
     QualityJudge,
@@ -84,7 +84,7 @@ class TargetPolicy:
             step=step, horizon=self.horizon, window=window, min_scored=self.settings.min_calibration
         )
         self._judge = QualityJudge(self.settings.fallback)
-        self.state = FallbackState()
+        self.state = STARTING
         self._last_plan: CapacityPlan | None = None
         self._last_forecast: Forecast | None = None
         self._last_sample: datetime | None = None

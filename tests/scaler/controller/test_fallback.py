@@ -64,3 +64,31 @@ def test_while_degraded_the_last_trusted_floor_is_kept_until_the_fallback() -> N
     assert mode(outage[-1]) is Mode.DEGRADED
     assert all(r.outcomes["shop/web"].decision.plan.floor is not None for r in outage)
     assert world.floor() > HPA_MIN + 5
+
+
+def test_condition_transition_times_move_only_when_the_condition_changes() -> None:
+    """``lastTransitionTime`` is when a condition flipped (what `kubectl describe` and alerts
+    read), not the time of the latest status write."""
+
+    def predictive(world: World) -> dict[str, str]:
+        conditions = world.static.statuses["shop/web"]["conditions"]  # type: ignore[index]
+        return next(c for c in conditions if c["type"] == "Predictive")
+
+    world = World(
+        [spec()],
+        control=settings(failure_threshold=FAILURES, recovery_threshold=RECOVERY),
+        start=at(11.5),
+    )
+    world.run_until(at(12))
+    first = predictive(world)
+    world.run_until(at(12.5))
+    assert predictive(world)["status"] == "True"
+    assert predictive(world)["lastTransitionTime"] == first["lastTransitionTime"]
+
+    world.source.fail_next = FRESH + FAILURES + 2
+    world.run(STEP * (FRESH + FAILURES + 2))
+    fell_back = predictive(world)
+    assert fell_back["status"] == "False"
+    assert fell_back["lastTransitionTime"] > first["lastTransitionTime"]
+    world.run(STEP)
+    assert predictive(world)["lastTransitionTime"] == fell_back["lastTransitionTime"]

@@ -116,6 +116,21 @@ def test_release_restores_the_users_min_replicas_and_removes_the_annotations(
     assert len(kube.requests_to("PATCH", HPA_PATH)) == 2
 
 
+def test_managed_lists_the_hpas_carrying_the_mark_in_its_namespace_scope(
+    kube: KubeApiServer, api: KubeApi, clock: VirtualClock, actuator: HpaActuator
+) -> None:
+    """What a new leader scans for floors whose PredictiveAutoscaler is gone."""
+    for name, namespace in (("web", "shop"), ("api", "shop"), ("idle", "shop"), ("web", "blog")):
+        seed(kube, hpa_manifest(name, namespace, min_replicas=2))
+    for ref in (REF, HpaRef(namespace="shop", name="api"), HpaRef(namespace="blog", name="web")):
+        actuator.apply_floor(ref, 5, reason="peak")
+    actuator.release(HpaRef(namespace="shop", name="api"), reason="back to reactive")
+
+    assert sorted(map(str, actuator.managed())) == ["hpa/blog/web", "hpa/shop/web"]
+    scoped = HpaActuator(api, clock=clock, namespace="shop")
+    assert [str(ref) for ref in scoped.managed()] == ["hpa/shop/web"]
+
+
 def test_dry_run_reports_the_change_without_writing(
     kube: KubeApiServer, actuator: HpaActuator
 ) -> None:

@@ -151,6 +151,24 @@ def test_write_status_merges_into_the_status_subresource_only(
     assert kube.requests_to("PATCH", "/checkout/status")
 
 
+def test_status_writes_carry_the_generation_the_controller_last_read(
+    kube: KubeApiServer, source: KubeTargetSource
+) -> None:
+    """``observedGeneration`` tells a user (or Argo CD) whether their latest edit was seen."""
+    seed(kube, pa_manifest("checkout"))
+    source.poll()
+    source.write_status(TargetName("shop/checkout"), {"mode": "predictive"})
+    assert stored_pa(kube, "checkout")["status"]["observedGeneration"] == 1  # type: ignore[index]
+
+    kube.store.patch(
+        PREDICTIVE_AUTOSCALER, "shop", "checkout", {"spec": {"quantile": 0.95}},
+        content_type="application/merge-patch+json",
+    )  # fmt: skip
+    source.poll()
+    source.write_status(TargetName("shop/checkout"), {"mode": "predictive"})
+    assert stored_pa(kube, "checkout")["status"]["observedGeneration"] == 2  # type: ignore[index]
+
+
 def test_a_status_the_crd_refuses_is_a_rejected_request(
     kube: KubeApiServer, source: KubeTargetSource
 ) -> None:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from scaler.domain import Mode
 from scaler.planning.fallback import (
+    STARTING,
     FallbackSettings,
     FallbackState,
     Health,
@@ -46,6 +47,21 @@ def test_a_target_returns_to_predictive_after_enough_healthy_cycles() -> None:
     states = _run([STALE] * 3 + [OK] * 4)
     assert [s.mode for s in states[3:]] == [Mode.REACTIVE] * 3 + [Mode.PREDICTIVE]
     assert "recovering: 3/4" in states[5].reason
+
+
+def test_a_target_that_starts_healthy_is_predictive_from_its_first_cycle() -> None:
+    """A controller restart must not release every floor for the recovery count."""
+    (state,) = _run([OK], STARTING)
+    assert state.mode is Mode.PREDICTIVE
+    assert state.reason == "started with enough history and a working model"
+    assert not state.starting
+
+
+def test_a_target_that_starts_troubled_must_recover_like_any_other() -> None:
+    states = _run([STALE] + [OK] * 4, STARTING)
+    assert [s.mode for s in states] == [Mode.REACTIVE] * 4 + [Mode.PREDICTIVE]
+    cold = _run([Health(issue=Issue.NO_HISTORY, detail="1h")] + [OK] * 4, STARTING)
+    assert [s.mode for s in cold] == [Mode.REACTIVE] * 4 + [Mode.PREDICTIVE]
 
 
 def test_one_bad_cycle_in_recovery_starts_the_count_again() -> None:
