@@ -8,10 +8,12 @@ loads neither scikit-learn nor statsmodels):
 Estimators (scikit-learn style: hyperparameters in ``__init__``, ``fit(y) -> self``)
     ``BaseForecaster.fit(y)``; ``predict(horizon, *, quantiles=(), context=None) -> Forecast``;
     ``forecast_origins(y, origins, *, steps, quantiles=()) -> {"mean"|q: (origins, steps) array}``.
-    `SeasonalNaive` ``seasonal_naive``, `HoltWinters` ``holt_winters``, `MSTLForecaster`
-    ``mstl``, `GradientBoosting` ``gbm``, `FFTForecaster` ``fft``, `RidgeForecaster` ``ridge``,
-    `LevelTrend` ``level`` (cold start), `AutoForecaster` ``auto`` (per-series selection /
-    ensemble), `Fallback` ``fallback``. `ConformalForecaster` is the template they share.
+    `SeasonalNaive` ``seasonal_naive``, `SeasonalMedian` ``seasonal_median`` (median of the
+    last days: one day's flash crowd is not repeated), `HoltWinters` ``holt_winters``,
+    `MSTLForecaster` ``mstl``, `GradientBoosting` ``gbm``, `FFTForecaster` ``fft``,
+    `RidgeForecaster` ``ridge``, `LevelTrend` ``level`` (cold start), `AutoForecaster` ``auto``
+    (per-series selection / ensemble), `Fallback` ``fallback``. `ConformalForecaster` is the
+    template they share.
 Registry
     `FORECASTERS` (name -> class), `make_forecaster(name, **params)`, `DEFAULT_MODEL`.
 Evaluation
@@ -35,7 +37,7 @@ from models.errors import ForecastError
 
 if TYPE_CHECKING:
     from models.base import BaseForecaster, Forecast
-    from models.baselines import SeasonalNaive
+    from models.baselines import SeasonalMedian, SeasonalNaive
     from models.conformal import ConformalForecaster
     from models.datasets import load_example, load_trace, synthetic_traffic
     from models.evaluation import BacktestMetrics, BacktestResult, backtest
@@ -76,6 +78,7 @@ _LAZY = {
     "MSTLForecaster": "models.mstl",
     "ModelCard": "models.persistence",
     "RidgeForecaster": "models.ridge",
+    "SeasonalMedian": "models.baselines",
     "SeasonalNaive": "models.baselines",
     "backtest": "models.evaluation",
     "check_series": "models.validation",
@@ -109,6 +112,7 @@ __all__ = [
     "MSTLForecaster",
     "ModelCard",
     "RidgeForecaster",
+    "SeasonalMedian",
     "SeasonalNaive",
     "backtest",
     "check_series",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.base import BaseForecaster
-from models.baselines import SeasonalNaive
+from models.baselines import SeasonalMedian, SeasonalNaive
 from models.errors import UnknownModelError
 from models.fallback import Fallback
 from models.fft import FFTForecaster
@@ -22,6 +22,7 @@ FORECASTERS: dict[str, type[BaseForecaster]] = {
     cls.name: cls
     for cls in (
         SeasonalNaive,
+        SeasonalMedian,
         HoltWinters,
         MSTLForecaster,
         GradientBoosting,

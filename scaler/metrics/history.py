@@ -78,16 +78,20 @@ def series_from_prometheus(
 ) -> pd.Series:
     """``forescale backtest --prometheus URL --query Q --range 14d --step 1m`` in one call.
 
-    ``range_`` and ``step`` take durations like ``14d`` and ``1m``; the window ends at ``now``.
+    ``range_`` and ``step`` take durations like ``14d`` and ``1m``; the window ends at ``now``
+    rounded down to a multiple of ``step`` (as Grafana aligns its queries), so two runs sample
+    the same instants of the series and score alike, and a 5-minute step reads the samples at
+    :00, :05, ... as a CSV exported at 5 minutes would hold them.
     """
     window = parse_duration(range_) if isinstance(range_, str) else range_
     resolution = parse_duration(step) if isinstance(step, str) else step
+    end = pd.Timestamp(now).floor(pd.Timedelta(resolution)).to_pydatetime()
     with PrometheusSource.from_url(url, timeout=timeout) as source:
         return load_history(
             source,
             query=query,
-            start=now - window,
-            end=now,
+            start=end - window,
+            end=end,
             step=resolution,
             history_query=history_query,
         )

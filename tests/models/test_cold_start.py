@@ -26,7 +26,7 @@ def test_with_hours_of_history_auto_answers_with_the_level_model_and_says_why(
     assert forecast.model == "level"
     notes = " ".join(forecast.notes)
     assert "cold start: only 5.0h of history (< 1 day)" in notes
-    assert "ridge skipped: needs" in notes and "seasonal_naive skipped" in notes
+    assert "ridge skipped: needs" in notes and "seasonal_median skipped" in notes
     assert np.isfinite(forecast.mean).all() and (forecast.quantile(0.9) >= forecast.mean).all()
 
 
@@ -38,7 +38,7 @@ def test_with_days_of_history_auto_compares_the_models_that_fit_and_notes_the_sh
     notes = " ".join(forecast.notes)
     assert "short history: 4.0d (< 2 weeks)" in notes
     assert "auto: chose" in notes and "held-out MAE" in notes
-    assert set(model.scores_) == {"ridge", "fft", "level", "seasonal_naive"}
+    assert set(model.scores_) == {"ridge", "fft", "level", "seasonal_median"}
     members = [member.name for member, _ in model.members_]
     assert len(members) == 2 and set(members) <= set(model.scores_)
     assert forecast.model == f"ensemble({members[0]}+{members[1]})"
