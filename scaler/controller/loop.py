@@ -202,7 +202,7 @@ class Controller:
         for actuator in actuators.values():
             try:
                 orphans = [ref for ref in actuator.managed() if ref not in claimed]
-            except ScalerError as exc:
+            except Exception as exc:  # noqa: BLE001 - housekeeping must never stop the loop
                 log.warning("could not look for unclaimed floors: %s", exc)
                 continue
             for ref in orphans:
@@ -212,7 +212,7 @@ class Controller:
                         "any more (it was removed while no Forescale leader was running)",
                     )  # fmt: skip
                     log.warning("%s: unclaimed floor restored to the user's own minimum", ref)
-                except ScalerError as exc:
+                except Exception as exc:  # noqa: BLE001 - the next sweep tries again
                     log.error("%s: could not restore an unclaimed floor: %s", ref, exc)
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:

@@ -138,3 +138,15 @@ def test_the_sweep_repeats_on_its_cadence_not_every_cycle() -> None:
     world.clock.advance(controller.settings.reclaim_every)
     controller.run_once()
     assert calls == [1]
+
+
+def test_a_failing_sweep_is_logged_and_the_cycle_goes_on() -> None:
+    world = both_raised()
+
+    def broken() -> list[Any]:
+        raise RuntimeError("unexpected reply")
+
+    world.actuator.managed = broken  # type: ignore[method-assign]
+    report = restart(world, StaticTargets([spec("web")])).run_once()
+
+    assert "shop/web" in report.outcomes and report.errors == {}
