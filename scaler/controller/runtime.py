@@ -253,8 +253,12 @@ class TargetRuntime:
             if self.forecaster.model is None:
                 self._problem = self.forecaster.no_history(observed)
             return None
-        if not allowed:
-            return None  # over this cycle's fit budget: next cycle
+        if not allowed:  # over this cycle's fit budget: next cycle
+            if self.forecaster.model is None:
+                self._problem = Health(
+                    issue=Issue.NO_MODEL_YET, detail="its first fit waits for the fit budget"
+                )
+            return None
         self._problem = self.forecaster.fit(self.history, now=now)
         return why
 

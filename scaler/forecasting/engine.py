@@ -174,7 +174,7 @@ class TargetForecaster:
         """Forecast ``horizon`` steps (default: the planning horizon) after ``context``'s last
         timestamp, conditioned on it without a refit (the cheap update)."""
         if self.model is None:
-            return Health(issue=Issue.MODEL_FAILURE, detail="no fitted model")
+            return Health(issue=Issue.NO_MODEL_YET, detail="waiting for its first fit")
         try:
             forecast = self.model.predict(
                 horizon or self.horizon,

@@ -42,6 +42,8 @@ class Issue(StrEnum):
     NO_HISTORY = "not enough history"
     STALE_DATA = "stale or missing data"
     MODEL_FAILURE = "model failure"
+    NO_MODEL_YET = "no model yet"
+    """Not fitted yet (fits are budgeted per cycle): a failure only once a fit was tried."""
     POOR_QUALITY = "forecast quality below threshold"
 
 
@@ -102,6 +104,8 @@ def advance(state: FallbackState, health: Health, settings: FallbackSettings) ->
     """The state after one cycle with verdict ``health``."""
     if health.issue is Issue.NO_HISTORY:
         return FallbackState(mode=Mode.REACTIVE, reason=health.describe())
+    if state.starting and health.issue is Issue.NO_MODEL_YET:
+        return replace(state, reason=f"starting: {health.describe()}")  # still waiting, calmly
     if health.ok:
         if state.starting:
             return FallbackState(

@@ -92,3 +92,24 @@ def test_condition_transition_times_move_only_when_the_condition_changes() -> No
     assert fell_back["lastTransitionTime"] > first["lastTransitionTime"]
     world.run(STEP)
     assert predictive(world)["lastTransitionTime"] == fell_back["lastTransitionTime"]
+
+
+def test_targets_waiting_for_their_first_fit_go_predictive_as_soon_as_it_lands() -> None:
+    """One fit per cycle for three targets: each is predictive the cycle its model arrives, not
+    after the recovery count (a restart with many targets must not hold floors back for long)."""
+    from dataclasses import replace
+
+    world = World(
+        [spec("web"), spec("api"), spec("search")],
+        control=replace(settings(recovery_threshold=RECOVERY), max_refits_per_cycle=1),
+        start=at(12),
+    )
+    reports = world.run(STEP * 3)
+
+    modes = [[r.outcomes[f"shop/{n}"].decision.plan.mode for r in reports] for n in
+             ("web", "api", "search")]  # fmt: skip
+    assert sorted(modes) == sorted([
+        [Mode.PREDICTIVE] * 3,
+        [Mode.REACTIVE, Mode.PREDICTIVE, Mode.PREDICTIVE],
+        [Mode.REACTIVE, Mode.REACTIVE, Mode.PREDICTIVE],
+    ])  # fmt: skip

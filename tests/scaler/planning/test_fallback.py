@@ -64,6 +64,16 @@ def test_a_target_that_starts_troubled_must_recover_like_any_other() -> None:
     assert [s.mode for s in cold] == [Mode.REACTIVE] * 4 + [Mode.PREDICTIVE]
 
 
+def test_waiting_for_the_first_fit_at_start_is_not_a_failure() -> None:
+    """Fits are budgeted per cycle: with many targets some wait a few cycles for theirs."""
+    waiting = Health(issue=Issue.NO_MODEL_YET, detail="waiting for its first fit")
+    states = _run([waiting] * 3 + [OK], STARTING)
+    assert [s.mode for s in states] == [Mode.REACTIVE] * 3 + [Mode.PREDICTIVE]
+    assert states[0].reason == "starting: no model yet: waiting for its first fit"
+    later = _run([waiting] * 3)  # a predictive target that lost its model: trouble as usual
+    assert [s.mode for s in later] == [Mode.DEGRADED, Mode.DEGRADED, Mode.REACTIVE]
+
+
 def test_one_bad_cycle_in_recovery_starts_the_count_again() -> None:
     states = _run([STALE] * 3 + [OK] * 3 + [STALE] + [OK] * 3)
     assert states[-1].mode is Mode.REACTIVE
