@@ -95,8 +95,12 @@ class TargetRuntime:
         self._scheduled = False
 
     # -- the cycle ----------------------------------------------------------------------------
-    def fetch(self, source: MetricsSource, *, now: datetime) -> list[tuple[datetime, float | None]]:
-        """New samples since the last fetch (the whole history window on the first call)."""
+    def fetch(
+        self, source: MetricsSource, *, now: datetime, last: int | None = None
+    ) -> list[tuple[datetime, float | None]]:
+        """New samples since the last fetch (the whole history window on the first call), all
+        kept in ``history``; only the ``last`` ones are returned when given (converting 40,000
+        samples to Python objects one by one was the whole cost of a warm start)."""
         step = self.spec.step
         end = pd.Timestamp(now).floor(step).to_pydatetime()
         if self.history.empty:
@@ -126,6 +130,8 @@ class TargetRuntime:
         if combined.index[0] <= cutoff:
             combined = combined.loc[combined.index > cutoff]
         self.history = combined
+        if last is not None:
+            fresh = fresh.iloc[-last:]
         values = fresh.to_numpy(dtype=float)
         return [
             (ts.to_pydatetime(), None if not np.isfinite(v) else float(v))
@@ -147,12 +153,9 @@ class TargetRuntime:
         if not held_back and capacity.min_replicas != capacity.baseline_min_replicas:
             self.applied = True  # raised by an earlier process or leader: ours to give back
         try:
-            warm = self.history.empty
-            samples = self.fetch(source, now=now)
-            if warm:
-                # Warm start: nothing was forecast for the loaded history, so only its tail
-                # matters (the recent level, and the actuals later forecasts are compared with).
-                samples = samples[-WARM_TAIL:]
+            # Warm start: nothing was forecast for the loaded history, so only its tail
+            # matters to the policy (the recent level, and actuals later forecasts meet).
+            samples = self.fetch(source, now=now, last=WARM_TAIL if self.history.empty else None)
             for at, value in samples:
                 self.policy.observe(at, value)
                 if self.models is not None:
