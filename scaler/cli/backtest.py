@@ -21,10 +21,9 @@ import argparse
 import json
 import math
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -32,6 +31,7 @@ import pandas as pd
 from models.datasets import load_example, load_trace
 from models.errors import ForecastError
 from models.validation import infer_step
+from scaler.cli.progress import Progress
 from scaler.units import format_duration, parse_duration
 
 if TYPE_CHECKING:  # the registry loads scikit-learn and statsmodels: only when backtesting
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     )
     failed, results = 0, []
     for i, (name, model) in enumerate(zip(names, models, strict=True), start=1):
-        bar = _Progress(f"[{i}/{len(names)}] {name}", stream=err)
+        bar = Progress(f"[{i}/{len(names)}] {name}", unit="refits", stream=err)
         try:
             result = backtest(
                 model,
@@ -218,34 +218,3 @@ def _steps(duration: timedelta, step: pd.Timedelta, flag: str) -> int:
             f"{format_duration(step.to_pytimedelta())}; change it or pass --step"
         )
     return int(round(ratio))
-
-
-class _Progress:
-    """A one-line progress bar on a terminal, a line per ~10% otherwise (logs, CI)."""
-
-    def __init__(self, label: str, *, stream: IO[str]) -> None:
-        self.label, self.stream = label, stream
-        self.tty = stream.isatty()
-        self.started = time.perf_counter()
-        self.last_decile = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        fraction = done / max(total, 1)
-        elapsed = time.perf_counter() - self.started
-        if self.tty:
-            filled = int(24 * fraction)
-            bar = "#" * filled + "." * (24 - filled)
-            print(
-                f"\r{self.label} [{bar}] {done}/{total} refits {elapsed:.0f}s",
-                end="",
-                file=self.stream,
-                flush=True,
-            )
-        elif int(10 * fraction) > self.last_decile:
-            self.last_decile = int(10 * fraction)
-            print(f"{self.label}: {done}/{total} refits, {elapsed:.0f}s", file=self.stream)
-
-    def done(self, outcome: str) -> None:
-        elapsed = time.perf_counter() - self.started
-        prefix = "\r" if self.tty else ""
-        print(f"{prefix}{self.label}: {outcome} in {elapsed:.1f}s" + " " * 20, file=self.stream)
