@@ -22,6 +22,9 @@ COPY pyproject.toml README.md ./
 COPY models/ models/
 COPY scaler/ scaler/
 COPY service/ service/
+# forescale/ holds the package's __init__ and links to the three folders above: the wheel
+# installs them as forescale.models, forescale.scaler and forescale.service.
+COPY forescale/ forescale/
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11.13-slim-bookworm AS runtime

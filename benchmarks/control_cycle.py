@@ -35,17 +35,17 @@ from benchmarks._common import (
     progress,
     write_section,
 )
-from models.datasets import synthetic_traffic
-from models.registry import make_forecaster
-from models.threads import one_thread
-from scaler.actuators.memory import MemoryActuator
-from scaler.clock import VirtualClock
-from scaler.controller.loop import Controller, ControlSettings
-from scaler.controller.runtime import RuntimeSettings
-from scaler.controller.targets import StaticTargets
-from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.forecasting.engine import RefitPolicy
-from scaler.metrics.memory import FrameSource
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.registry import make_forecaster
+from forescale.models.threads import one_thread
+from forescale.scaler.actuators.memory import MemoryActuator
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.controller.loop import Controller, ControlSettings
+from forescale.scaler.controller.runtime import RuntimeSettings
+from forescale.scaler.controller.targets import StaticTargets
+from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
+from forescale.scaler.forecasting.engine import RefitPolicy
+from forescale.scaler.metrics.memory import FrameSource
 
 SECTION = "control_cycle"
 

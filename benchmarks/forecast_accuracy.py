@@ -29,10 +29,10 @@ from benchmarks._common import (
     progress,
     write_section,
 )
-from models.datasets import load_example, load_trace
-from models.evaluation import BacktestResult, backtest
-from models.registry import FORECASTERS, make_forecaster
-from models.validation import to_timedelta
+from forescale.models.datasets import load_example, load_trace
+from forescale.models.evaluation import BacktestResult, backtest
+from forescale.models.registry import FORECASTERS, make_forecaster
+from forescale.models.validation import to_timedelta
 
 SECTION = "forecast_accuracy"
 REPO = Path(__file__).resolve().parents[1]

@@ -37,10 +37,10 @@ from benchmarks._common import (
     time_calls,
     write_section,
 )
-from models.base import BaseForecaster
-from models.datasets import synthetic_traffic
-from models.registry import FORECASTERS, make_forecaster
-from models.threads import one_thread
+from forescale.models.base import BaseForecaster
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.registry import FORECASTERS, make_forecaster
+from forescale.models.threads import one_thread
 
 SECTION = "forecast_latency"
 QUANTILES = (0.1, 0.5, 0.9)

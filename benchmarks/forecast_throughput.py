@@ -32,11 +32,11 @@ from benchmarks._common import (
     progress,
     write_section,
 )
-from models.base import BaseForecaster
-from models.datasets import synthetic_traffic
-from models.registry import make_forecaster
-from models.threads import one_thread
-from scaler.forecasting.engine import TargetForecaster
+from forescale.models.base import BaseForecaster
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.registry import make_forecaster
+from forescale.models.threads import one_thread
+from forescale.scaler.forecasting.engine import TargetForecaster
 
 SECTION = "forecast_throughput"
 MODELS = ("auto", "ridge", "fft", "level", "seasonal_naive")

@@ -38,12 +38,12 @@ from benchmarks._common import (
     progress,
     write_section,
 )
-from models.datasets import synthetic_traffic
-from models.registry import make_forecaster
-from scaler.controller.runtime import TargetRuntime
-from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.forecasting.engine import RefitPolicy
-from scaler.metrics.memory import FrameSource
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.registry import make_forecaster
+from forescale.scaler.controller.runtime import TargetRuntime
+from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
+from forescale.scaler.forecasting.engine import RefitPolicy
+from forescale.scaler.metrics.memory import FrameSource
 
 SECTION = "memory"
 MODELS = ("auto", "ridge", "fft", "level", "seasonal_naive")

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from prometheus_api_client import PrometheusConnect
 
-from scaler.metrics.prometheus import PrometheusSource
+from forescale.scaler.metrics.prometheus import PrometheusSource
 from tests.integration.prometheus.process import start_prometheus
 from tests.integration.prometheus.server import (
     NASA_QUERY,

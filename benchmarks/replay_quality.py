@@ -34,10 +34,10 @@ from benchmarks._common import (
     progress,
     write_section,
 )
-from models.datasets import load_trace, synthetic_traffic
-from scaler.simulate.frontier import FrontierPoint, equal_cost_ratio
-from scaler.simulate.replay import ReplayConfig, replay
-from scaler.units import format_duration
+from forescale.models.datasets import load_trace, synthetic_traffic
+from forescale.scaler.simulate.frontier import FrontierPoint, equal_cost_ratio
+from forescale.scaler.simulate.replay import ReplayConfig, replay
+from forescale.scaler.units import format_duration
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -112,7 +112,7 @@ def evaluate(name: str, y: pd.Series, *, figure: bool) -> Row:
     reactive = next(p for p in points if abs(p.target_utilization - 0.8) < 1e-9).figures
     if figure:
         _plot_frontier(name, points, result.figures)
-        from scaler.simulate.plot import plot_replay
+        from forescale.scaler.simulate.plot import plot_replay
 
         plot_replay(
             result, capacity=capacity, path=FIGURES / f"replay-{_slug(name)}.png", title=name

@@ -33,20 +33,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from models.errors import ForecastError
+from forescale.models.errors import ForecastError
 
 if TYPE_CHECKING:
-    from models.base import BaseForecaster, Forecast
-    from models.baselines import SeasonalMedian, SeasonalNaive
-    from models.conformal import ConformalForecaster
-    from models.datasets import load_example, load_trace, synthetic_traffic
-    from models.evaluation import BacktestMetrics, BacktestResult, backtest
-    from models.fallback import Fallback
-    from models.fft import FFTForecaster
-    from models.gbm import GradientBoosting
-    from models.level import LevelTrend
-    from models.mstl import MSTLForecaster
-    from models.persistence import (
+    from forescale.models.base import BaseForecaster, Forecast
+    from forescale.models.baselines import SeasonalMedian, SeasonalNaive
+    from forescale.models.conformal import ConformalForecaster
+    from forescale.models.datasets import load_example, load_trace, synthetic_traffic
+    from forescale.models.evaluation import BacktestMetrics, BacktestResult, backtest
+    from forescale.models.fallback import Fallback
+    from forescale.models.fft import FFTForecaster
+    from forescale.models.gbm import GradientBoosting
+    from forescale.models.level import LevelTrend
+    from forescale.models.mstl import MSTLForecaster
+    from forescale.models.persistence import (
         LibraryVersionWarning,
         ModelCard,
         load,
@@ -54,43 +54,43 @@ if TYPE_CHECKING:
         read_card,
         save,
     )
-    from models.registry import DEFAULT_MODEL, FORECASTERS, make_forecaster
-    from models.ridge import RidgeForecaster
-    from models.selection import AutoForecaster
-    from models.smoothing import HoltWinters
-    from models.validation import check_series, fill_long_gaps
+    from forescale.models.registry import DEFAULT_MODEL, FORECASTERS, make_forecaster
+    from forescale.models.ridge import RidgeForecaster
+    from forescale.models.selection import AutoForecaster
+    from forescale.models.smoothing import HoltWinters
+    from forescale.models.validation import check_series, fill_long_gaps
 
 _LAZY = {
-    "BaseForecaster": "models.base",
-    "Forecast": "models.base",
-    "AutoForecaster": "models.selection",
-    "BacktestMetrics": "models.evaluation",
-    "BacktestResult": "models.evaluation",
-    "ConformalForecaster": "models.conformal",
-    "DEFAULT_MODEL": "models.registry",
-    "FFTForecaster": "models.fft",
-    "FORECASTERS": "models.registry",
-    "Fallback": "models.fallback",
-    "GradientBoosting": "models.gbm",
-    "HoltWinters": "models.smoothing",
-    "LevelTrend": "models.level",
-    "LibraryVersionWarning": "models.persistence",
-    "MSTLForecaster": "models.mstl",
-    "ModelCard": "models.persistence",
-    "RidgeForecaster": "models.ridge",
-    "SeasonalMedian": "models.baselines",
-    "SeasonalNaive": "models.baselines",
-    "backtest": "models.evaluation",
-    "check_series": "models.validation",
-    "fill_long_gaps": "models.validation",
-    "load": "models.persistence",
-    "load_example": "models.datasets",
-    "load_trace": "models.datasets",
-    "make_card": "models.persistence",
-    "make_forecaster": "models.registry",
-    "read_card": "models.persistence",
-    "save": "models.persistence",
-    "synthetic_traffic": "models.datasets",
+    "BaseForecaster": "forescale.models.base",
+    "Forecast": "forescale.models.base",
+    "AutoForecaster": "forescale.models.selection",
+    "BacktestMetrics": "forescale.models.evaluation",
+    "BacktestResult": "forescale.models.evaluation",
+    "ConformalForecaster": "forescale.models.conformal",
+    "DEFAULT_MODEL": "forescale.models.registry",
+    "FFTForecaster": "forescale.models.fft",
+    "FORECASTERS": "forescale.models.registry",
+    "Fallback": "forescale.models.fallback",
+    "GradientBoosting": "forescale.models.gbm",
+    "HoltWinters": "forescale.models.smoothing",
+    "LevelTrend": "forescale.models.level",
+    "LibraryVersionWarning": "forescale.models.persistence",
+    "MSTLForecaster": "forescale.models.mstl",
+    "ModelCard": "forescale.models.persistence",
+    "RidgeForecaster": "forescale.models.ridge",
+    "SeasonalMedian": "forescale.models.baselines",
+    "SeasonalNaive": "forescale.models.baselines",
+    "backtest": "forescale.models.evaluation",
+    "check_series": "forescale.models.validation",
+    "fill_long_gaps": "forescale.models.validation",
+    "load": "forescale.models.persistence",
+    "load_example": "forescale.models.datasets",
+    "load_trace": "forescale.models.datasets",
+    "make_card": "forescale.models.persistence",
+    "make_forecaster": "forescale.models.registry",
+    "read_card": "forescale.models.persistence",
+    "save": "forescale.models.persistence",
+    "synthetic_traffic": "forescale.models.datasets",
 }
 
 __all__ = [
@@ -131,4 +131,4 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'models' has no attribute {name!r}")
+    raise AttributeError(f"module 'forescale.models' has no attribute {name!r}")

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from models.errors import InvalidSeriesError, NotFittedError
-from models.validation import check_series, infer_step, validate_quantiles
+from forescale.models.errors import InvalidSeriesError, NotFittedError
+from forescale.models.validation import check_series, infer_step, validate_quantiles
 
 __all__ = ["BaseForecaster", "Forecast"]
 

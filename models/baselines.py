@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.conformal import ConformalForecaster, steps_in
+from forescale.models.conformal import ConformalForecaster, steps_in
 
 __all__ = ["SeasonalMedian", "SeasonalNaive"]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.errors import InsufficientHistoryError
+from forescale.models.errors import InsufficientHistoryError
 
 __all__ = ["ResidualCalibrator", "horizon_grid", "interpolation_weights", "pinball_loss"]
 

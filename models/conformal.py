@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from models.base import BaseForecaster, Forecast, series_step
-from models.calibration import ResidualCalibrator, horizon_grid
-from models.errors import InsufficientHistoryError, InvalidSeriesError, NotFittedError
-from models.threads import one_thread
-from models.validation import check_series, infer_step, to_timedelta, validate_quantiles
+from forescale.models.base import BaseForecaster, Forecast, series_step
+from forescale.models.calibration import ResidualCalibrator, horizon_grid
+from forescale.models.errors import InsufficientHistoryError, InvalidSeriesError, NotFittedError
+from forescale.models.threads import one_thread
+from forescale.models.validation import check_series, infer_step, to_timedelta, validate_quantiles
 
 __all__ = ["ConformalForecaster", "check_steps", "steps_in"]
 

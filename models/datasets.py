@@ -23,7 +23,7 @@ from typing import IO, cast
 import numpy as np
 import pandas as pd
 
-from models.errors import DataFileError
+from forescale.models.errors import DataFileError
 
 __all__ = ["EXAMPLES", "load_example", "load_trace", "synthetic_traffic"]
 
@@ -121,7 +121,7 @@ def load_example(name: str = "nasa") -> pd.Series:
         raise DataFileError(
             f"no bundled example {name!r}; available: {', '.join(sorted(EXAMPLES))}"
         ) from None
-    data = (resources.files("models") / "data" / filename).read_bytes()
+    data = (resources.files("forescale.models") / "data" / filename).read_bytes()
     return load_trace(io.BytesIO(data), name=filename)
 
 

@@ -35,10 +35,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from models.base import BaseForecaster
-from models.calibration import pinball_loss
-from models.errors import InsufficientHistoryError
-from models.validation import DEFAULT_MAX_GAP_STEPS, fill_long_gaps, infer_step, regularise
+from forescale.models.base import BaseForecaster
+from forescale.models.calibration import pinball_loss
+from forescale.models.errors import InsufficientHistoryError
+from forescale.models.validation import (
+    DEFAULT_MAX_GAP_STEPS,
+    fill_long_gaps,
+    infer_step,
+    regularise,
+)
 
 __all__ = ["BacktestMetrics", "BacktestResult", "backtest", "mase_scale", "prepare_series"]
 

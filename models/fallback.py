@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from models.base import BaseForecaster, Forecast
-from models.errors import (
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.errors import (
     GapTooLongError,
     InsufficientHistoryError,
     InvalidSeriesError,
@@ -36,7 +36,7 @@ _PREDICT_FAILURES = (Exception,)
 
 
 def _build(spec: BaseForecaster | str) -> BaseForecaster:
-    from models.registry import make_forecaster  # the registry imports this module
+    from forescale.models.registry import make_forecaster  # the registry imports this module
 
     return make_forecaster(spec) if isinstance(spec, str) else clone(spec)
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.conformal import DAY, WEEK, ConformalForecaster, steps_in
-from models.features import cumulative
+from forescale.models.conformal import DAY, WEEK, ConformalForecaster, steps_in
+from forescale.models.features import cumulative
 
 __all__ = ["FFTForecaster"]
 

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from models.calibration import horizon_grid
-from models.conformal import DAY, ConformalForecaster, steps_in
-from models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
-from models.threads import one_thread
+from forescale.models.calibration import horizon_grid
+from forescale.models.conformal import DAY, ConformalForecaster, steps_in
+from forescale.models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
+from forescale.models.threads import one_thread
 
 __all__ = ["GradientBoosting"]
 

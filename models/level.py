@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from models.conformal import ConformalForecaster, steps_in
-from models.validation import to_timedelta
+from forescale.models.conformal import ConformalForecaster, steps_in
+from forescale.models.validation import to_timedelta
 
 __all__ = ["LevelTrend"]
 

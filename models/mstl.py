@@ -27,10 +27,10 @@ from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.seasonal import MSTL
 
-from models.conformal import DAY, WEEK, ConformalForecaster, steps_in
-from models.errors import ModelFitError
-from models.smoothing import holt_filter, holt_forecast
-from models.validation import format_span
+from forescale.models.conformal import DAY, WEEK, ConformalForecaster, steps_in
+from forescale.models.errors import ModelFitError
+from forescale.models.smoothing import holt_filter, holt_forecast
+from forescale.models.validation import format_span
 
 __all__ = ["MSTLForecaster"]
 

@@ -19,6 +19,7 @@ own training job wrote (the same rule as scikit-learn's and joblib's).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -34,8 +35,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from models.base import BaseForecaster
-from models.errors import ModelFileError
+from forescale.models.base import BaseForecaster
+from forescale.models.errors import ModelFileError
 
 __all__ = [
     "LibraryVersionWarning",
@@ -175,13 +176,27 @@ def loads(data: bytes, *, source: str = "model file") -> tuple[BaseForecaster, M
         raise ModelFileError(f"{source} is corrupt (checksum mismatch); save the model again")
     card = ModelCard.from_json(header["card"])
     try:
-        model = pickle.loads(payload)  # noqa: S301 - our own checked file; see module docstring
+        model = _Unpickler(io.BytesIO(payload)).load()  # our own checked file; see the docstring
     except Exception as exc:  # unpickling can raise anything a constructor raises
         raise ModelFileError(f"{source} cannot be unpickled here: {exc!r}") from exc
     if not isinstance(model, BaseForecaster):
         raise ModelFileError(f"{source} holds a {type(model).__name__}, not a forecaster")
     _warn_on_version_change(card, source=source)
     return model, card
+
+
+class _Unpickler(pickle.Unpickler):
+    """Loads models saved before the packages moved under ``forescale.`` (0.1.0 and earlier
+    pickled ``models.ridge.RidgeForecaster``): stores outlive upgrades, so the old module paths
+    are read as the new ones instead of failing with ``No module named 'models'``."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.split(".", 1)[0] in _OLD_TOP_LEVEL:
+            module = f"forescale.{module}"
+        return super().find_class(module, name)
+
+
+_OLD_TOP_LEVEL = frozenset({"models", "scaler"})
 
 
 def read_card(path: str | Path) -> ModelCard:
@@ -221,7 +236,7 @@ def _read_header(data: bytes, *, source: str) -> tuple[dict[str, Any], int]:
     if not data.startswith(MAGIC):
         raise ModelFileError(
             f"{source} is not a Forescale model file (no FORESCALE-MODEL header); "
-            "save models with models.persistence.save()"
+            "save models with forescale.models.persistence.save()"
         )
     first = data.find(b"\n")
     second = data.find(b"\n", first + 1)

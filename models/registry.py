@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.base import BaseForecaster
-from models.baselines import SeasonalMedian, SeasonalNaive
-from models.errors import UnknownModelError
-from models.fallback import Fallback
-from models.fft import FFTForecaster
-from models.gbm import GradientBoosting
-from models.level import LevelTrend
-from models.mstl import MSTLForecaster
-from models.ridge import RidgeForecaster
-from models.selection import AutoForecaster
-from models.smoothing import HoltWinters
+from forescale.models.base import BaseForecaster
+from forescale.models.baselines import SeasonalMedian, SeasonalNaive
+from forescale.models.errors import UnknownModelError
+from forescale.models.fallback import Fallback
+from forescale.models.fft import FFTForecaster
+from forescale.models.gbm import GradientBoosting
+from forescale.models.level import LevelTrend
+from forescale.models.mstl import MSTLForecaster
+from forescale.models.ridge import RidgeForecaster
+from forescale.models.selection import AutoForecaster
+from forescale.models.smoothing import HoltWinters
 
 __all__ = ["DEFAULT_MODEL", "FORECASTERS", "make_forecaster"]
 

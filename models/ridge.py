@@ -15,11 +15,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from models.calibration import horizon_grid, interpolation_weights
-from models.conformal import ConformalForecaster, steps_in
-from models.errors import ModelFitError
-from models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
-from models.validation import format_span
+from forescale.models.calibration import horizon_grid, interpolation_weights
+from forescale.models.conformal import ConformalForecaster, steps_in
+from forescale.models.errors import ModelFitError
+from forescale.models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
+from forescale.models.validation import format_span
 
 __all__ = ["RidgeForecaster"]
 

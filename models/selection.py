@@ -24,17 +24,17 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from models.base import Forecast
-from models.calibration import ResidualCalibrator, horizon_grid
-from models.conformal import (
+from forescale.models.base import Forecast
+from forescale.models.calibration import ResidualCalibrator, horizon_grid
+from forescale.models.conformal import (
     CALIBRATION_HORIZON,
     MAX_HOLDOUT,
     MIN_HOLDOUT_STEPS,
     ConformalForecaster,
     steps_in,
 )
-from models.errors import ForecastError, InsufficientHistoryError
-from models.validation import format_span, infer_step
+from forescale.models.errors import ForecastError, InsufficientHistoryError
+from forescale.models.validation import format_span, infer_step
 
 __all__ = ["ALL_CANDIDATES", "FAST_CANDIDATES", "AutoForecaster"]
 
@@ -45,7 +45,7 @@ _FAILURES = (ForecastError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
 def _make(name: str) -> ConformalForecaster:
-    from models.registry import make_forecaster  # the registry imports this module
+    from forescale.models.registry import make_forecaster  # the registry imports this module
 
     model = make_forecaster(name)
     if not isinstance(model, ConformalForecaster) or isinstance(model, AutoForecaster):

@@ -21,8 +21,8 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from models.conformal import DAY, ConformalForecaster, steps_in
-from models.errors import ModelFitError
+from forescale.models.conformal import DAY, ConformalForecaster, steps_in
+from forescale.models.errors import ModelFitError
 
 __all__ = ["HoltWinters", "holt_filter"]
 

@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from models.errors import (
+from forescale.models.errors import (
     DuplicateTimestampsError,
     GapTooLongError,
     InsufficientHistoryError,

@@ -21,19 +21,19 @@ import numpy as np
 import pandas as pd
 from prometheus_client import CollectorRegistry
 
-from models.datasets import load_example
-from scaler.clock import VirtualClock
-from scaler.controller.loop import Controller, ControlSettings, CycleReport
-from scaler.controller.reporting import DecisionListener, Reporter
-from scaler.controller.targets import StaticTargets
-from scaler.controller.view_impl import LiveView
-from scaler.domain import AsgRef, HpaRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.metrics.memory import FrameSource
-from scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
-from scaler.simulate.replay import replay_reactive
-from scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
-from scaler.store.memory import MemoryRecordStore
-from scaler.telemetry import Telemetry
+from forescale.models.datasets import load_example
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
+from forescale.scaler.controller.reporting import DecisionListener, Reporter
+from forescale.scaler.controller.targets import StaticTargets
+from forescale.scaler.controller.view_impl import LiveView
+from forescale.scaler.domain import AsgRef, HpaRef, ScalingPolicy, TargetName, TargetSpec
+from forescale.scaler.metrics.memory import FrameSource
+from forescale.scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
+from forescale.scaler.simulate.replay import replay_reactive
+from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
+from forescale.scaler.store.memory import MemoryRecordStore
+from forescale.scaler.telemetry import Telemetry
 
 __all__ = ["Demo", "DemoTarget", "build_demo"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from scaler.domain import ActuationResult, CapacityPlan, PlanStep
+from forescale.scaler.domain import ActuationResult, CapacityPlan, PlanStep
 
 __all__ = [
     "AccuracyRecord",

@@ -26,8 +26,8 @@ from typing import Literal, TypeVar
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
-from scaler.domain import Mode
-from scaler.errors import (
+from forescale.scaler.domain import Mode
+from forescale.scaler.errors import (
     AccessDenied,
     ActuationConflict,
     ActuationUnavailable,

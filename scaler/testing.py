@@ -4,8 +4,8 @@ Tests, notebooks and benchmarks import from here; production code must not (an i
 contract enforces it). The demo uses the same twins through their own modules.
 """
 
-from scaler.actuators.memory import MemoryActuator, MemoryObject
-from scaler.clock import VirtualClock
-from scaler.metrics.memory import FrameSource
+from forescale.scaler.actuators.memory import MemoryActuator, MemoryObject
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.metrics.memory import FrameSource
 
 __all__ = ["FrameSource", "MemoryActuator", "MemoryObject", "VirtualClock"]

@@ -14,22 +14,22 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from scaler.actuators.base import Actuator
-from scaler.clock import Clock, SystemClock
-from scaler.config.settings import AwsGroup, ForescaleSettings
-from scaler.controller.loop import Controller, ControlSettings
-from scaler.controller.reporting import Reporter
-from scaler.controller.runtime import RuntimeSettings
-from scaler.controller.targets import FileTargets, TargetProvider
-from scaler.controller.view import RecordStore
-from scaler.controller.view_impl import LiveView
-from scaler.errors import ConfigError
-from scaler.forecasting.engine import RefitPolicy
-from scaler.metrics.base import MetricsSource
-from scaler.modelstore.base import ModelStore
-from scaler.planning.fallback import FallbackSettings
-from scaler.store import Retention, open_store
-from scaler.telemetry import Telemetry
+from forescale.scaler.actuators.base import Actuator
+from forescale.scaler.clock import Clock, SystemClock
+from forescale.scaler.config.settings import AwsGroup, ForescaleSettings
+from forescale.scaler.controller.loop import Controller, ControlSettings
+from forescale.scaler.controller.reporting import Reporter
+from forescale.scaler.controller.runtime import RuntimeSettings
+from forescale.scaler.controller.targets import FileTargets, TargetProvider
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.controller.view_impl import LiveView
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.forecasting.engine import RefitPolicy
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.modelstore.base import ModelStore
+from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.store import Retention, open_store
+from forescale.scaler.telemetry import Telemetry
 
 __all__ = [
     "Assembly",
@@ -128,8 +128,8 @@ def build_model_store(url: str | None, *, aws: AwsGroup | None = None) -> ModelS
     if not url:
         return None
     if url.startswith("s3://"):
-        from scaler.aws import AwsClients, AwsSettings
-        from scaler.modelstore.s3 import S3ModelStore
+        from forescale.scaler.aws import AwsClients, AwsSettings
+        from forescale.scaler.modelstore.s3 import S3ModelStore
 
         if aws is None:
             return S3ModelStore(url)
@@ -141,7 +141,7 @@ def build_model_store(url: str | None, *, aws: AwsGroup | None = None) -> ModelS
             )
         )
         return S3ModelStore(url, clients=clients)
-    from scaler.modelstore.directory import DirectoryModelStore
+    from forescale.scaler.modelstore.directory import DirectoryModelStore
 
     return DirectoryModelStore(Path(url.removeprefix("file://")))
 
@@ -150,7 +150,7 @@ def _prometheus(settings: ForescaleSettings) -> MetricsSource:
     p = settings.prometheus
     if not p.url:
         raise ConfigError("prometheus.url is required (FORESCALE_PROMETHEUS__URL)")
-    from scaler.metrics.prometheus import PrometheusSource
+    from forescale.scaler.metrics.prometheus import PrometheusSource
 
     headers = None
     if p.bearer_token_file is not None:
@@ -165,7 +165,7 @@ def _prometheus(settings: ForescaleSettings) -> MetricsSource:
 
 
 def _asg(settings: ForescaleSettings) -> Actuator:
-    from scaler.aws import AsgActuator, AwsClients, AwsSettings
+    from forescale.scaler.aws import AsgActuator, AwsClients, AwsSettings
 
     a = settings.aws
     clients = AwsClients(
@@ -177,7 +177,7 @@ def _asg(settings: ForescaleSettings) -> Actuator:
 
 
 def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
-    from scaler.kube import (
+    from forescale.scaler.kube import (
         EventRecorder,
         HpaActuator,
         KubeApi,

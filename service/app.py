@@ -21,12 +21,12 @@ from prometheus_client import REGISTRY, CollectorRegistry, make_asgi_app
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from scaler.clock import Clock, SystemClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import ControllerView, RecordStore
-from service import errors, pages
-from service.auth import Authenticator
-from service.routes import ROUTERS
+from forescale.scaler.clock import Clock, SystemClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import ControllerView, RecordStore
+from forescale.service import errors, pages
+from forescale.service.auth import Authenticator
+from forescale.service.routes import ROUTERS
 
 __all__ = ["create_app"]
 

@@ -26,8 +26,8 @@ from enum import IntEnum
 
 from pydantic import SecretStr
 
-from scaler.config.settings import ApiSettings
-from scaler.errors import ConfigError
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.errors import ConfigError
 
 __all__ = ["MIN_TOKEN_LENGTH", "AuthError", "Authenticator", "Principal", "Role"]
 

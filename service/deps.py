@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from scaler.clock import Clock
-from scaler.controller.view import ControllerView, RecordStore
-from service.auth import Authenticator, Principal, Role
-from service.errors import InvalidRequest
+from forescale.scaler.clock import Clock
+from forescale.scaler.controller.view import ControllerView, RecordStore
+from forescale.service.auth import Authenticator, Principal, Role
+from forescale.service.errors import InvalidRequest
 
 __all__ = [
     "SEGMENT_PATTERN",

@@ -21,10 +21,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from scaler.controller.view import UnknownTarget
-from scaler.errors import ForecastUnavailable, ModelNotFound, ScalerError, TemporaryError
-from service.auth import AuthError
-from service.schemas import Problem
+from forescale.scaler.controller.view import UnknownTarget
+from forescale.scaler.errors import ForecastUnavailable, ModelNotFound, ScalerError, TemporaryError
+from forescale.service.auth import AuthError
+from forescale.service.schemas import Problem
 
 __all__ = [
     "PROBLEM_TYPE",

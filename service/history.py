@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scaler.controller.view import RecordStore
-from scaler.records import DecisionRecord
-from service.deps import TimeRange
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.records import DecisionRecord
+from forescale.service.deps import TimeRange
 
 __all__ = ["PAGE", "all_decisions"]
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry
 
-from scaler.cli import main as cli_main
-from scaler.clock import Clock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import ControllerView, RecordStore
-from service.app import create_app
-from service.server import ApiServer
+from forescale.scaler.cli import main as cli_main
+from forescale.scaler.clock import Clock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import ControllerView, RecordStore
+from forescale.service.app import create_app
+from forescale.service.server import ApiServer
 
 __all__ = ["launch_api", "main"]
 

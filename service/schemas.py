@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scaler.controller.view import ModelInfo, TargetStatus
-from scaler.domain import CapacityPlan, PlanStep
-from scaler.planning.ledger import AccuracySnapshot
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
-from scaler.store.compare import Pair, Summary
+from forescale.scaler.controller.view import ModelInfo, TargetStatus
+from forescale.scaler.domain import CapacityPlan, PlanStep
+from forescale.scaler.planning.ledger import AccuracySnapshot
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
+from forescale.scaler.store.compare import Pair, Summary
 
 __all__ = [
     "AccuracyHistoryOut",

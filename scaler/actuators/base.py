@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from scaler.domain import ActuationResult, Capacity, TargetRef
+from forescale.scaler.domain import ActuationResult, Capacity, TargetRef
 
 __all__ = ["Actuator", "Reclaimable"]
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scaler.domain import ActuationResult, Capacity, TargetRef
-from scaler.errors import TargetNotFound
+from forescale.scaler.domain import ActuationResult, Capacity, TargetRef
+from forescale.scaler.errors import TargetNotFound
 
 __all__ = ["MemoryActuator", "MemoryObject"]
 

@@ -5,12 +5,12 @@ Scaling groups; `errors` turns botocore failures into scaler errors; ``iam-polic
 least-privilege policy the controller needs.
 """
 
-from scaler.aws.asg import AsgActuator, Control, target_spec
-from scaler.aws.errors import AwsCredentialsError, AwsRejected
-from scaler.aws.groups import BASELINE_TAG, GroupState, InvalidGroupState
-from scaler.aws.iam import load_policy, render_policy
-from scaler.aws.schedule import SCHEDULE_PREFIX, ScheduleResult
-from scaler.aws.session import AwsClients, AwsSettings
+from forescale.scaler.aws.asg import AsgActuator, Control, target_spec
+from forescale.scaler.aws.errors import AwsCredentialsError, AwsRejected
+from forescale.scaler.aws.groups import BASELINE_TAG, GroupState, InvalidGroupState
+from forescale.scaler.aws.iam import load_policy, render_policy
+from forescale.scaler.aws.schedule import SCHEDULE_PREFIX, ScheduleResult
+from forescale.scaler.aws.session import AwsClients, AwsSettings
 
 __all__ = [
     "BASELINE_TAG",

@@ -26,19 +26,25 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from scaler.aws.errors import AWS_ERRORS, AwsRejected, FailureKind, actuation_error, classify
-from scaler.aws.groups import BASELINE_TAG, GroupState, parse_group
-from scaler.aws.schedule import (
+from forescale.scaler.aws.errors import (
+    AWS_ERRORS,
+    AwsRejected,
+    FailureKind,
+    actuation_error,
+    classify,
+)
+from forescale.scaler.aws.groups import BASELINE_TAG, GroupState, parse_group
+from forescale.scaler.aws.schedule import (
     SCHEDULE_PREFIX,
     ScheduledMinSize,
     ScheduleResult,
     diff_schedule,
     plan_schedule,
 )
-from scaler.aws.session import AwsClients
-from scaler.config.targets import TargetDocument
-from scaler.domain import ActuationResult, AsgRef, Capacity, TargetRef, TargetSpec
-from scaler.errors import ConfigError, TargetNotFound
+from forescale.scaler.aws.session import AwsClients
+from forescale.scaler.config.targets import TargetDocument
+from forescale.scaler.domain import ActuationResult, AsgRef, Capacity, TargetRef, TargetSpec
+from forescale.scaler.errors import ConfigError, TargetNotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient

@@ -31,8 +31,8 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from scaler.aws.iam import POLICY_FILE, iam_action
-from scaler.errors import (
+from forescale.scaler.aws.iam import POLICY_FILE, iam_action
+from forescale.scaler.errors import (
     AccessDenied,
     ActuationError,
     ActuationUnavailable,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from scaler.domain import Capacity
-from scaler.errors import ActuationError, PermanentError
+from forescale.scaler.domain import Capacity
+from forescale.scaler.errors import ActuationError, PermanentError
 
 __all__ = [
     "BASELINE_TAG",

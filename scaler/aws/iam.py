@@ -50,7 +50,11 @@ def iam_action(service: str, operation: str) -> str:
 
 def load_policy() -> dict[str, Any]:
     """The reference policy document, placeholders unfilled."""
-    text = resources.files("scaler.aws").joinpath("iam-policy.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("forescale.scaler.aws")
+        .joinpath("iam-policy.json")
+        .read_text(encoding="utf-8")
+    )
     document: dict[str, Any] = json.loads(text)
     return document
 

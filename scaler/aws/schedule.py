@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from scaler.aws.groups import GroupState
-from scaler.errors import ConfigError
+from forescale.scaler.aws.groups import GroupState
+from forescale.scaler.errors import ConfigError
 
 __all__ = [
     "MAX_ACTIONS",

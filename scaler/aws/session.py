@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import boto3
 from botocore.config import Config
 
-from scaler.aws.errors import (
+from forescale.scaler.aws.errors import (
     AWS_ERRORS,
     AwsCredentialsError,
     FailureKind,
     actuation_error,
     classify,
 )
-from scaler.clock import Clock, SystemClock
-from scaler.errors import AccessDenied, ConfigError
+from forescale.scaler.clock import Clock, SystemClock
+from forescale.scaler.errors import AccessDenied, ConfigError
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient

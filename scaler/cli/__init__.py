@@ -17,11 +17,11 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 
-from models.errors import ForecastError
-from scaler.clock import Clock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import ControllerView, RecordStore
-from scaler.errors import ScalerError
+from forescale.models.errors import ForecastError
+from forescale.scaler.clock import Clock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import ControllerView, RecordStore
+from forescale.scaler.errors import ScalerError
 
 __all__ = ["ApiLauncher", "RunningApi", "main"]
 
@@ -59,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"scaler.cli.{name}")
+            module = importlib.import_module(f"forescale.scaler.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"scaler.cli.{name}":
+            if exc.name == f"forescale.scaler.cli.{name}":
                 continue  # subcommand not built yet
             raise
         module.register(subparsers)

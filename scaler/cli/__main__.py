@@ -1,5 +1,5 @@
 import sys
 
-from scaler.cli import main
+from forescale.scaler.cli import main
 
 sys.exit(main())

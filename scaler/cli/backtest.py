@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from models.datasets import load_example, load_trace
-from models.errors import ForecastError
-from models.validation import infer_step
-from scaler.cli.progress import Progress
-from scaler.units import format_duration, parse_duration
+from forescale.models.datasets import load_example, load_trace
+from forescale.models.errors import ForecastError
+from forescale.models.validation import infer_step
+from forescale.scaler.cli.progress import Progress
+from forescale.scaler.units import format_duration, parse_duration
 
 if TYPE_CHECKING:  # the registry loads scikit-learn and statsmodels: only when backtesting
-    from models.evaluation import BacktestResult
+    from forescale.models.evaluation import BacktestResult
 
 __all__ = ["JSON_KEYS", "load_series", "register", "run"]
 
@@ -86,7 +86,7 @@ def load_series(args: argparse.Namespace) -> tuple[pd.Series, str]:
 def _from_prometheus(
     args: argparse.Namespace, *, url: str | None, query: str | None
 ) -> tuple[pd.Series, str]:
-    from scaler.metrics.history import series_from_prometheus
+    from forescale.scaler.metrics.history import series_from_prometheus
 
     if url is None or query is None:
         raise ValueError("give both --prometheus URL and --query PROMQL (or a TRACE file)")
@@ -127,8 +127,8 @@ def _plan(args: argparse.Namespace, y: pd.Series) -> _Plan:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.evaluation import backtest
-    from models.registry import FORECASTERS, make_forecaster
+    from forescale.models.evaluation import backtest
+    from forescale.models.registry import FORECASTERS, make_forecaster
 
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     if names == ["all"]:

@@ -12,9 +12,9 @@ import argparse
 import os
 from typing import Any
 
-from scaler.config.settings import load_settings
-from scaler.config.targets import load_targets_file
-from scaler.units import format_duration
+from forescale.scaler.config.settings import load_settings
+from forescale.scaler.config.targets import load_targets_file
+from forescale.scaler.units import format_duration
 
 __all__ = ["register"]
 

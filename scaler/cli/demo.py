@@ -17,10 +17,10 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from scaler.config.settings import ApiSettings
-from scaler.controller.runtime import CycleOutcome, TargetRuntime
-from scaler.demo import Demo, build_demo
-from scaler.records import DecisionRecord
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
+from forescale.scaler.demo import Demo, build_demo
+from forescale.scaler.records import DecisionRecord
 
 __all__ = ["register"]
 

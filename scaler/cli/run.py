@@ -16,8 +16,8 @@ import signal
 import threading
 from typing import Any
 
-from scaler.config.settings import ForescaleSettings, load_settings
-from scaler.wiring import Assembly, build
+from forescale.scaler.config.settings import ForescaleSettings, load_settings
+from forescale.scaler.wiring import Assembly, build
 
 __all__ = ["register"]
 

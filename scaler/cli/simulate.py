@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from models.datasets import load_example, load_trace
-from scaler.cli.progress import Progress
-from scaler.simulate.replay import ReplayConfig, ReplayResult, replay
-from scaler.units import parse_duration
+from forescale.models.datasets import load_example, load_trace
+from forescale.scaler.cli.progress import Progress
+from forescale.scaler.simulate.replay import ReplayConfig, ReplayResult, replay
+from forescale.scaler.units import parse_duration
 
 __all__ = ["format_figures", "load_trace_arg", "register"]
 
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         _write_decisions(result, args.out)
     if args.plot:
-        from scaler.simulate.plot import plot_replay
+        from forescale.scaler.simulate.plot import plot_replay
 
         plot_replay(result, capacity=args.capacity, path=args.plot, title=f"{args.trace}")
     figures = {name: f.as_dict() for name, f in result.figures.items()}

@@ -24,16 +24,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from models.errors import ForecastError
-from scaler.clock import SystemClock
-from scaler.config.settings import ForescaleSettings, load_settings
-from scaler.config.targets import load_targets_file
-from scaler.errors import ConfigError, ScalerError
-from scaler.units import parse_duration
+from forescale.models.errors import ForecastError
+from forescale.scaler.clock import SystemClock
+from forescale.scaler.config.settings import ForescaleSettings, load_settings
+from forescale.scaler.config.targets import load_targets_file
+from forescale.scaler.errors import ConfigError, ScalerError
+from forescale.scaler.units import parse_duration
 
 if TYPE_CHECKING:  # training loads scikit-learn and statsmodels: only when training
-    from scaler.domain import TargetSpec
-    from scaler.training import TrainReport, TrainTarget
+    from forescale.scaler.domain import TargetSpec
+    from forescale.scaler.training import TrainReport, TrainTarget
 
 __all__ = ["format_report", "register", "run"]
 
@@ -87,10 +87,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.registry import make_forecaster
-    from scaler.cli.progress import Progress
-    from scaler.training import DEFAULT_CANDIDATES, TrainOptions, train_all
-    from scaler.wiring import build_model_store
+    from forescale.models.registry import make_forecaster
+    from forescale.scaler.cli.progress import Progress
+    from forescale.scaler.training import DEFAULT_CANDIDATES, TrainOptions, train_all
+    from forescale.scaler.wiring import build_model_store
 
     settings = load_settings(args.config or os.environ.get("FORESCALE_CONFIG"))
     candidates = _names(args.models) if args.models else None
@@ -145,7 +145,7 @@ def _targets(
     args: argparse.Namespace, settings: ForescaleSettings
 ) -> tuple[list[TrainTarget], list[TrainReport], list[Callable[[], None]]]:
     """(targets to train, reports for targets that failed before training, closers)."""
-    from scaler.training import TrainReport, from_spec, from_trace
+    from forescale.scaler.training import TrainReport, from_spec, from_trace
 
     if args.trace:
         targets: list[TrainTarget] = []
@@ -158,7 +158,7 @@ def _targets(
                 failed.append(TrainReport(target=name, seconds=0.0, error=str(exc)))
         return targets, failed, []
     specs, invalid = _specs(args, settings)
-    from scaler.wiring import metrics_source
+    from forescale.scaler.wiring import metrics_source
 
     source = metrics_source(settings)
     now = SystemClock().now()
@@ -172,7 +172,7 @@ def _specs(
 ) -> tuple[list[TargetSpec], list[tuple[str, str]]]:
     if args.targets:
         return [d.to_domain() for d in load_targets_file(args.targets)], []
-    from scaler.wiring import target_provider
+    from forescale.scaler.wiring import target_provider
 
     update = target_provider(settings, clock=SystemClock()).poll()
     invalid = [(str(i.name), i.message) for i in update.invalid]

@@ -1,6 +1,6 @@
 """Configuration at the process boundary: target specs (YAML file / CRD) and settings."""
 
-from scaler.config.targets import (
+from forescale.scaler.config.targets import (
     TargetDocument,
     load_targets_file,
     parse_target,

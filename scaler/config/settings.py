@@ -32,7 +32,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
-from scaler.errors import ConfigError
+from forescale.scaler.errors import ConfigError
 
 __all__ = [
     "ApiSettings",

@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from scaler.domain import (
+from forescale.scaler.domain import (
     AsgRef,
     HpaRef,
     KnownEvent,
@@ -58,8 +58,8 @@ from scaler.domain import (
     TargetSpec,
     utc,
 )
-from scaler.errors import ConfigError
-from scaler.units import parse_duration
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.units import parse_duration
 
 __all__ = [
     "API_VERSION",

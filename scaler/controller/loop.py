@@ -17,15 +17,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from scaler.actuators.base import Actuator, Reclaimable
-from scaler.clock import Clock
-from scaler.controller.reporting import Reporter
-from scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
-from scaler.controller.targets import TargetProvider
-from scaler.domain import TargetName, TargetSpec
-from scaler.errors import ScalerError
-from scaler.metrics.base import MetricsSource
-from scaler.modelstore.base import ModelStore
+from forescale.scaler.actuators.base import Actuator, Reclaimable
+from forescale.scaler.clock import Clock
+from forescale.scaler.controller.reporting import Reporter
+from forescale.scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
+from forescale.scaler.controller.targets import TargetProvider
+from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.errors import ScalerError
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.modelstore.base import ModelStore
 
 __all__ = ["ControlSettings", "Controller", "CycleReport"]
 

@@ -16,14 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from scaler.controller.runtime import CycleOutcome, TargetRuntime
-from scaler.domain import TargetName
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord, Recorder
-from scaler.telemetry import Telemetry
+from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
+from forescale.scaler.domain import TargetName
+from forescale.scaler.records import (
+    AccuracyRecord,
+    DecisionRecord,
+    ForecastPoint,
+    ForecastRecord,
+    Recorder,
+)
+from forescale.scaler.telemetry import Telemetry
 
 __all__ = ["Reporter", "forecast_record"]
 
-log = logging.getLogger("scaler.decisions")
+log = logging.getLogger("forescale.scaler.decisions")
 
 DecisionListener = Callable[[TargetRuntime, CycleOutcome, DecisionRecord], None]
 

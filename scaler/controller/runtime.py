@@ -15,21 +15,21 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from models.base import Forecast
-from scaler.actuators.base import Actuator
-from scaler.controller.schedule import SchedulePublisher, floors_from_forecast
-from scaler.domain import ActuationResult, Capacity, Mode, TargetSpec
-from scaler.errors import MetricsError, ScalerError
-from scaler.forecasting.engine import RefitPolicy, TargetForecaster
-from scaler.metrics.base import MetricsSource
-from scaler.metrics.history import load_history
-from scaler.modelstore.base import ModelStore
-from scaler.planning.fallback import FallbackSettings, Health, Issue
-from scaler.planning.hpa import Hpa
-from scaler.planning.hpa_behavior import HpaBehavior
-from scaler.planning.hpa_metrics import load_metric
-from scaler.planning.policy import Decision, PolicySettings, TargetPolicy
-from scaler.training.promoted import ModelFollower
+from forescale.models.base import Forecast
+from forescale.scaler.actuators.base import Actuator
+from forescale.scaler.controller.schedule import SchedulePublisher, floors_from_forecast
+from forescale.scaler.domain import ActuationResult, Capacity, Mode, TargetSpec
+from forescale.scaler.errors import MetricsError, ScalerError
+from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.metrics.history import load_history
+from forescale.scaler.modelstore.base import ModelStore
+from forescale.scaler.planning.fallback import FallbackSettings, Health, Issue
+from forescale.scaler.planning.hpa import Hpa
+from forescale.scaler.planning.hpa_behavior import HpaBehavior
+from forescale.scaler.planning.hpa_metrics import load_metric
+from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+from forescale.scaler.training.promoted import ModelFollower
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
 

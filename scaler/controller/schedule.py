@@ -16,8 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from models.base import Forecast
-from scaler.domain import AsgRef, ScalingPolicy
+from forescale.models.base import Forecast
+from forescale.scaler.domain import AsgRef, ScalingPolicy
 
 __all__ = ["SchedulePublisher", "floors_from_forecast"]
 

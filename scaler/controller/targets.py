@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import yaml
 
-from scaler.config.targets import parse_target
-from scaler.domain import TargetName, TargetSpec
-from scaler.errors import ConfigError
+from forescale.scaler.config.targets import parse_target
+from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.errors import ConfigError
 
 __all__ = ["FileTargets", "StaticTargets", "TargetProvider", "TargetsUpdate"]
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from scaler.domain import CapacityPlan
-from scaler.errors import ScalerError
-from scaler.planning.ledger import AccuracySnapshot
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
+from forescale.scaler.domain import CapacityPlan
+from forescale.scaler.errors import ScalerError
+from forescale.scaler.planning.ledger import AccuracySnapshot
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
 
 __all__ = [
     "ControllerView",

@@ -12,16 +12,16 @@ from datetime import datetime
 
 import numpy as np
 
-from models.persistence import make_card
-from scaler.controller.loop import Controller
-from scaler.controller.runtime import TargetRuntime
-from scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
-from scaler.domain import CapacityPlan, TargetName
-from scaler.errors import ForecastUnavailable, ModelNotFound
-from scaler.modelstore.base import ModelStore, model_key
-from scaler.planning.fallback import Health
-from scaler.planning.planner import PlanInputs, plan
-from scaler.records import ForecastPoint, ForecastRecord
+from forescale.models.persistence import make_card
+from forescale.scaler.controller.loop import Controller
+from forescale.scaler.controller.runtime import TargetRuntime
+from forescale.scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
+from forescale.scaler.domain import CapacityPlan, TargetName
+from forescale.scaler.errors import ForecastUnavailable, ModelNotFound
+from forescale.scaler.modelstore.base import ModelStore, model_key
+from forescale.scaler.planning.fallback import Health
+from forescale.scaler.planning.planner import PlanInputs, plan
+from forescale.scaler.records import ForecastPoint, ForecastRecord
 
 __all__ = ["LiveView"]
 

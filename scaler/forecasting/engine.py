@@ -31,14 +31,14 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from models.base import BaseForecaster, Forecast
-from models.errors import ForecastError, InsufficientHistoryError
-from models.registry import make_forecaster
-from models.validation import fill_long_gaps
-from scaler.domain import KnownEvent
-from scaler.forecasting.events import EventCalendar
-from scaler.planning.fallback import Health, Issue
-from scaler.units import format_duration
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.errors import ForecastError, InsufficientHistoryError
+from forescale.models.registry import make_forecaster
+from forescale.models.validation import fill_long_gaps
+from forescale.scaler.domain import KnownEvent
+from forescale.scaler.forecasting.events import EventCalendar
+from forescale.scaler.planning.fallback import Health, Issue
+from forescale.scaler.units import format_duration
 
 __all__ = ["RefitPolicy", "TargetForecaster", "causal_fill", "fit_model"]
 

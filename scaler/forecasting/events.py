@@ -23,8 +23,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from models.base import Forecast
-from scaler.domain import KnownEvent
+from forescale.models.base import Forecast
+from forescale.scaler.domain import KnownEvent
 
 __all__ = ["EventCalendar"]
 

@@ -11,12 +11,17 @@
 from importlib import resources
 from importlib.abc import Traversable
 
-from scaler.kube.client import KubeApi, KubeError, RequestRejected, build_api_client
-from scaler.kube.events import EventRecorder
-from scaler.kube.hpa import APPLIED_ANNOTATION, BASELINE_ANNOTATION, HpaActuator
-from scaler.kube.leader import LeaderElector, LeaseConfig
-from scaler.kube.retry import RetryPolicy
-from scaler.kube.targets import InvalidTarget, KubeTargetSource, TargetsSnapshot, TargetsUnavailable
+from forescale.scaler.kube.client import KubeApi, KubeError, RequestRejected, build_api_client
+from forescale.scaler.kube.events import EventRecorder
+from forescale.scaler.kube.hpa import APPLIED_ANNOTATION, BASELINE_ANNOTATION, HpaActuator
+from forescale.scaler.kube.leader import LeaderElector, LeaseConfig
+from forescale.scaler.kube.retry import RetryPolicy
+from forescale.scaler.kube.targets import (
+    InvalidTarget,
+    KubeTargetSource,
+    TargetsSnapshot,
+    TargetsUnavailable,
+)
 
 __all__ = [
     "APPLIED_ANNOTATION",

@@ -28,7 +28,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from scaler.errors import ActuationError, ConfigError, PermanentError
+from forescale.scaler.errors import ActuationError, ConfigError, PermanentError
 
 __all__ = [
     "EVENT",

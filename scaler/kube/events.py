@@ -11,8 +11,8 @@ import logging
 import uuid
 from typing import Any, Literal
 
-from scaler.clock import Clock
-from scaler.kube.client import EVENT, KubeApi, KubeError
+from forescale.scaler.clock import Clock
+from forescale.scaler.kube.client import EVENT, KubeApi, KubeError
 
 __all__ = ["CONTROLLER_NAME", "EventRecorder", "micro_time"]
 

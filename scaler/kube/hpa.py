@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from scaler.clock import Clock
-from scaler.domain import ActuationResult, Capacity, HpaRef, TargetRef
-from scaler.errors import (
+from forescale.scaler.clock import Clock
+from forescale.scaler.domain import ActuationResult, Capacity, HpaRef, TargetRef
+from forescale.scaler.errors import (
     AccessDenied,
     ActuationConflict,
     ActuationUnavailable,
@@ -37,9 +37,9 @@ from scaler.errors import (
     ScalerError,
     TargetNotFound,
 )
-from scaler.kube.client import HPA, KubeApi, KubeError, RequestRejected
-from scaler.kube.events import EventRecorder
-from scaler.kube.retry import RetryPolicy, with_retries
+from forescale.scaler.kube.client import HPA, KubeApi, KubeError, RequestRejected
+from forescale.scaler.kube.events import EventRecorder
+from forescale.scaler.kube.retry import RetryPolicy, with_retries
 
 __all__ = ["APPLIED_ANNOTATION", "BASELINE_ANNOTATION", "HpaActuator"]
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from scaler.clock import Clock
-from scaler.errors import AccessDenied
-from scaler.kube.client import LEASE, KubeApi, KubeError
-from scaler.kube.events import micro_time
+from forescale.scaler.clock import Clock
+from forescale.scaler.errors import AccessDenied
+from forescale.scaler.kube.client import LEASE, KubeApi, KubeError
+from forescale.scaler.kube.events import micro_time
 
 __all__ = ["LeaderElector", "LeaseConfig"]
 

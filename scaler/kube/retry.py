@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from scaler.clock import Clock
-from scaler.kube.client import KubeError
+from forescale.scaler.clock import Clock
+from forescale.scaler.kube.client import KubeError
 
 __all__ = ["RetryPolicy", "with_retries"]
 

@@ -17,13 +17,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from scaler.clock import Clock
-from scaler.config import parse_target
-from scaler.domain import TargetName, TargetSpec
-from scaler.errors import AccessDenied, ConfigError, ScalerError, TemporaryError
-from scaler.kube.client import PREDICTIVE_AUTOSCALER, KubeApi, KubeError, RequestRejected
-from scaler.kube.events import EventRecorder
-from scaler.kube.retry import RetryPolicy, with_retries
+from forescale.scaler.clock import Clock
+from forescale.scaler.config import parse_target
+from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.errors import AccessDenied, ConfigError, ScalerError, TemporaryError
+from forescale.scaler.kube.client import PREDICTIVE_AUTOSCALER, KubeApi, KubeError, RequestRejected
+from forescale.scaler.kube.events import EventRecorder
+from forescale.scaler.kube.retry import RetryPolicy, with_retries
 
 __all__ = ["InvalidTarget", "KubeTargetSource", "TargetsSnapshot", "TargetsUnavailable"]
 

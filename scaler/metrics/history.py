@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from scaler.errors import EmptyResult
-from scaler.metrics.base import MetricsSource
-from scaler.metrics.prom_grid import Grid
-from scaler.metrics.prometheus import PrometheusSource
-from scaler.units import parse_duration
+from forescale.scaler.errors import EmptyResult
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.metrics.prom_grid import Grid
+from forescale.scaler.metrics.prometheus import PrometheusSource
+from forescale.scaler.units import parse_duration
 
 __all__ = ["load_history", "series_from_prometheus"]
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from scaler.errors import EmptyResult, MetricsUnavailable
+from forescale.scaler.errors import EmptyResult, MetricsUnavailable
 
 __all__ = ["FrameSource"]
 

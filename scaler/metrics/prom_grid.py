@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaler.errors import AmbiguousResult, ConfigError, EmptyResult, QueryError
+from forescale.scaler.errors import AmbiguousResult, ConfigError, EmptyResult, QueryError
 
 __all__ = [
     "MAX_WINDOW_POINTS",

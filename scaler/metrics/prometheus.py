@@ -33,8 +33,8 @@ import requests
 from prometheus_api_client import PrometheusConnect
 from requests.adapters import HTTPAdapter
 
-from scaler.errors import ConfigError, MetricsUnavailable, QueryError
-from scaler.metrics.prom_grid import (
+from forescale.scaler.errors import ConfigError, MetricsUnavailable, QueryError
+from forescale.scaler.metrics.prom_grid import (
     BatchAccumulator,
     Grid,
     SeriesAccumulator,

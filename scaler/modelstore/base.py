@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from models.base import BaseForecaster
-from models.persistence import ModelCard
+from forescale.models.base import BaseForecaster
+from forescale.models.persistence import ModelCard
 
 __all__ = ["ModelStore", "model_key"]
 

@@ -19,10 +19,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from models.base import BaseForecaster
-from models.errors import ModelFileError
-from models.persistence import ModelCard, atomic_write, dumps, loads
-from scaler.errors import ConfigError, ModelNotFound, ModelStoreError
+from forescale.models.base import BaseForecaster
+from forescale.models.errors import ModelFileError
+from forescale.models.persistence import ModelCard, atomic_write, dumps, loads
+from forescale.scaler.errors import ConfigError, ModelNotFound, ModelStoreError
 
 __all__ = ["DirectoryModelStore"]
 

@@ -25,19 +25,19 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from models.base import BaseForecaster
-from models.errors import ModelFileError
-from models.persistence import ModelCard, dumps, loads
-from scaler.aws.errors import AWS_ERRORS, FailureKind, classify
-from scaler.aws.session import AwsClients
-from scaler.errors import (
+from forescale.models.base import BaseForecaster
+from forescale.models.errors import ModelFileError
+from forescale.models.persistence import ModelCard, dumps, loads
+from forescale.scaler.aws.errors import AWS_ERRORS, FailureKind, classify
+from forescale.scaler.aws.session import AwsClients
+from forescale.scaler.errors import (
     ConfigError,
     ModelNotFound,
     ModelStoreError,
     PermanentError,
     TemporaryError,
 )
-from scaler.modelstore.directory import _NAME, _PROMOTED, _SUFFIX
+from forescale.scaler.modelstore.directory import _NAME, _PROMOTED, _SUFFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from scaler.domain import Mode
-from scaler.planning.ledger import AccuracySnapshot
+from forescale.scaler.domain import Mode
+from forescale.scaler.planning.ledger import AccuracySnapshot
 
 __all__ = [
     "STARTING",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from scaler.errors import ConfigError
+from forescale.scaler.errors import ConfigError
 
 __all__ = [
     "LEGACY_SCALE_UP_LIMIT_FACTOR",

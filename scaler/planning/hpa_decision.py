@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
-from scaler.domain import PlanStep
-from scaler.errors import ConfigError
-from scaler.planning.hpa_behavior import HpaBehavior, Limit, ScalingRules
-from scaler.planning.hpa_metrics import MetricFailure, MetricProposal, Tolerances
-from scaler.units import format_duration
+from forescale.scaler.domain import PlanStep
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.planning.hpa_behavior import HpaBehavior, Limit, ScalingRules
+from forescale.scaler.planning.hpa_metrics import MetricFailure, MetricProposal, Tolerances
+from forescale.scaler.units import format_duration
 
 __all__ = ["Condition", "HpaConfig", "HpaDecision", "Stabilization"]
 

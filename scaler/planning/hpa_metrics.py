@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal, NamedTuple, Protocol
 
-from scaler.errors import ConfigError, MetricsError
+from forescale.scaler.errors import ConfigError, MetricsError
 
 __all__ = [
     "ExternalMetric",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from scaler.errors import ConfigError
-from scaler.planning.hpa_metrics import (
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.planning.hpa_metrics import (
     HpaMetricError,
     MetricContext,
     MetricProposal,

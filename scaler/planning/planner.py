@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from models.base import Forecast
-from scaler.domain import CapacityPlan, Mode, PlanStep, ScalingPolicy, TargetName
+from forescale.models.base import Forecast
+from forescale.scaler.domain import CapacityPlan, Mode, PlanStep, ScalingPolicy, TargetName
 
 __all__ = ["PlanInputs", "forecast_window", "plan"]
 

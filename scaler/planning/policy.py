@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from models.base import Forecast
-from scaler.domain import CapacityPlan, TargetSpec
-from scaler.planning.fallback import (
+from forescale.models.base import Forecast
+from forescale.scaler.domain import CapacityPlan, TargetSpec
+from forescale.scaler.planning.fallback import (
     STARTING,
     FallbackSettings,
     Health,
@@ -26,8 +26,8 @@ from scaler.planning.fallback import (
     QualityJudge,
     advance,
 )
-from scaler.planning.ledger import AccuracySnapshot, ForecastLedger
-from scaler.planning.planner import PlanInputs, plan
+from forescale.scaler.planning.ledger import AccuracySnapshot, ForecastLedger
+from forescale.scaler.planning.planner import PlanInputs, plan
 
 __all__ = ["Decision", "PolicySettings", "TargetPolicy"]
 

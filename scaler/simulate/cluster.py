@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from scaler.actuators.memory import MemoryActuator
-from scaler.domain import TargetRef
-from scaler.planning.hpa import Hpa
-from scaler.planning.hpa_behavior import HpaBehavior
-from scaler.planning.hpa_metrics import load_metric
+from forescale.scaler.actuators.memory import MemoryActuator
+from forescale.scaler.domain import TargetRef
+from forescale.scaler.planning.hpa import Hpa
+from forescale.scaler.planning.hpa_behavior import HpaBehavior
+from forescale.scaler.planning.hpa_metrics import load_metric
 
 __all__ = ["SimulatedCluster", "SimulatedWorkload"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scaler.simulate.workload import Figures
+from forescale.scaler.simulate.workload import Figures
 
 __all__ = ["FrontierPoint", "equal_cost_ratio", "interpolate_unserved"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scaler.simulate.replay import ReplayResult
-from scaler.simulate.workload import ready_replicas
+from forescale.scaler.simulate.replay import ReplayResult
+from forescale.scaler.simulate.workload import ready_replicas
 
 __all__ = ["plot_replay"]
 

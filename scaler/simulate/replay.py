@@ -32,16 +32,21 @@ from typing import TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from models.base import BaseForecaster, Forecast
-from models.validation import infer_step
-from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.forecasting.engine import RefitPolicy, TargetForecaster, causal_fill, fit_model
-from scaler.planning.fallback import Health, Issue
-from scaler.planning.hpa import Hpa
-from scaler.planning.hpa_behavior import HpaBehavior
-from scaler.planning.hpa_metrics import load_metric
-from scaler.planning.policy import PolicySettings, TargetPolicy
-from scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.validation import infer_step
+from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
+from forescale.scaler.forecasting.engine import (
+    RefitPolicy,
+    TargetForecaster,
+    causal_fill,
+    fit_model,
+)
+from forescale.scaler.planning.fallback import Health, Issue
+from forescale.scaler.planning.hpa import Hpa
+from forescale.scaler.planning.hpa_behavior import HpaBehavior
+from forescale.scaler.planning.hpa_metrics import load_metric
+from forescale.scaler.planning.policy import PolicySettings, TargetPolicy
+from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
 
 __all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive"]
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scaler.config.settings import StoreSettings
-from scaler.store.errors import SchemaMismatch, StoreError, StoreUnavailable
-from scaler.store.memory import MemoryRecordStore
-from scaler.store.retention import Retention
+from forescale.scaler.config.settings import StoreSettings
+from forescale.scaler.store.errors import SchemaMismatch, StoreError, StoreUnavailable
+from forescale.scaler.store.memory import MemoryRecordStore
+from forescale.scaler.store.retention import Retention
 
 if TYPE_CHECKING:
-    from scaler.store.sql import SqlRecordStore
+    from forescale.scaler.store.sql import SqlRecordStore
 
 __all__ = [
     "MemoryRecordStore",
@@ -35,7 +35,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "SqlRecordStore":
-        from scaler.store.sql import SqlRecordStore
+        from forescale.scaler.store.sql import SqlRecordStore
 
         return SqlRecordStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -45,6 +45,6 @@ def open_store(settings: StoreSettings) -> MemoryRecordStore | SqlRecordStore:
     """The store ``settings.url`` names (migrated), or memory when it names none."""
     if settings.url is None:
         return MemoryRecordStore()
-    from scaler.store.sql import SqlRecordStore
+    from forescale.scaler.store.sql import SqlRecordStore
 
     return SqlRecordStore.open(settings.url)

@@ -14,9 +14,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from scaler.domain import PlanStep
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
-from scaler.store.query import check_time
+from forescale.scaler.domain import PlanStep
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
+from forescale.scaler.store.query import check_time
 
 __all__ = [
     "clean_accuracy",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from scaler.records import DecisionRecord, ForecastPoint, ForecastRecord
+from forescale.scaler.records import DecisionRecord, ForecastPoint, ForecastRecord
 
 __all__ = ["Pair", "Summary", "pairs", "summarize", "value_at"]
 

@@ -7,7 +7,7 @@ migrated by a newer Forescale, or by something else).
 
 from __future__ import annotations
 
-from scaler.errors import PermanentError, ScalerError, TemporaryError
+from forescale.scaler.errors import PermanentError, ScalerError, TemporaryError
 
 __all__ = ["SchemaMismatch", "StoreError", "StoreUnavailable"]
 

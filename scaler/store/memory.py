@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
-from scaler.store.codec import clean_accuracy, clean_decision, clean_forecast
-from scaler.store.query import check_page, check_range, check_time
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
+from forescale.scaler.store.codec import clean_accuracy, clean_decision, clean_forecast
+from forescale.scaler.store.query import check_page, check_range, check_time
 
 __all__ = ["MemoryRecordStore"]
 

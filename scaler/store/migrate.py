@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
 
-from scaler.store.errors import SchemaMismatch
+from forescale.scaler.store.errors import SchemaMismatch
 
 __all__ = ["MIGRATIONS", "current_revision", "head_revision", "revisions", "upgrade"]
 

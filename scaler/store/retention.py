@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from scaler.store.query import check_time
+from forescale.scaler.store.query import check_time
 
 __all__ = ["Purgeable", "Retention"]
 

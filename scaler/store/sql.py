@@ -20,12 +20,12 @@ from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from scaler.errors import ConfigError
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
-from scaler.store import codec, tables
-from scaler.store.errors import StoreUnavailable
-from scaler.store.migrate import upgrade
-from scaler.store.query import check_page, check_range, check_time
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
+from forescale.scaler.store import codec, tables
+from forescale.scaler.store.errors import StoreUnavailable
+from forescale.scaler.store.migrate import upgrade
+from forescale.scaler.store.query import check_page, check_range, check_time
 
 __all__ = ["SqlRecordStore", "engine_for"]
 

@@ -6,10 +6,10 @@
 - `ModelFollower`: the controller's side, adopting the promoted model when it changes.
 """
 
-from scaler.training.promoted import ModelFollower
-from scaler.training.shadow import ShadowComparison, ShadowRun, shadow_replay
-from scaler.training.targets import TrainTarget, from_series, from_spec, from_trace
-from scaler.training.train import (
+from forescale.scaler.training.promoted import ModelFollower
+from forescale.scaler.training.shadow import ShadowComparison, ShadowRun, shadow_replay
+from forescale.scaler.training.targets import TrainTarget, from_series, from_spec, from_trace
+from forescale.scaler.training.train import (
     DEFAULT_CANDIDATES,
     CandidateResult,
     TrainOptions,

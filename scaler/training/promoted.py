@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from models.base import BaseForecaster, Forecast
-from models.persistence import ModelCard
-from scaler.domain import KnownEvent
-from scaler.errors import ModelStoreError, ScalerError
-from scaler.forecasting.engine import TargetForecaster
-from scaler.modelstore.base import ModelStore, model_key
-from scaler.training.shadow import ShadowComparison, ShadowRun
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.persistence import ModelCard
+from forescale.scaler.domain import KnownEvent
+from forescale.scaler.errors import ModelStoreError, ScalerError
+from forescale.scaler.forecasting.engine import TargetForecaster
+from forescale.scaler.modelstore.base import ModelStore, model_key
+from forescale.scaler.training.shadow import ShadowComparison, ShadowRun
 
 __all__ = ["ModelFollower"]
 

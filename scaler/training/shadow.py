@@ -27,11 +27,11 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from models.base import BaseForecaster, Forecast
-from scaler.domain import KnownEvent
-from scaler.forecasting.engine import TargetForecaster
-from scaler.planning.fallback import Health
-from scaler.planning.ledger import AccuracySnapshot, ForecastLedger
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.scaler.domain import KnownEvent
+from forescale.scaler.forecasting.engine import TargetForecaster
+from forescale.scaler.planning.fallback import Health
+from forescale.scaler.planning.ledger import AccuracySnapshot, ForecastLedger
 
 __all__ = ["ShadowComparison", "ShadowRun", "shadow_replay"]
 

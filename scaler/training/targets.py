@@ -17,12 +17,12 @@ from typing import cast
 
 import pandas as pd
 
-from models.datasets import load_trace
-from models.validation import infer_step
-from scaler.domain import KnownEvent, TargetSpec
-from scaler.metrics.base import MetricsSource
-from scaler.metrics.history import load_history
-from scaler.units import format_duration
+from forescale.models.datasets import load_trace
+from forescale.models.validation import infer_step
+from forescale.scaler.domain import KnownEvent, TargetSpec
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.metrics.history import load_history
+from forescale.scaler.units import format_duration
 
 __all__ = ["TrainTarget", "from_series", "from_spec", "from_trace"]
 

@@ -32,17 +32,17 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from models.base import BaseForecaster
-from models.errors import ForecastError, InsufficientHistoryError
-from models.evaluation import BacktestMetrics, backtest, prepare_series
-from models.persistence import ModelCard, make_card
-from models.registry import make_forecaster
-from scaler.errors import ScalerError
-from scaler.forecasting.events import EventCalendar
-from scaler.modelstore.base import ModelStore, model_key
-from scaler.training.shadow import ShadowComparison, shadow_replay
-from scaler.training.targets import TrainTarget
-from scaler.units import format_duration
+from forescale.models.base import BaseForecaster
+from forescale.models.errors import ForecastError, InsufficientHistoryError
+from forescale.models.evaluation import BacktestMetrics, backtest, prepare_series
+from forescale.models.persistence import ModelCard, make_card
+from forescale.models.registry import make_forecaster
+from forescale.scaler.errors import ScalerError
+from forescale.scaler.forecasting.events import EventCalendar
+from forescale.scaler.modelstore.base import ModelStore, model_key
+from forescale.scaler.training.shadow import ShadowComparison, shadow_replay
+from forescale.scaler.training.targets import TrainTarget
+from forescale.scaler.units import format_duration
 
 __all__ = [
     "DEFAULT_CANDIDATES",

@@ -15,20 +15,20 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from scaler.controller.view import TargetStatus
-from scaler.records import DecisionRecord, ForecastRecord
-from scaler.store.compare import pairs
-from service.deps import ClockDep, StoreDep, TargetName, TimeRange, ViewDep, Viewer
-from service.errors import problems
-from service.history import all_decisions
-from service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE, ChartData, build_chart
+from forescale.scaler.controller.view import TargetStatus
+from forescale.scaler.records import DecisionRecord, ForecastRecord
+from forescale.scaler.store.compare import pairs
+from forescale.service.deps import ClockDep, StoreDep, TargetName, TimeRange, ViewDep, Viewer
+from forescale.service.errors import problems
+from forescale.service.history import all_decisions
+from forescale.service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE, ChartData, build_chart
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["pages"])
 
 _env = Environment(
-    loader=PackageLoader("service", "pages"),
+    loader=PackageLoader("forescale.service", "pages"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

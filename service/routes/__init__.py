@@ -4,7 +4,7 @@ Target routes take the name as two path segments (``/v1/targets/{namespace}/{nam
 order of routers does not matter.
 """
 
-from service.routes import decisions, forecasts, health, models, targets
+from forescale.service.routes import decisions, forecasts, health, models, targets
 
 ROUTERS = (health.router, targets.router, forecasts.router, decisions.router, models.router)
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.deps import StoreDep, TargetName, TimeRange, ViewDep, Viewer, time_range
-from service.errors import problems
-from service.schemas import DecisionPage, Window
+from forescale.service.deps import StoreDep, TargetName, TimeRange, ViewDep, Viewer, time_range
+from forescale.service.errors import problems
+from forescale.service.schemas import DecisionPage, Window
 
 router = APIRouter(prefix="/v1/targets", tags=["decisions"])
 

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from scaler.store.compare import pairs, summarize
-from service.deps import StoreDep, TargetName, TimeRange, ViewDep, Viewer, time_range
-from service.errors import problems, user_input
-from service.history import all_decisions
-from service.schemas import (
+from forescale.scaler.store.compare import pairs, summarize
+from forescale.service.deps import StoreDep, TargetName, TimeRange, ViewDep, Viewer, time_range
+from forescale.service.errors import problems, user_input
+from forescale.service.history import all_decisions
+from forescale.service.schemas import (
     AccuracyHistoryOut,
     AccuracyRecordOut,
     AccuracySummary,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.deps import ViewDep
+from forescale.service.deps import ViewDep
 
 router = APIRouter(tags=["health"])
 

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from scaler.errors import ModelNotFound
-from service.deps import Operator, TargetName, ViewDep, Viewer
-from service.errors import problems
-from service.schemas import ModelOut
+from forescale.scaler.errors import ModelNotFound
+from forescale.service.deps import Operator, TargetName, ViewDep, Viewer
+from forescale.service.errors import problems
+from forescale.service.schemas import ModelOut
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.deps import Operator, TargetName, ViewDep, Viewer
-from service.errors import problems, user_input
-from service.schemas import PlanOut, TargetOut
+from forescale.service.deps import Operator, TargetName, ViewDep, Viewer
+from forescale.service.errors import problems, user_input
+from forescale.service.schemas import PlanOut, TargetOut
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ def test_import_linter_contracts_hold() -> None:
 
 def test_models_does_not_import_network_clients() -> None:
     code = (
-        "import sys, models, models.base, models.validation;"
+        "import sys, forescale.models, forescale.models.base, forescale.models.validation;"
         "bad=[m for m in ('kubernetes','boto3','prometheus_api_client','fastapi')"
         " if m in sys.modules];"
         "print(','.join(bad))"

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.store import MemoryRecordStore
-from service.app import create_app
-from service.pages.chart import BAND, FLOOR, HEIGHT, LOAD, MEAN, REACTIVE, WIDTH
-from service.server import ApiServer
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.store import MemoryRecordStore
+from forescale.service.app import create_app
+from forescale.service.pages.chart import BAND, FLOOR, HEIGHT, LOAD, MEAN, REACTIVE, WIDTH
+from forescale.service.server import ApiServer
 from tests.browser.chromium import colour_count, read_png, screenshot
 from tests.conftest import shared_trace
 from tests.service.fake_view import FakeController

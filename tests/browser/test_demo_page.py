@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scaler.config.settings import ApiSettings
-from service.main import launch_api
-from service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE
+from forescale.scaler.config.settings import ApiSettings
+from forescale.service.main import launch_api
+from forescale.service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE
 from tests.browser.chromium import colour_count, read_png, screenshot
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ WEB = "demo/nasa-web"
 
 
 def test_the_demo_target_page_shows_what_the_controller_did(chromium: str, tmp_path: Path) -> None:
-    from scaler.demo import build_demo  # the real controller: imported only for this test
+    from forescale.scaler.demo import build_demo  # the real controller: imported only for this test
 
     demo = build_demo(days=1 / 24)
     while not demo.done:

@@ -112,6 +112,7 @@ def test_the_build_context_holds_the_sources_and_nothing_local_or_secret() -> No
     sent = {p for p in tracked if not dockerfile.ignored(p, IGNORE)}
     assert {p for p in sent if "/" not in p} == {"pyproject.toml", "README.md"}
     assert {p.split("/")[0] for p in sent if "/" in p} == {
+        "forescale",
         "models",
         "scaler",
         "service",

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from scaler.telemetry import Telemetry
+from forescale.scaler.telemetry import Telemetry
 from tests.conftest import require
 from tests.helm.chart import CHART, VALUE_SETS, Doc, of_kind, one, render
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scaler.config import parse_targets_yaml
-from scaler.config.settings import ForescaleSettings, load_settings
+from forescale.scaler.config import parse_targets_yaml
+from forescale.scaler.config.settings import ForescaleSettings, load_settings
 from tests.helm.chart import (
     CHART,
     VALUE_SETS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from models.datasets import synthetic_traffic
+from forescale.models.datasets import synthetic_traffic
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.evaluation import BacktestResult, backtest
-from models.registry import make_forecaster
+from forescale.models.evaluation import BacktestResult, backtest
+from forescale.models.registry import make_forecaster
 
 MAX_REL_MAE = {
     "ridge": 0.50,

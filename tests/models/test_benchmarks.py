@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import forecast_latency
 from benchmarks._common import RESULTS, time_calls, write_section
-from models.registry import FORECASTERS
+from forescale.models.registry import FORECASTERS
 
 
 def test_quick_latency_benchmark_reports_every_model_beside_the_holt_winters_baseline(

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.datasets import synthetic_traffic
-from models.errors import InsufficientHistoryError
-from models.fallback import Fallback
-from models.level import LevelTrend
-from models.registry import make_forecaster
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.errors import InsufficientHistoryError
+from forescale.models.fallback import Fallback
+from forescale.models.level import LevelTrend
+from forescale.models.registry import make_forecaster
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from models.base import BaseForecaster
-from models.errors import GapTooLongError, NotFittedError
-from models.persistence import dumps, loads, make_card
-from models.registry import FORECASTERS, make_forecaster
+from forescale.models.base import BaseForecaster
+from forescale.models.errors import GapTooLongError, NotFittedError
+from forescale.models.persistence import dumps, loads, make_card
+from forescale.models.registry import FORECASTERS, make_forecaster
 
 CASES = [
     pytest.param(name, params, id=f"{name}-{i}")

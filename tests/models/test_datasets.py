@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.datasets import load_example, load_trace, synthetic_traffic
-from models.errors import DataFileError
+from forescale.models.datasets import load_example, load_trace, synthetic_traffic
+from forescale.models.errors import DataFileError
 
 GOOD = "timestamp,value\n2024-05-01T00:00:00Z,10\n2024-05-01T00:01:00Z,12\n2024-05-01T00:04:00Z,9\n"
 

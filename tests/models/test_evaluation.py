@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.baselines import SeasonalNaive
-from models.datasets import synthetic_traffic
-from models.errors import InsufficientHistoryError
-from models.evaluation import backtest, mase_scale, prepare_series
-from models.registry import make_forecaster
+from forescale.models.baselines import SeasonalNaive
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.errors import InsufficientHistoryError
+from forescale.models.evaluation import backtest, mase_scale, prepare_series
+from forescale.models.registry import make_forecaster
 
 
 def periodic(days: int = 6) -> pd.Series:

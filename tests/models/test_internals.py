@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from models.base import BaseForecaster, Forecast
-from models.calibration import ResidualCalibrator, horizon_grid
-from models.datasets import synthetic_traffic
-from models.errors import UnknownModelError
-from models.mstl import MSTLForecaster
-from models.registry import FORECASTERS, make_forecaster
-from models.smoothing import holt_filter
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.calibration import ResidualCalibrator, horizon_grid
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.errors import UnknownModelError
+from forescale.models.mstl import MSTLForecaster
+from forescale.models.registry import FORECASTERS, make_forecaster
+from forescale.models.smoothing import holt_filter
 
 
 def test_our_holt_winters_recursion_reproduces_statsmodels_fitted_values() -> None:

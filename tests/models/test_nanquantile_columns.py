@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from models.calibration import nanquantile_columns
+from forescale.models.calibration import nanquantile_columns
 
 cells = st.one_of(st.just(np.nan), st.floats(min_value=-1e6, max_value=1e6))
 

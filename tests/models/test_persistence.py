@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.datasets import synthetic_traffic
-from models.errors import ModelFileError
-from models.level import LevelTrend
-from models.persistence import (
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.errors import ModelFileError
+from forescale.models.level import LevelTrend
+from forescale.models.persistence import (
     MAGIC,
     LibraryVersionWarning,
     ModelCard,
@@ -137,3 +137,27 @@ def test_only_fitted_models_get_a_card(history: pd.Series) -> None:
         make_card(LevelTrend(), history, created_at=CREATED)
     with pytest.raises(ValueError, match="timezone"):
         make_card(LevelTrend().fit(history), history, created_at=datetime(2024, 3, 1))
+
+
+def test_a_model_saved_before_the_forescale_namespace_still_loads(
+    monkeypatch: pytest.MonkeyPatch, history: pd.Series
+) -> None:
+    """Stores written by 0.1.0 pickled ``models.level.LevelTrend``: they must survive the move
+    of the packages under ``forescale.``."""
+    import sys
+    import types
+
+    import forescale.models.level as level_module
+
+    model = LevelTrend().fit(history)
+    card = make_card(model, history, created_at=CREATED)
+    with monkeypatch.context() as m:  # pickle the class under its old, top-level module path
+        m.setitem(sys.modules, "models", types.ModuleType("models"))
+        m.setitem(sys.modules, "models.level", level_module)
+        m.setattr(LevelTrend, "__module__", "models.level")
+        data = dumps(model, card)
+    assert b"models.level" in data and b"forescale.models.level" not in data
+    assert "models" not in sys.modules and "models.level" not in sys.modules
+    loaded, _ = loads(data)
+    assert type(loaded) is LevelTrend
+    np.testing.assert_array_equal(loaded.predict(6).mean, model.predict(6).mean)

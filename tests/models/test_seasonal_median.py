@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.registry import make_forecaster
-from models.selection import FAST_CANDIDATES
+from forescale.models.registry import make_forecaster
+from forescale.models.selection import FAST_CANDIDATES
 
 
 def daily_with_a_spike(days: int, *, spike_day: int) -> pd.Series:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import (
+from forescale.models.errors import (
     DuplicateTimestampsError,
     GapTooLongError,
     InsufficientHistoryError,
@@ -18,8 +18,8 @@ from models.errors import (
     NonFiniteValuesError,
     NonUtcIndexError,
 )
-from models.registry import make_forecaster
-from models.validation import (
+from forescale.models.registry import make_forecaster
+from forescale.models.validation import (
     DEFAULT_MAX_GAP_STEPS,
     check_series,
     fill_long_gaps,

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scaler.modelstore import DirectoryModelStore
+from forescale.scaler.modelstore import DirectoryModelStore
 from tests.conftest import REPO
 from tests.integration.prometheus.server import NASA_QUERY, SeededPrometheus
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from scaler.domain import Mode
-from scaler.errors import AccessDenied, ActuationConflict, TargetNotFound
-from scaler.telemetry import Telemetry
+from forescale.scaler.domain import Mode
+from forescale.scaler.errors import AccessDenied, ActuationConflict, TargetNotFound
+from forescale.scaler.telemetry import Telemetry
 
 
 @pytest.fixture

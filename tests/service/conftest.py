@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import RecordStore
-from scaler.domain import Mode
-from scaler.store import MemoryRecordStore, SqlRecordStore
-from service.app import create_app
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.domain import Mode
+from forescale.scaler.store import MemoryRecordStore, SqlRecordStore
+from forescale.service.app import create_app
 from tests.service.fake_view import FakeController
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import NormalDist
 
-from scaler.clock import Clock
-from scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
-from scaler.domain import CapacityPlan, Mode, PlanStep, TargetName
-from scaler.errors import ForecastUnavailable, ModelNotFound
-from scaler.planning.ledger import AccuracySnapshot
-from scaler.records import ForecastPoint, ForecastRecord
+from forescale.scaler.clock import Clock
+from forescale.scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
+from forescale.scaler.domain import CapacityPlan, Mode, PlanStep, TargetName
+from forescale.scaler.errors import ForecastUnavailable, ModelNotFound
+from forescale.scaler.planning.ledger import AccuracySnapshot
+from forescale.scaler.records import ForecastPoint, ForecastRecord
 
 STEP = timedelta(minutes=1)
 SPREAD = 0.15

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from scaler.controller.view import RecordStore
-from scaler.domain import PlanStep
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.domain import PlanStep
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
 
 Loads = Sequence[tuple[datetime, float]]
 

@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import RecordStore
-from scaler.errors import ConfigError
-from service.app import create_app
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.errors import ConfigError
+from forescale.service.app import create_app
 from tests.service.conftest import TARGET
 from tests.service.fake_view import FakeController
 
@@ -104,7 +104,7 @@ def test_tokens_can_come_from_the_environment_like_a_kubernetes_secret(
     clock: VirtualClock,
     tokens: dict[str, str],
 ) -> None:
-    from scaler.config.settings import load_settings
+    from forescale.scaler.config.settings import load_settings
 
     monkeypatch.setenv("FORESCALE_API__OPERATOR_TOKENS", f"{tokens['operator']},{'x' * 20}")
     settings = load_settings().api

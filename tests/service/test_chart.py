@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.pages.chart import (
+from forescale.service.pages.chart import (
     LOAD_HEIGHT,
     LOAD_TOP,
     ChartData,

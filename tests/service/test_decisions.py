@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import RecordStore
-from service.app import create_app
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import RecordStore
+from forescale.service.app import create_app
 from tests.service.conftest import NOW, TARGET, sqlite_store
 from tests.service.fake_view import FakeController
 from tests.service.history import daily_loads, seed

@@ -7,11 +7,11 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import RecordStore, TargetStatus
-from scaler.errors import ConfigError, MetricsUnavailable, ScalerError
-from service.app import create_app
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import RecordStore, TargetStatus
+from forescale.scaler.errors import ConfigError, MetricsUnavailable, ScalerError
+from forescale.service.app import create_app
 from tests.service.conftest import TARGET
 from tests.service.fake_view import FakeController
 

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from scaler.domain import Mode
-from scaler.telemetry import Telemetry
+from forescale.scaler.domain import Mode
+from forescale.scaler.telemetry import Telemetry
 from tests.service.fake_view import FakeController
 
 
@@ -40,7 +40,7 @@ def test_metrics_serves_the_given_registry_without_a_redirect(
 def test_startup_logs_the_auth_mode_with_counts_only(
     app: FastAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="service")
+    caplog.set_level(logging.INFO, logger="forescale.service")
     with TestClient(app):
         pass
     assert "Forescale API up: 1 operator token(s), 1 viewer token(s)" in caplog.text

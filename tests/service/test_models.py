@@ -41,7 +41,7 @@ def test_an_operator_retrains_then_promotes_the_old_version_back(
     as_operator: dict[str, str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="service")
+    caplog.set_level(logging.INFO, logger="forescale.service")
     fresh = client.post(f"/v1/targets/{TARGET}/retrain", headers=as_operator)
     assert fresh.status_code == 200 and fresh.json()["version"] == "v2"
     assert [m.promoted for m in view.models(TARGET)] == [False, True]

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import RecordStore, TargetStatus
-from service.app import create_app
-from service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import RecordStore, TargetStatus
+from forescale.service.app import create_app
+from forescale.service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE
 from tests.service.conftest import NOW, TARGET, UNTRAINED
 from tests.service.fake_view import FakeController
 from tests.service.history import daily_loads, seed

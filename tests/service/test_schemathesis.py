@@ -19,10 +19,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.store import MemoryRecordStore
-from service.app import create_app
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.store import MemoryRecordStore
+from forescale.service.app import create_app
 from tests.service.conftest import NOW, TARGET, UNTRAINED
 from tests.service.fake_view import FakeController
 from tests.service.history import daily_loads, seed

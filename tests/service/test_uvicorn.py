@@ -9,11 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from scaler.clock import VirtualClock
-from scaler.config.settings import ApiSettings
-from scaler.controller.view import RecordStore
-from service.app import create_app
-from service.server import ApiServer
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.settings import ApiSettings
+from forescale.scaler.controller.view import RecordStore
+from forescale.service.app import create_app
+from forescale.service.server import ApiServer
 from tests.service.conftest import NOW, TARGET
 from tests.service.fake_view import FakeController
 from tests.service.history import daily_loads, seed

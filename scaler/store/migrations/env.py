@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from scaler.store.tables import metadata
+from forescale.scaler.store.tables import metadata
 
 
 def _run(connection: Connection) -> None:

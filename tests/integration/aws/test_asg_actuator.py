@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scaler.actuators.base import Actuator
-from scaler.aws import BASELINE_TAG, AsgActuator, InvalidGroupState, target_spec
-from scaler.clock import VirtualClock
-from scaler.config.targets import parse_target
-from scaler.domain import AsgRef
+from forescale.scaler.actuators.base import Actuator
+from forescale.scaler.aws import BASELINE_TAG, AsgActuator, InvalidGroupState, target_spec
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.targets import parse_target
+from forescale.scaler.domain import AsgRef
 from tests.integration.aws.world import AwsWorld
 
 pytestmark = pytest.mark.aws

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from scaler.aws import AsgActuator, AwsClients, AwsCredentialsError, AwsSettings
-from scaler.domain import AsgRef
-from scaler.errors import (
+from forescale.scaler.aws import AsgActuator, AwsClients, AwsCredentialsError, AwsSettings
+from forescale.scaler.domain import AsgRef
+from forescale.scaler.errors import (
     AccessDenied,
     ActuationUnavailable,
     PermanentError,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scaler.aws import BASELINE_TAG, AsgActuator
+from forescale.scaler.aws import BASELINE_TAG, AsgActuator
 from tests.integration.aws.world import AwsWorld
 
 pytestmark = pytest.mark.aws

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from models.baselines import SeasonalNaive
-from models.datasets import synthetic_traffic
-from models.persistence import make_card
-from scaler.aws import AsgActuator, AwsClients
-from scaler.aws.iam import render_policy
-from scaler.domain import AsgRef
-from scaler.errors import AccessDenied
-from scaler.modelstore.s3 import ModelStoreAccessError, S3ModelStore
+from forescale.models.baselines import SeasonalNaive
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.persistence import make_card
+from forescale.scaler.aws import AsgActuator, AwsClients
+from forescale.scaler.aws.iam import render_policy
+from forescale.scaler.domain import AsgRef
+from forescale.scaler.errors import AccessDenied
+from forescale.scaler.modelstore.s3 import ModelStoreAccessError, S3ModelStore
 from tests.integration.aws.world import AwsWorld, policy_actions
 
 pytestmark = pytest.mark.aws

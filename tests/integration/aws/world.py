@@ -17,10 +17,10 @@ import boto3
 import botocore.loaders
 import botocore.session
 
-from scaler.aws.iam import iam_action, load_policy
-from scaler.aws.session import AwsClients, AwsSettings, RetryMode
-from scaler.clock import Clock
-from scaler.domain import AsgRef
+from forescale.scaler.aws.iam import iam_action, load_policy
+from forescale.scaler.aws.session import AwsClients, AwsSettings, RetryMode
+from forescale.scaler.clock import Clock
+from forescale.scaler.domain import AsgRef
 from tests.integration.aws.proxy import AwsFaultProxy
 from tests.integration.aws.server import MotoServer
 

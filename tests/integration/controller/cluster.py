@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaler.clock import Clock
-from scaler.controller.loop import Controller, ControlSettings, CycleReport
-from scaler.controller.reporting import Reporter
-from scaler.controller.runtime import RuntimeSettings
-from scaler.kube import (
+from forescale.scaler.clock import Clock
+from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
+from forescale.scaler.controller.reporting import Reporter
+from forescale.scaler.controller.runtime import RuntimeSettings
+from forescale.scaler.kube import (
     EventRecorder,
     HpaActuator,
     KubeApi,
@@ -33,8 +33,8 @@ from scaler.kube import (
     LeaseConfig,
     build_api_client,
 )
-from scaler.metrics.memory import FrameSource
-from scaler.planning.fallback import FallbackSettings
+from forescale.scaler.metrics.memory import FrameSource
+from forescale.scaler.planning.fallback import FallbackSettings
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
 from tests.integration.kube.resources import EVENT, HPA, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.kube import APPLIED_ANNOTATION, BASELINE_ANNOTATION
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.kube import APPLIED_ANNOTATION, BASELINE_ANNOTATION
 from tests.integration.controller.cluster import (
     BASELINES,
     FLOORS,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from scaler.clock import VirtualClock
+from forescale.scaler.clock import VirtualClock
 from tests.integration.controller.cluster import (
     BASELINES,
     FLOORS,

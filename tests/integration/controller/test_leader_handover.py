@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.metrics.memory import FrameSource
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.metrics.memory import FrameSource
 from tests.integration.controller.cluster import (
     BASELINES,
     FLOORS,

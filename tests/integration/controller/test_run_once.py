@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scaler.kube import BASELINE_ANNOTATION
-from service.main import main
+from forescale.scaler.kube import BASELINE_ANNOTATION
+from forescale.service.main import main
 from tests.integration.controller.cluster import annotations, min_replicas, status
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
 from tests.integration.kube.server import KubeApiServer

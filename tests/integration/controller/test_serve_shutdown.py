@@ -17,16 +17,16 @@ import pandas as pd
 import pytest
 from prometheus_client import CollectorRegistry
 
-from scaler.cli.run import serve
-from scaler.clock import SystemClock
-from scaler.config.settings import ForescaleSettings
-from scaler.controller.runtime import CycleOutcome, TargetRuntime
-from scaler.controller.view_impl import LiveView
-from scaler.metrics.memory import FrameSource
-from scaler.records import DecisionRecord
-from scaler.store.memory import MemoryRecordStore
-from scaler.telemetry import Telemetry
-from scaler.wiring import Assembly
+from forescale.scaler.cli.run import serve
+from forescale.scaler.clock import SystemClock
+from forescale.scaler.config.settings import ForescaleSettings
+from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
+from forescale.scaler.controller.view_impl import LiveView
+from forescale.scaler.metrics.memory import FrameSource
+from forescale.scaler.records import DecisionRecord
+from forescale.scaler.store.memory import MemoryRecordStore
+from forescale.scaler.telemetry import Telemetry
+from forescale.scaler.wiring import Assembly
 from tests.integration.controller.cluster import (
     BASELINES,
     FLOORS,

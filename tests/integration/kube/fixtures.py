@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scaler.kube.client import build_api_client
+from forescale.scaler.kube.client import build_api_client
 from tests.integration.kube.server import KubeApiServer
 
 

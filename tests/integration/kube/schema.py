@@ -31,7 +31,7 @@ _ROOT_KEYS = {"apiVersion", "kind", "metadata"}
 @cache
 def crd_document() -> dict[str, Any]:
     """The PredictiveAutoscaler CRD shipped as package data in `scaler.kube`."""
-    text = resources.files("scaler.kube").joinpath("crd.yaml").read_text(encoding="utf-8")
+    text = resources.files("forescale.scaler.kube").joinpath("crd.yaml").read_text(encoding="utf-8")
     document = yaml.safe_load(text)
     assert isinstance(document, dict)
     return document

@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from scaler.controller.view import RecordStore
-from scaler.store import Retention, SchemaMismatch, SqlRecordStore, StoreUnavailable
-from scaler.store.migrate import current_revision, head_revision, revisions, upgrade
-from scaler.store.sql import engine_for
-from scaler.store.tables import metadata
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.store import Retention, SchemaMismatch, SqlRecordStore, StoreUnavailable
+from forescale.scaler.store.migrate import current_revision, head_revision, revisions, upgrade
+from forescale.scaler.store.sql import engine_for
+from forescale.scaler.store.tables import metadata
 from tests.integration.postgres.process import PostgresServer
 from tests.scaler.store.contract import MINUTE, T0, StoreContract, decision
 

@@ -15,8 +15,8 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from scaler.aws.errors import AwsCredentialsError, AwsRejected, actuation_error, classify
-from scaler.errors import (
+from forescale.scaler.aws.errors import AwsCredentialsError, AwsRejected, actuation_error, classify
+from forescale.scaler.errors import (
     AccessDenied,
     ActuationUnavailable,
     PermanentError,

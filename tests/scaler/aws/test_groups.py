@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scaler.aws.groups import BASELINE_TAG, InvalidGroupState, parse_group
+from forescale.scaler.aws.groups import BASELINE_TAG, InvalidGroupState, parse_group
 
 
 def group(**overrides: Any) -> dict[str, Any]:

@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scaler.aws.groups import GroupState
-from scaler.aws.schedule import (
+from forescale.scaler.aws.groups import GroupState
+from forescale.scaler.aws.schedule import (
     MAX_ACTIONS,
     ScheduledMinSize,
     action_name,
     diff_schedule,
     plan_schedule,
 )
-from scaler.errors import ConfigError
+from forescale.scaler.errors import ConfigError
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 STATE = GroupState(name="web", min_size=5, max_size=10, desired=5, baseline=2)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from scaler.aws.iam import MANAGED_TAG, render_policy
-from scaler.aws.session import AwsSettings
-from scaler.errors import ConfigError
+from forescale.scaler.aws.iam import MANAGED_TAG, render_policy
+from forescale.scaler.aws.session import AwsSettings
+from forescale.scaler.errors import ConfigError
 
 
 def test_the_botocore_config_carries_the_retry_mode_attempts_and_timeouts() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.datasets import synthetic_traffic
-from scaler.cli import main
-from scaler.cli.backtest import JSON_KEYS
+from forescale.models.datasets import synthetic_traffic
+from forescale.scaler.cli import main
+from forescale.scaler.cli.backtest import JSON_KEYS
 
 
 @pytest.fixture(scope="module")

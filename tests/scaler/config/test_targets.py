@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scaler.config import load_targets_file, parse_targets_yaml
-from scaler.domain import AsgRef, HpaRef
-from scaler.errors import ConfigError
+from forescale.scaler.config import load_targets_file, parse_targets_yaml
+from forescale.scaler.domain import AsgRef, HpaRef
+from forescale.scaler.errors import ConfigError
 
 GOOD = """
 apiVersion: forescale.io/v1alpha1

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from service.main import main
+from forescale.service.main import main
 
 FIGURES = re.compile(
     r"^\s+(?P<policy>forescale|hpa alone|oracle)\s+(?P<unserved>[\d.]+)\s+(?P<under>[\d.]+)\s+"

@@ -6,8 +6,8 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
-from scaler.controller.runtime import CycleOutcome, TargetRuntime
-from scaler.records import DecisionRecord
+from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
+from forescale.scaler.records import DecisionRecord
 from tests.scaler.controller.world import (
     BASE,
     HPA_MIN,

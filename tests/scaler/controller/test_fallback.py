@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scaler.controller.loop import CycleReport
-from scaler.domain import Mode
+from forescale.scaler.controller.loop import CycleReport
+from forescale.scaler.domain import Mode
 from tests.scaler.controller.world import HPA_MIN, STEP, World, at, settings, spec
 
 FAILURES, RECOVERY = 3, 4

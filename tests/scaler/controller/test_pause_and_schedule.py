@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scaler.domain import Mode, ScheduledFloor
+from forescale.scaler.domain import Mode, ScheduledFloor
 from tests.scaler.controller.world import (
     BASE,
     HPA_MIN,

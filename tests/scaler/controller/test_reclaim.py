@@ -13,10 +13,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from scaler.controller.loop import Controller, ControlSettings
-from scaler.controller.targets import InvalidSpec, StaticTargets, TargetProvider, TargetsUpdate
-from scaler.domain import TargetName, TargetSpec
-from scaler.errors import ScalerError
+from forescale.scaler.controller.loop import Controller, ControlSettings
+from forescale.scaler.controller.targets import (
+    InvalidSpec,
+    StaticTargets,
+    TargetProvider,
+    TargetsUpdate,
+)
+from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.errors import ScalerError
 from tests.scaler.controller.world import HPA_MIN, World, at, settings, spec
 
 

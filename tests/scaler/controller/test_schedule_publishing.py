@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pandas as pd
 
-from models.datasets import synthetic_traffic
-from scaler.actuators.memory import MemoryActuator
-from scaler.clock import VirtualClock
-from scaler.config.targets import parse_targets_yaml
-from scaler.controller.loop import Controller
-from scaler.controller.targets import StaticTargets
-from scaler.domain import AsgRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.metrics.memory import FrameSource
+from forescale.models.datasets import synthetic_traffic
+from forescale.scaler.actuators.memory import MemoryActuator
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.config.targets import parse_targets_yaml
+from forescale.scaler.controller.loop import Controller
+from forescale.scaler.controller.targets import StaticTargets
+from forescale.scaler.domain import AsgRef, ScalingPolicy, TargetName, TargetSpec
+from forescale.scaler.metrics.memory import FrameSource
 
 REF = AsgRef(name="batch", region="eu-west-1")
 
@@ -81,8 +81,8 @@ spec:
 
 
 def test_floors_are_the_highest_in_each_bucket() -> None:
-    from models.base import Forecast
-    from scaler.controller.schedule import floors_from_forecast
+    from forescale.models.base import Forecast
+    from forescale.scaler.controller.schedule import floors_from_forecast
 
     idx = pd.date_range("2026-01-01T00:01Z", periods=40, freq="1min")
     values = [80.0] * 10 + [400.0] + [80.0] * 29  # one high minute in the first bucket

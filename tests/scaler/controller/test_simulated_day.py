@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scaler.domain import Mode
+from forescale.scaler.domain import Mode
 from tests.scaler.controller.world import (
     BASE,
     HPA_MIN,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from scaler.controller.targets import FileTargets
-from scaler.domain import AsgRef, Mode
-from scaler.errors import ConfigError
+from forescale.scaler.controller.targets import FileTargets
+from forescale.scaler.domain import AsgRef, Mode
+from forescale.scaler.errors import ConfigError
 from tests.scaler.controller.world import (
     BASE,
     HPA_MIN,

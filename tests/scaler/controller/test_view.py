@@ -7,8 +7,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from scaler.controller.view import UnknownTarget
-from scaler.errors import ForecastUnavailable
+from forescale.scaler.controller.view import UnknownTarget
+from forescale.scaler.errors import ForecastUnavailable
 from tests.scaler.controller.world import (
     HPA_MIN,
     LEAD,

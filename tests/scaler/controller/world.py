@@ -21,18 +21,18 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from scaler.actuators.memory import MemoryActuator
-from scaler.clock import VirtualClock
-from scaler.controller.loop import Controller, ControlSettings, CycleReport
-from scaler.controller.reporting import Reporter
-from scaler.controller.runtime import RuntimeSettings
-from scaler.controller.targets import StaticTargets, TargetProvider
-from scaler.controller.view_impl import LiveView
-from scaler.domain import HpaRef, ScalingPolicy, ScheduledFloor, TargetName, TargetSpec
-from scaler.metrics.memory import FrameSource
-from scaler.planning.fallback import FallbackSettings
-from scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
-from scaler.store.memory import MemoryRecordStore
+from forescale.scaler.actuators.memory import MemoryActuator
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
+from forescale.scaler.controller.reporting import Reporter
+from forescale.scaler.controller.runtime import RuntimeSettings
+from forescale.scaler.controller.targets import StaticTargets, TargetProvider
+from forescale.scaler.controller.view_impl import LiveView
+from forescale.scaler.domain import HpaRef, ScalingPolicy, ScheduledFloor, TargetName, TargetSpec
+from forescale.scaler.metrics.memory import FrameSource
+from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
+from forescale.scaler.store.memory import MemoryRecordStore
 
 STEP = timedelta(minutes=5)
 START = datetime(2026, 3, 2, tzinfo=UTC)

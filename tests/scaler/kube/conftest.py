@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.kube import KubeApi
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.kube import KubeApi
 from tests.integration.kube import fixtures
 
 # Until tests/conftest.py loads the plugin (pytest_plugins), expose its fixtures here.

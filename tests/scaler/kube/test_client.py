@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from scaler.clock import VirtualClock
-from scaler.domain import HpaRef
-from scaler.errors import ActuationUnavailable, ConfigError
-from scaler.kube import HpaActuator, KubeApi, RetryPolicy, build_api_client
-from scaler.kube.client import PREDICTIVE_AUTOSCALER
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.domain import HpaRef
+from forescale.scaler.errors import ActuationUnavailable, ConfigError
+from forescale.scaler.kube import HpaActuator, KubeApi, RetryPolicy, build_api_client
+from forescale.scaler.kube.client import PREDICTIVE_AUTOSCALER
 from tests.integration.kube.objects import pa_manifest, seed
 from tests.integration.kube.server import KubeApiServer
 

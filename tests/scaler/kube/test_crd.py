@@ -17,10 +17,10 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from scaler.config import parse_target
-from scaler.config import targets as config_targets
-from scaler.errors import ConfigError
-from scaler.kube import crd_path
+from forescale.scaler.config import parse_target
+from forescale.scaler.config import targets as config_targets
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.kube import crd_path
 from tests.conftest import REPO
 from tests.integration.kube.objects import pa_manifest
 from tests.integration.kube.schema import crd_errors

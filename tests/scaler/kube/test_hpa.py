@@ -9,16 +9,16 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.domain import AsgRef, HpaRef
-from scaler.errors import (
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.domain import AsgRef, HpaRef
+from forescale.scaler.errors import (
     AccessDenied,
     ActuationConflict,
     ActuationUnavailable,
     ConfigError,
     TargetNotFound,
 )
-from scaler.kube import (
+from forescale.scaler.kube import (
     APPLIED_ANNOTATION,
     BASELINE_ANNOTATION,
     EventRecorder,
@@ -26,7 +26,7 @@ from scaler.kube import (
     KubeApi,
     RetryPolicy,
 )
-from scaler.testing import MemoryActuator
+from forescale.scaler.testing import MemoryActuator
 from tests.integration.kube.objects import hpa_manifest, seed, stored_hpa
 from tests.integration.kube.resources import EVENT, HPA, KUBERNETES_VERSION
 from tests.integration.kube.server import KubeApiServer

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import kubernetes_validate
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.errors import AccessDenied
-from scaler.kube import KubeApi, LeaderElector, LeaseConfig
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.errors import AccessDenied
+from forescale.scaler.kube import KubeApi, LeaderElector, LeaseConfig
 from tests.integration.kube.resources import KUBERNETES_VERSION, LEASE
 from tests.integration.kube.server import KubeApiServer
 

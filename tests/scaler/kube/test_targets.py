@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scaler.clock import VirtualClock
-from scaler.domain import HpaRef, TargetName
-from scaler.errors import AccessDenied, ConfigError
-from scaler.kube import EventRecorder, KubeApi, KubeTargetSource, RequestRejected
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.domain import HpaRef, TargetName
+from forescale.scaler.errors import AccessDenied, ConfigError
+from forescale.scaler.kube import EventRecorder, KubeApi, KubeTargetSource, RequestRejected
 from tests.integration.kube.objects import pa_manifest, seed
 from tests.integration.kube.resources import EVENT, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer

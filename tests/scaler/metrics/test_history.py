@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaler.errors import ConfigError, EmptyResult
-from scaler.metrics.history import load_history, series_from_prometheus
-from scaler.metrics.prometheus import PrometheusSource
-from scaler.testing import FrameSource
+from forescale.scaler.errors import ConfigError, EmptyResult
+from forescale.scaler.metrics.history import load_history, series_from_prometheus
+from forescale.scaler.metrics.prometheus import PrometheusSource
+from forescale.scaler.testing import FrameSource
 from tests.integration.prometheus.server import NASA_QUERY, SeededPrometheus
 
 MINUTE = timedelta(minutes=1)

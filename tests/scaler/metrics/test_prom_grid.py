@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaler.errors import AmbiguousResult, ConfigError, EmptyResult, QueryError
-from scaler.metrics.prom_grid import (
+from forescale.scaler.errors import AmbiguousResult, ConfigError, EmptyResult, QueryError
+from forescale.scaler.metrics.prom_grid import (
     BatchAccumulator,
     Grid,
     SeriesAccumulator,

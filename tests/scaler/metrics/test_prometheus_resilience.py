@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from scaler.errors import ConfigError, MetricsUnavailable, QueryError
-from scaler.metrics.prometheus import PrometheusSource
+from forescale.scaler.errors import ConfigError, MetricsUnavailable, QueryError
+from forescale.scaler.metrics.prometheus import PrometheusSource
 from tests.integration.prometheus.process import PrometheusServer, free_port
 from tests.integration.prometheus.proxy import FlakyProxy
 from tests.integration.prometheus.server import (

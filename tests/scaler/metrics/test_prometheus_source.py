@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaler.errors import AmbiguousResult, ConfigError, EmptyResult, QueryError
-from scaler.metrics.base import MetricsSource
-from scaler.metrics.prometheus import PrometheusSource
+from forescale.scaler.errors import AmbiguousResult, ConfigError, EmptyResult, QueryError
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.metrics.prometheus import PrometheusSource
 from tests.integration.prometheus.server import (
     BATCH_QUERY,
     COUNTER_QUERY,

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry, start_http_server
 
-from scaler.domain import Mode
-from scaler.metrics.prometheus import PrometheusSource
-from scaler.telemetry import Telemetry
+from forescale.scaler.domain import Mode
+from forescale.scaler.metrics.prometheus import PrometheusSource
+from forescale.scaler.telemetry import Telemetry
 from tests.integration.prometheus.server import SeededPrometheus
 
 pytestmark = pytest.mark.prometheus

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.baselines import SeasonalNaive
-from models.datasets import synthetic_traffic
-from models.persistence import ModelCard, make_card
-from scaler.errors import ConfigError, ModelNotFound, ModelStoreError
-from scaler.modelstore import DirectoryModelStore, ModelStore
+from forescale.models.baselines import SeasonalNaive
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.persistence import ModelCard, make_card
+from forescale.scaler.errors import ConfigError, ModelNotFound, ModelStoreError
+from forescale.scaler.modelstore import DirectoryModelStore, ModelStore
 
 CREATED = datetime(2026, 11, 23, 6, tzinfo=UTC)
 

@@ -11,12 +11,16 @@ import pandas as pd
 import pytest
 
 import tests.conftest as root
-from models.baselines import SeasonalNaive
-from models.datasets import synthetic_traffic
-from models.persistence import ModelCard, make_card
-from scaler.errors import ConfigError, ModelNotFound, ModelStoreError, TemporaryError
-from scaler.modelstore import DirectoryModelStore, ModelStore
-from scaler.modelstore.s3 import ModelStoreAccessError, ModelStoreUnavailable, S3ModelStore
+from forescale.models.baselines import SeasonalNaive
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.persistence import ModelCard, make_card
+from forescale.scaler.errors import ConfigError, ModelNotFound, ModelStoreError, TemporaryError
+from forescale.scaler.modelstore import DirectoryModelStore, ModelStore
+from forescale.scaler.modelstore.s3 import (
+    ModelStoreAccessError,
+    ModelStoreUnavailable,
+    S3ModelStore,
+)
 from tests.integration.aws.proxy import Fault
 from tests.integration.aws.world import AwsWorld
 

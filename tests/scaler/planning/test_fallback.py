@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaler.domain import Mode
-from scaler.planning.fallback import (
+from forescale.scaler.domain import Mode
+from forescale.scaler.planning.fallback import (
     STARTING,
     FallbackSettings,
     FallbackState,
@@ -15,7 +15,7 @@ from scaler.planning.fallback import (
     QualityJudge,
     advance,
 )
-from scaler.planning.ledger import AccuracySnapshot
+from forescale.scaler.planning.ledger import AccuracySnapshot
 
 S = FallbackSettings(failure_threshold=3, recovery_threshold=4)
 OK = Health(issue=Issue.OK)

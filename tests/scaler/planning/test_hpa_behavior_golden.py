@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scaler.errors import ConfigError
-from scaler.planning.hpa_behavior import (
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.planning.hpa_behavior import (
     EventLog,
     HpaBehavior,
     ScaleEvent,
@@ -25,7 +25,10 @@ from scaler.planning.hpa_behavior import (
     scale_up_limit,
     store_event,
 )
-from scaler.planning.hpa_history import stabilize_recommendation, stabilize_recommendation_legacy
+from forescale.scaler.planning.hpa_history import (
+    stabilize_recommendation,
+    stabilize_recommendation_legacy,
+)
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 S = timedelta(seconds=1)

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scaler.errors import ConfigError
-from scaler.planning.hpa_metrics import (
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.planning.hpa_metrics import (
     ExternalMetric,
     HpaMetricError,
     MetricContext,
@@ -22,7 +22,7 @@ from scaler.planning.hpa_metrics import (
     Tolerances,
     load_metric,
 )
-from scaler.planning.hpa_pods import PodSample, PodsMetric, ResourceMetric, group_pods
+from forescale.scaler.planning.hpa_pods import PodSample, PodsMetric, ResourceMetric, group_pods
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 HOT, COOL = NOW, NOW - timedelta(minutes=3)

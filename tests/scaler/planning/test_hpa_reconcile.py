@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scaler.errors import ConfigError
-from scaler.planning.hpa import Hpa, HpaDecision
-from scaler.planning.hpa_behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
-from scaler.planning.hpa_metrics import ExternalMetric, load_metric
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.planning.hpa import Hpa, HpaDecision
+from forescale.scaler.planning.hpa_behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
+from forescale.scaler.planning.hpa_metrics import ExternalMetric, load_metric
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SYNC = timedelta(seconds=15)

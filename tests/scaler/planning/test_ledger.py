@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from scaler.planning.ledger import ForecastLedger
+from forescale.scaler.planning.ledger import ForecastLedger
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=1)

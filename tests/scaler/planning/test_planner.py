@@ -9,9 +9,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.base import Forecast
-from scaler.domain import Mode, ScalingPolicy, ScheduledFloor, TargetName
-from scaler.planning.planner import PlanInputs, plan
+from forescale.models.base import Forecast
+from forescale.scaler.domain import Mode, ScalingPolicy, ScheduledFloor, TargetName
+from forescale.scaler.planning.planner import PlanInputs, plan
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 POLICY = ScalingPolicy(

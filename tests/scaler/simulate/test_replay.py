@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.datasets import synthetic_traffic
-from scaler.cli import main
-from scaler.simulate.replay import ReplayConfig, replay
+from forescale.models.datasets import synthetic_traffic
+from forescale.scaler.cli import main
+from forescale.scaler.simulate.replay import ReplayConfig, replay
 
 CONFIG = ReplayConfig(capacity=12.0, startup=timedelta(minutes=10), model="auto")
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from scaler.simulate.frontier import FrontierPoint, equal_cost_ratio, interpolate_unserved
-from scaler.simulate.workload import (
+from forescale.scaler.simulate.frontier import FrontierPoint, equal_cost_ratio, interpolate_unserved
+from forescale.scaler.simulate.workload import (
     Figures,
     oracle_requested,
     ready_replicas,

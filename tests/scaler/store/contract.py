@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from scaler.controller.view import RecordStore
-from scaler.domain import PlanStep
-from scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.domain import PlanStep
+from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastPoint, ForecastRecord
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

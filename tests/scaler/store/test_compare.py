@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from scaler.records import ForecastPoint, ForecastRecord
-from scaler.store.compare import pairs, summarize, value_at
+from forescale.scaler.records import ForecastPoint, ForecastRecord
+from forescale.scaler.store.compare import pairs, summarize, value_at
 from tests.scaler.store.contract import MINUTE, T0, decision
 
 

@@ -10,11 +10,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from scaler.errors import ConfigError
-from scaler.store import SchemaMismatch, SqlRecordStore, StoreUnavailable
-from scaler.store.migrate import MIGRATIONS, current_revision, head_revision, revisions, upgrade
-from scaler.store.sql import engine_for
-from scaler.store.tables import metadata
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.store import SchemaMismatch, SqlRecordStore, StoreUnavailable
+from forescale.scaler.store.migrate import (
+    MIGRATIONS,
+    current_revision,
+    head_revision,
+    revisions,
+    upgrade,
+)
+from forescale.scaler.store.sql import engine_for
+from forescale.scaler.store.tables import metadata
 from tests.scaler.store.contract import MINUTE, T0, decision
 
 
@@ -59,7 +65,7 @@ def test_records_survive_a_restart_and_reopening_migrates_nothing(
     first = SqlRecordStore.open(url)
     first.record_decision(decision("shop/checkout", T0))
     first.close()
-    caplog.set_level("INFO", logger="scaler.store")
+    caplog.set_level("INFO", logger="forescale.scaler.store")
     second = SqlRecordStore.open(url)
     assert [d.at for d in second.decisions("shop/checkout", start=T0, end=T0 + MINUTE)] == [T0]
     assert "migrated" not in caplog.text

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from scaler.store import MemoryRecordStore, Retention
+from forescale.scaler.store import MemoryRecordStore, Retention
 from tests.scaler.store.contract import MINUTE, T0, decision
 
 DAY = timedelta(days=1)

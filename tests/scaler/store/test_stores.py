@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scaler.controller.view import RecordStore
-from scaler.store import MemoryRecordStore, SqlRecordStore
+from forescale.scaler.controller.view import RecordStore
+from forescale.scaler.store import MemoryRecordStore, SqlRecordStore
 from tests.scaler.store.contract import StoreContract
 
 

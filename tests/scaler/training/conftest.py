@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from models.datasets import load_example
+from forescale.models.datasets import load_example
 
 NOW = datetime(2026, 11, 25, 6, tzinfo=UTC)
 """A fixed "now" for cards and versions (pure code never reads the clock)."""

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scaler.cli import main
-from scaler.cli.backtest import JSON_KEYS
-from scaler.modelstore import DirectoryModelStore
+from forescale.scaler.cli import main
+from forescale.scaler.cli.backtest import JSON_KEYS
+from forescale.scaler.modelstore import DirectoryModelStore
 from tests.integration.prometheus.server import NASA_QUERY, SeededPrometheus
 
 

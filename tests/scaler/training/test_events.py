@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.base import Forecast
-from scaler.config import parse_target
-from scaler.config.targets import EventModel
-from scaler.domain import KnownEvent
-from scaler.errors import ConfigError
-from scaler.forecasting.engine import TargetForecaster
-from scaler.forecasting.events import EventCalendar
+from forescale.models.base import Forecast
+from forescale.scaler.config import parse_target
+from forescale.scaler.config.targets import EventModel
+from forescale.scaler.domain import KnownEvent
+from forescale.scaler.errors import ConfigError
+from forescale.scaler.forecasting.engine import TargetForecaster
+from forescale.scaler.forecasting.events import EventCalendar
 from tests.integration.kube.objects import pa_manifest
 from tests.integration.kube.schema import crd_errors, crd_schema
 

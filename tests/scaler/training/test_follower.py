@@ -12,21 +12,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.base import BaseForecaster
-from models.datasets import synthetic_traffic
-from models.fft import FFTForecaster
-from models.level import LevelTrend
-from models.persistence import make_card
-from scaler.actuators.memory import MemoryActuator
-from scaler.clock import VirtualClock
-from scaler.controller.loop import Controller, ControlSettings
-from scaler.controller.runtime import RuntimeSettings, TargetRuntime
-from scaler.controller.targets import StaticTargets
-from scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
-from scaler.forecasting.engine import RefitPolicy
-from scaler.metrics.memory import FrameSource
-from scaler.modelstore import DirectoryModelStore
-from scaler.training.promoted import DEFAULT_POLL
+from forescale.models.base import BaseForecaster
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.fft import FFTForecaster
+from forescale.models.level import LevelTrend
+from forescale.models.persistence import make_card
+from forescale.scaler.actuators.memory import MemoryActuator
+from forescale.scaler.clock import VirtualClock
+from forescale.scaler.controller.loop import Controller, ControlSettings
+from forescale.scaler.controller.runtime import RuntimeSettings, TargetRuntime
+from forescale.scaler.controller.targets import StaticTargets
+from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
+from forescale.scaler.forecasting.engine import RefitPolicy
+from forescale.scaler.metrics.memory import FrameSource
+from forescale.scaler.modelstore import DirectoryModelStore
+from forescale.scaler.training.promoted import DEFAULT_POLL
 
 STEP = timedelta(minutes=5)
 START = datetime(2026, 3, 2, tzinfo=UTC)

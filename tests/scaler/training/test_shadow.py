@@ -8,12 +8,12 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from models.baselines import SeasonalNaive
-from models.datasets import synthetic_traffic
-from models.level import LevelTrend
-from scaler.forecasting.engine import TargetForecaster
-from scaler.training import ShadowRun, shadow_replay
-from scaler.training.shadow import MIN_SCORED
+from forescale.models.baselines import SeasonalNaive
+from forescale.models.datasets import synthetic_traffic
+from forescale.models.level import LevelTrend
+from forescale.scaler.forecasting.engine import TargetForecaster
+from forescale.scaler.training import ShadowRun, shadow_replay
+from forescale.scaler.training.shadow import MIN_SCORED
 
 STEP = timedelta(minutes=5)
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaler.errors import MetricsUnavailable
-from scaler.modelstore import DirectoryModelStore
-from scaler.training import (
+from forescale.scaler.errors import MetricsUnavailable
+from forescale.scaler.modelstore import DirectoryModelStore
+from forescale.scaler.training import (
     TrainOptions,
     TrainTarget,
     from_series,

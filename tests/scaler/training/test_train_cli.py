@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from scaler.cli import main
-from scaler.modelstore import DirectoryModelStore, ModelStore
-from scaler.modelstore.s3 import S3ModelStore
+from forescale.scaler.cli import main
+from forescale.scaler.modelstore import DirectoryModelStore, ModelStore
+from forescale.scaler.modelstore.s3 import S3ModelStore
 from tests.integration.aws.world import AwsWorld
 from tests.integration.prometheus.server import NASA_QUERY, SeededPrometheus
 

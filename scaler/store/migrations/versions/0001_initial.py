@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from scaler.store.tables import UtcDateTime
+from forescale.scaler.store.tables import UtcDateTime
 
 revision = "0001"
 down_revision = None
