@@ -21,15 +21,15 @@ from forescale.scaler.controller.schedule import SchedulePublisher, floors_from_
 from forescale.scaler.domain import ActuationResult, Capacity, Mode, TargetSpec
 from forescale.scaler.errors import MetricsError, ScalerError
 from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster
+from forescale.scaler.forecasting.promoted import ModelFollower
+from forescale.scaler.hpa.behavior import HpaBehavior
+from forescale.scaler.hpa.controller import Hpa
+from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.history import load_history
 from forescale.scaler.modelstore.base import ModelStore
 from forescale.scaler.planning.fallback import FallbackSettings, Health, Issue
-from forescale.scaler.planning.hpa import Hpa
-from forescale.scaler.planning.hpa_behavior import HpaBehavior
-from forescale.scaler.planning.hpa_metrics import load_metric
 from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
-from forescale.scaler.training.promoted import ModelFollower
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
 

@@ -19,9 +19,9 @@ import pandas as pd
 
 from forescale.scaler.actuators.memory import MemoryActuator
 from forescale.scaler.domain import TargetRef
-from forescale.scaler.planning.hpa import Hpa
-from forescale.scaler.planning.hpa_behavior import HpaBehavior
-from forescale.scaler.planning.hpa_metrics import load_metric
+from forescale.scaler.hpa.behavior import HpaBehavior
+from forescale.scaler.hpa.controller import Hpa
+from forescale.scaler.hpa.metrics import load_metric
 
 __all__ = ["SimulatedCluster", "SimulatedWorkload"]
 

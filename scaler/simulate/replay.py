@@ -41,10 +41,10 @@ from forescale.scaler.forecasting.engine import (
     causal_fill,
     fit_model,
 )
+from forescale.scaler.hpa.behavior import HpaBehavior
+from forescale.scaler.hpa.controller import Hpa
+from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.planning.fallback import Health, Issue
-from forescale.scaler.planning.hpa import Hpa
-from forescale.scaler.planning.hpa_behavior import HpaBehavior
-from forescale.scaler.planning.hpa_metrics import load_metric
 from forescale.scaler.planning.policy import PolicySettings, TargetPolicy
 from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
 

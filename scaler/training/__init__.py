@@ -2,12 +2,11 @@
 
 - `train_target` / `train_all`: one ``forescale train`` pass (`TrainOptions`, `TrainReport`);
 - `from_spec`, `from_trace`, `from_series`: what to train (`TrainTarget`);
-- `ShadowRun`, `shadow_replay`, `ShadowComparison`: a candidate scored live beside production;
-- `ModelFollower`: the controller's side, adopting the promoted model when it changes.
+
+The controller's side of the lifecycle (adopting a promoted model, shadow-scoring a candidate)
+is runtime code and lives in `forescale.scaler.forecasting`; this package is the batch job.
 """
 
-from forescale.scaler.training.promoted import ModelFollower
-from forescale.scaler.training.shadow import ShadowComparison, ShadowRun, shadow_replay
 from forescale.scaler.training.targets import TrainTarget, from_series, from_spec, from_trace
 from forescale.scaler.training.train import (
     DEFAULT_CANDIDATES,
@@ -21,16 +20,12 @@ from forescale.scaler.training.train import (
 __all__ = [
     "DEFAULT_CANDIDATES",
     "CandidateResult",
-    "ModelFollower",
-    "ShadowComparison",
-    "ShadowRun",
     "TrainOptions",
     "TrainReport",
     "TrainTarget",
     "from_series",
     "from_spec",
     "from_trace",
-    "shadow_replay",
     "train_all",
     "train_target",
 ]

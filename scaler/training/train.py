@@ -39,8 +39,8 @@ from forescale.models.persistence import ModelCard, make_card
 from forescale.models.registry import make_forecaster
 from forescale.scaler.errors import ScalerError
 from forescale.scaler.forecasting.events import EventCalendar
+from forescale.scaler.forecasting.shadow import ShadowComparison, shadow_replay
 from forescale.scaler.modelstore.base import ModelStore, model_key
-from forescale.scaler.training.shadow import ShadowComparison, shadow_replay
 from forescale.scaler.training.targets import TrainTarget
 from forescale.scaler.units import format_duration
 

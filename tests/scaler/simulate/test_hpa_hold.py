@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forescale.scaler.planning.hpa import Hpa
-from forescale.scaler.planning.hpa_behavior import HpaBehavior
-from forescale.scaler.planning.hpa_metrics import load_metric
+from forescale.scaler.hpa.behavior import HpaBehavior
+from forescale.scaler.hpa.controller import Hpa
+from forescale.scaler.hpa.metrics import load_metric
 
 SYNC = timedelta(seconds=15)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -24,9 +24,9 @@ from forescale.scaler.controller.runtime import RuntimeSettings, TargetRuntime
 from forescale.scaler.controller.targets import StaticTargets
 from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
 from forescale.scaler.forecasting.engine import RefitPolicy
+from forescale.scaler.forecasting.promoted import DEFAULT_POLL
 from forescale.scaler.metrics.memory import FrameSource
 from forescale.scaler.modelstore import DirectoryModelStore
-from forescale.scaler.training.promoted import DEFAULT_POLL
 
 STEP = timedelta(minutes=5)
 START = datetime(2026, 3, 2, tzinfo=UTC)

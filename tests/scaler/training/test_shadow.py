@@ -11,9 +11,9 @@ import pytest
 from forescale.models.baselines import SeasonalNaive
 from forescale.models.datasets import synthetic_traffic
 from forescale.models.level import LevelTrend
+from forescale.scaler.forecasting import ShadowRun, shadow_replay
 from forescale.scaler.forecasting.engine import TargetForecaster
-from forescale.scaler.training import ShadowRun, shadow_replay
-from forescale.scaler.training.shadow import MIN_SCORED
+from forescale.scaler.forecasting.shadow import MIN_SCORED
 
 STEP = timedelta(minutes=5)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from forescale.scaler.errors import ConfigError
-from forescale.scaler.planning.hpa_metrics import (
+from forescale.scaler.hpa.metrics import (
     HpaMetricError,
     MetricContext,
     MetricProposal,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forescale.scaler.errors import ConfigError
-from forescale.scaler.planning.hpa_behavior import (
+from forescale.scaler.hpa.behavior import (
     EventLog,
     HpaBehavior,
     ScaleEvent,
@@ -25,7 +25,7 @@ from forescale.scaler.planning.hpa_behavior import (
     scale_up_limit,
     store_event,
 )
-from forescale.scaler.planning.hpa_history import (
+from forescale.scaler.hpa.history import (
     stabilize_recommendation,
     stabilize_recommendation_legacy,
 )

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forescale.scaler.errors import ConfigError
-from forescale.scaler.planning.hpa import Hpa, HpaDecision
-from forescale.scaler.planning.hpa_behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
-from forescale.scaler.planning.hpa_metrics import ExternalMetric, load_metric
+from forescale.scaler.hpa.behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
+from forescale.scaler.hpa.controller import Hpa, HpaDecision
+from forescale.scaler.hpa.metrics import ExternalMetric, load_metric
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SYNC = timedelta(seconds=15)

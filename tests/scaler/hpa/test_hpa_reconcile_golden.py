@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from forescale.scaler.planning.hpa import Hpa, HpaMetric
-from forescale.scaler.planning.hpa_behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
-from forescale.scaler.planning.hpa_metrics import ExternalMetric, ObjectMetric
-from forescale.scaler.planning.hpa_pods import PodSample, PodsMetric, ResourceMetric
+from forescale.scaler.hpa.behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
+from forescale.scaler.hpa.controller import Hpa, HpaMetric
+from forescale.scaler.hpa.metrics import ExternalMetric, ObjectMetric
+from forescale.scaler.hpa.pods import PodSample, PodsMetric, ResourceMetric
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 HOT, COOL = T0, T0 - timedelta(minutes=3)

@@ -12,8 +12,8 @@ from typing import Literal, NamedTuple
 
 from forescale.scaler.domain import PlanStep
 from forescale.scaler.errors import ConfigError
-from forescale.scaler.planning.hpa_behavior import HpaBehavior, Limit, ScalingRules
-from forescale.scaler.planning.hpa_metrics import MetricFailure, MetricProposal, Tolerances
+from forescale.scaler.hpa.behavior import HpaBehavior, Limit, ScalingRules
+from forescale.scaler.hpa.metrics import MetricFailure, MetricProposal, Tolerances
 from forescale.scaler.units import format_duration
 
 __all__ = ["Condition", "HpaConfig", "HpaDecision", "Stabilization"]

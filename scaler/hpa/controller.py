@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from forescale.scaler.errors import ConfigError
-from forescale.scaler.planning.hpa_behavior import (
+from forescale.scaler.hpa.behavior import (
     EventLog,
     HpaBehavior,
     Limit,
@@ -31,9 +31,9 @@ from forescale.scaler.planning.hpa_behavior import (
     store_event,
     to_us,
 )
-from forescale.scaler.planning.hpa_decision import Condition, HpaConfig, HpaDecision, Stabilization
-from forescale.scaler.planning.hpa_history import RollingExtreme
-from forescale.scaler.planning.hpa_metrics import (
+from forescale.scaler.hpa.decision import Condition, HpaConfig, HpaDecision, Stabilization
+from forescale.scaler.hpa.history import RollingExtreme
+from forescale.scaler.hpa.metrics import (
     ExternalMetric,
     HpaMetric,
     HpaMetricError,
@@ -45,7 +45,7 @@ from forescale.scaler.planning.hpa_metrics import (
     Tolerances,
     load_metric,
 )
-from forescale.scaler.planning.hpa_pods import PodSample, PodsMetric, ResourceMetric
+from forescale.scaler.hpa.pods import PodSample, PodsMetric, ResourceMetric
 
 # The public face of the port: import everything from here.
 __all__ = [

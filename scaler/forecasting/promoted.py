@@ -25,8 +25,8 @@ from forescale.models.persistence import ModelCard
 from forescale.scaler.domain import KnownEvent
 from forescale.scaler.errors import ModelStoreError, ScalerError
 from forescale.scaler.forecasting.engine import TargetForecaster
+from forescale.scaler.forecasting.shadow import ShadowComparison, ShadowRun
 from forescale.scaler.modelstore.base import ModelStore, model_key
-from forescale.scaler.training.shadow import ShadowComparison, ShadowRun
 
 __all__ = ["ModelFollower"]
 

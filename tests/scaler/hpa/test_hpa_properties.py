@@ -13,18 +13,18 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from forescale.scaler.planning.hpa import Hpa, HpaDecision
-from forescale.scaler.planning.hpa_behavior import (
+from forescale.scaler.hpa.behavior import (
     HpaBehavior,
     ScalingPolicyRule,
     ScalingRules,
     legacy_scale_up_limit,
 )
-from forescale.scaler.planning.hpa_history import (
+from forescale.scaler.hpa.controller import Hpa, HpaDecision
+from forescale.scaler.hpa.history import (
     stabilize_recommendation,
     stabilize_recommendation_legacy,
 )
-from forescale.scaler.planning.hpa_metrics import MetricContext, Tolerances, load_metric
+from forescale.scaler.hpa.metrics import MetricContext, Tolerances, load_metric
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 S = timedelta(seconds=1)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forescale.scaler.errors import ConfigError
-from forescale.scaler.planning.hpa_metrics import (
+from forescale.scaler.hpa.metrics import (
     ExternalMetric,
     HpaMetricError,
     MetricContext,
@@ -22,7 +22,7 @@ from forescale.scaler.planning.hpa_metrics import (
     Tolerances,
     load_metric,
 )
-from forescale.scaler.planning.hpa_pods import PodSample, PodsMetric, ResourceMetric, group_pods
+from forescale.scaler.hpa.pods import PodSample, PodsMetric, ResourceMetric, group_pods
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 HOT, COOL = NOW, NOW - timedelta(minutes=3)
