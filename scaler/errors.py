@@ -50,6 +50,11 @@ class MetricsUnavailable(MetricsError, TemporaryError):
     """The metric backend is unreachable or too slow."""
 
 
+class MalformedReply(MetricsError, TemporaryError):
+    """The backend answered 200 with a body that is not a valid reply (bad values, wrong shape):
+    a failure of that fetch like a 503, never a crash of the cycle."""
+
+
 # -- forecasting ---------------------------------------------------------------------------
 class ForecastUnavailable(ScalerError):
     """No usable forecast for a target (no model yet, too little history, model failure)."""

@@ -163,8 +163,7 @@ class Telemetry:
             raise ValueError(f"action must be one of {sorted(_ACTIONS)}, got {action!r}")
         mode = Mode(mode)
         with self._lock:
-            for candidate in Mode:
-                self._child(self.mode, target, candidate.value).set(candidate is mode)
+            self._set_mode(target, mode)
             if floor is None:
                 self._remove_all(self.floor, target)
             else:
@@ -172,6 +171,18 @@ class Telemetry:
             if reactive is not None:
                 self._child(self.reactive, target).set(reactive)
             self._child(self.decisions, target, mode.value, action).inc()
+
+    def record_failure(self, target: str, *, mode: Mode, released: bool) -> None:
+        """A cycle that failed: the mode the fallback machine is in now (so ``forescale_mode``
+        never keeps showing the last successful cycle's), and no floor once it was given back."""
+        with self._lock:
+            self._set_mode(target, Mode(mode))
+            if released:
+                self._remove_all(self.floor, target)
+
+    def _set_mode(self, target: str, mode: Mode) -> None:
+        for candidate in Mode:
+            self._child(self.mode, target, candidate.value).set(candidate is mode)
 
     def record_load(self, target: str, value: float) -> None:
         """The load just observed, so dashboards draw it beside the forecast (NaN: no sample)."""

@@ -109,12 +109,10 @@ class Controller:
                         may_refit=budget > 0,
                         dry_run=dry_run,
                     )
-                except (ScalerError, ValueError, ArithmeticError) as exc:
-                    errors[name] = self._fail(runtime, exc)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a bug in one target must not stop all
-                    log.exception("%s: unexpected failure", name)
-                    errors[name] = self._fail(runtime, exc)
+                except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
+                    if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
+                        log.exception("%s: unexpected failure", name)
+                    errors[name] = self._fail(runtime, exc, dry_run=dry_run)
                     continue
                 if outcome.refit_reason is not None:
                     budget -= 1
@@ -133,18 +131,29 @@ class Controller:
         )
 
     def run_forever(self, stop: threading.Event) -> None:
-        """``run_once``, then sleep to the next tick, until ``stop`` is set."""
+        """``run_once``, then sleep to the next tick, until ``stop`` is set; then `shutdown`.
+
+        Whatever a cycle raises, the floors are given back on the way out: an ``Exception`` is
+        logged and the next tick runs (a bug must not stop every target's control for good);
+        anything else (KeyboardInterrupt, SystemExit) ends the loop through `shutdown` first."""
         interval = timedelta(seconds=self.settings.interval_seconds)
-        while not stop.is_set():
-            report = self.run_once()
-            # The next tick by the clock's own reckoning: on a real clock the cycle took time, on
-            # a virtual one it did not (subtracting its real duration would make ticks drift).
-            wait = (report.at + interval - self.clock.now()).total_seconds()
-            self.clock.sleep(max(0.0, wait), stop=stop)
-        self.shutdown()
+        try:
+            while not stop.is_set():
+                at = self.clock.now()
+                try:
+                    at = self.run_once().at
+                except Exception:  # noqa: BLE001 - logged; the loop must outlive a bad cycle
+                    log.exception("control cycle failed; the next one runs at the next tick")
+                # The next tick by the clock's own reckoning: on a real clock the cycle took
+                # time, on a virtual one it did not (subtracting its real duration would drift).
+                wait = (at + interval - self.clock.now()).total_seconds()
+                self.clock.sleep(max(0.0, wait), stop=stop)
+        finally:
+            self.shutdown()
 
     def shutdown(self) -> None:
-        """Give the floors back when configured (SIGTERM), as the leader only."""
+        """Give the floors back when configured (SIGTERM), as the leader only; one target's
+        failure never keeps the others' floors raised."""
         if not self.settings.restore_on_shutdown or self.settings.dry_run or not self.is_leader():
             return
         with self._lock:
@@ -158,7 +167,7 @@ class Controller:
                         dry_run=False,
                     )
                     log.info("%s: floor restored on shutdown", name)
-                except ScalerError as exc:
+                except Exception as exc:  # noqa: BLE001 - the others are still restored
                     log.error("%s: could not restore the floor on shutdown: %s", name, exc)
 
     # -- targets --------------------------------------------------------------------------------
@@ -169,16 +178,26 @@ class Controller:
         except ScalerError as exc:
             log.warning("could not list targets, keeping the current ones: %s", exc)
             return
+        except Exception:  # noqa: BLE001 - whatever the source raised, the targets stay
+            log.exception("listing targets failed, keeping the current ones")
+            return
         self._polled = True
         self._unknown_claims = any(i.last_valid is None for i in update.invalid)
         self._claimed_by_invalid = {i.last_valid.ref for i in update.invalid if i.last_valid}
-        for spec in (*update.deleted, *update.retargeted):
-            self._forget(spec, dry_run=dry_run, replaced=spec in update.retargeted)
         self.invalid = {str(i.name): i.message for i in update.invalid}
+        for spec in (*update.deleted, *update.retargeted):
+            try:
+                self._forget(spec, dry_run=dry_run, replaced=spec in update.retargeted)
+            except Exception:  # noqa: BLE001 - one target's trouble is its own
+                log.exception("%s: could not remove the target", spec.name)
         for spec in update.targets:
             runtime = self.runtimes.get(spec.name)
             if runtime is None or runtime.spec != spec:
-                self._install(spec, previous=runtime)
+                try:
+                    self._install(spec, previous=runtime)
+                except Exception as exc:  # noqa: BLE001 - the spec is refused, the rest run
+                    log.exception("%s: could not start the target", spec.name)
+                    self.invalid[str(spec.name)] = f"{type(exc).__name__}: {exc}"
 
     def _reclaim(self, now: datetime, *, dry_run: bool) -> None:
         """Release the floors no target claims (see `Reclaimable`): at a new leader's first
@@ -258,11 +277,16 @@ class Controller:
                 f"no actuator for {spec.ref.kind} targets is configured (enable it in settings)"
             ) from None
 
-    def _fail(self, runtime: TargetRuntime, exc: BaseException) -> str:
-        message = f"{type(exc).__name__}: {exc}"
-        runtime.last_error = message
-        log.warning("%s: cycle failed: %s", runtime.spec.name, message)
-        self.reporter.failed(runtime, exc, now=self.clock.now())
+    def _fail(self, runtime: TargetRuntime, exc: BaseException, *, dry_run: bool) -> str:
+        """The target's cycle raised: counted by its fallback machine (which gives the floor
+        back at the threshold), logged, shown in its status and metrics."""
+        actuator = self.actuators.get(runtime.spec.ref.kind)
+        message = runtime.fail(exc, actuator=actuator, dry_run=dry_run)
+        log.warning(
+            "%s: cycle failed (%s): %s", runtime.spec.name, runtime.policy.state.mode.value, message
+        )
+        spec_error = self.invalid.get(str(runtime.spec.name))
+        self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=spec_error)
         return message
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
-from forescale.scaler.domain import TargetName
+from forescale.scaler.domain import Mode, TargetName
 from forescale.scaler.records import (
     AccuracyRecord,
     DecisionRecord,
@@ -128,15 +128,33 @@ class Reporter:
                 condition["lastTransitionTime"] = previous[1]
             seen[condition["type"]] = (condition["status"], condition["lastTransitionTime"])
 
-    def failed(self, runtime: TargetRuntime, exc: BaseException, *, now: datetime) -> None:
+    def failed(
+        self,
+        runtime: TargetRuntime,
+        exc: BaseException,
+        *,
+        now: datetime,
+        spec_error: str | None = None,
+    ) -> None:
+        """A failed cycle: the error, and the mode the fallback machine is in now."""
+        name, state = str(runtime.spec.name), runtime.policy.state
+        released = state.mode is Mode.REACTIVE and not runtime.applied
         if self.telemetry is not None:
-            self.telemetry.record_actuation_error(str(runtime.spec.name), exc)
+            self.telemetry.record_actuation_error(name, exc)
+            self.telemetry.record_failure(name, mode=state.mode, released=released)
         if self.status is not None:
+            status: dict[str, Any] = {
+                "mode": state.mode.value, "modeReason": state.reason,
+                "lastError": spec_error or runtime.last_error, "lastDecisionTime": _iso(now),
+                "conditions": _conditions(
+                    runtime, mode=state.mode, reason=state.reason, now=now, spec_error=spec_error
+                ),
+            }  # fmt: skip
+            if released:
+                status["floor"] = None
             try:
-                self.status(
-                    runtime.spec.name,
-                    {"lastError": runtime.last_error, "lastDecisionTime": _iso(now)},
-                )
+                self._keep_transition_times(name, status)
+                self.status(runtime.spec.name, status)
             except Exception:  # noqa: BLE001 - status is best effort; the error is logged
                 log.debug("could not write the status of %s", runtime.spec.name, exc_info=True)
 
@@ -251,7 +269,6 @@ def status_of(
             "windowStart": _iso(fc.index[0].to_pydatetime()),
             "windowEnd": _iso(fc.index[-1].to_pydatetime()),
         }
-    ready = plan.mode.value != "reactive"
     return {
         "target": str(runtime.spec.ref),
         "mode": plan.mode.value,
@@ -264,17 +281,26 @@ def status_of(
         "forecast": summary,
         "lastError": spec_error or runtime.last_error,
         "lastDecisionTime": _iso(now),
-        "conditions": [{
-            "type": "Ready", "status": "False" if spec_error else "True",
-            "reason": "InvalidSpec" if spec_error else "SpecValid",
-            "message": (spec_error or f"controlling {runtime.spec.ref}")[:1000],
-            "lastTransitionTime": _iso(now),
-        }, {
-            "type": "Predictive", "status": "True" if ready else "False",
-            "reason": plan.mode.value.capitalize(), "message": plan.mode_reason[:1000],
-            "lastTransitionTime": _iso(now),
-        }],
-    }  # fmt: skip
+        "conditions": _conditions(
+            runtime, mode=plan.mode, reason=plan.mode_reason, now=now, spec_error=spec_error
+        ),
+    }
+
+
+def _conditions(
+    runtime: TargetRuntime, *, mode: Mode, reason: str, now: datetime, spec_error: str | None = None
+) -> list[dict[str, str]]:
+    """Ready (the spec) and Predictive (the mode); every condition is sent each time."""
+    return [{
+        "type": "Ready", "status": "False" if spec_error else "True",
+        "reason": "InvalidSpec" if spec_error else "SpecValid",
+        "message": (spec_error or f"controlling {runtime.spec.ref}")[:1000],
+        "lastTransitionTime": _iso(now),
+    }, {
+        "type": "Predictive", "status": "False" if mode is Mode.REACTIVE else "True",
+        "reason": mode.value.capitalize(), "message": reason[:1000],
+        "lastTransitionTime": _iso(now),
+    }]  # fmt: skip
 
 
 def _quantile_or_none(fc: Any, q: float) -> np.ndarray | None:

@@ -8,6 +8,7 @@ Everything that can fail for one target is caught by the `Controller` and never 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,10 +29,12 @@ from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.history import load_history
 from forescale.scaler.modelstore.base import ModelStore
-from forescale.scaler.planning.fallback import FallbackSettings, Health, Issue
+from forescale.scaler.planning.fallback import FallbackSettings, Health, Issue, advance
 from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
+
+log = logging.getLogger(__name__)
 
 WARM_TAIL = 500
 """Samples of a freshly loaded history fed to the policy (enough for its running level)."""
@@ -162,6 +165,9 @@ class TargetRuntime:
                     self.models.observe(at, value)
         except MetricsError as exc:
             self.last_error = f"metrics: {exc}"  # stale data: the policy degrades on its own
+        except Exception as exc:  # noqa: BLE001 - a reply we could not read is a failed fetch
+            log.exception("%s: reading the load failed", self.spec.name)
+            self.last_error = f"metrics: {type(exc).__name__}: {exc}"
         if self.models is not None:
             self.models.sync(self.forecaster, now=now)
             self.last_error = self.last_error or self.models.error
@@ -194,6 +200,23 @@ class TargetRuntime:
         )
         self.last = outcome
         return outcome
+
+    def fail(self, exc: BaseException, *, actuator: Actuator | None, dry_run: bool) -> str:
+        """A cycle that raised is a troubled cycle like any other: the fallback machine counts
+        it, and once the target is reactive its floor is given back (best effort; retried on the
+        next failing cycle). Never a frozen target that keeps its last mode and floor."""
+        message = f"{type(exc).__name__}: {exc}"
+        self.last_error = message
+        health = Health(issue=Issue.CYCLE_FAILURE, detail=message)
+        self.policy.state = advance(self.policy.state, health, self.policy.settings.fallback)
+        if self.policy.state.mode is Mode.REACTIVE and self.applied and actuator is not None:
+            try:
+                self.release(
+                    actuator, reason=f"floor restored: {self.policy.state.reason}", dry_run=dry_run
+                )
+            except Exception as err:  # noqa: BLE001 - the next failing cycle tries again
+                log.error("%s: could not restore the floor: %s", self.spec.name, err)
+        return message
 
     def release(self, actuator: Actuator, *, reason: str, dry_run: bool) -> ActuationResult:
         result = actuator.release(self.spec.ref, reason=reason, dry_run=dry_run)

@@ -16,7 +16,7 @@ from forescale.models.persistence import make_card
 from forescale.scaler.controller.loop import Controller
 from forescale.scaler.controller.runtime import TargetRuntime
 from forescale.scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
-from forescale.scaler.domain import CapacityPlan, TargetName
+from forescale.scaler.domain import CapacityPlan, Mode, TargetName
 from forescale.scaler.errors import ForecastUnavailable, ModelNotFound
 from forescale.scaler.modelstore.base import ModelStore, model_key
 from forescale.scaler.planning.fallback import Health
@@ -173,14 +173,16 @@ def _current_model(runtime: TargetRuntime) -> ModelInfo | None:
 
 
 def _status(runtime: TargetRuntime) -> TargetStatus:
-    last, spec = runtime.last, runtime.spec
+    last, spec, state = runtime.last, runtime.spec, runtime.policy.state
     plan_ = last.decision.plan if last is not None else None
     model = runtime.forecaster.model
+    # The mode is the fallback machine's now: a failed cycle moves it without a new plan, and
+    # a plan that was not reactive when made has had its floor given back once it is.
+    released = state.mode is Mode.REACTIVE and plan_ is not None and plan_.mode is not Mode.REACTIVE
     return TargetStatus(
-        name=str(spec.name), ref=str(spec.ref),
-        mode=plan_.mode.value if plan_ else runtime.policy.state.mode.value,
-        mode_reason=plan_.mode_reason if plan_ else runtime.policy.state.reason,
-        floor=plan_.floor if plan_ else None, reactive=plan_.reactive if plan_ else None,
+        name=str(spec.name), ref=str(spec.ref), mode=state.mode.value, mode_reason=state.reason,
+        floor=plan_.floor if plan_ and not released else None,
+        reactive=plan_.reactive if plan_ else None,
         desired=plan_.desired if plan_ else None,
         current_replicas=last.capacity.current_replicas if last else None,
         model=plan_.model if plan_ and plan_.model else (model.name if model else None),

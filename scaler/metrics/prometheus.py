@@ -33,9 +33,16 @@ import requests
 from prometheus_api_client import PrometheusConnect
 from requests.adapters import HTTPAdapter
 
-from forescale.scaler.errors import ConfigError, MetricsUnavailable, QueryError
+from forescale.scaler.errors import (
+    ConfigError,
+    MalformedReply,
+    MetricsUnavailable,
+    QueryError,
+    ScalerError,
+)
 from forescale.scaler.metrics.prom_grid import (
     BatchAccumulator,
+    Chunk,
     Grid,
     SeriesAccumulator,
     check_label_name,
@@ -171,7 +178,8 @@ class PrometheusSource:
         grid = Grid.covering(start=start, end=end, step=step)
         acc = SeriesAccumulator(grid, query=_check_query(query))
         for chunk in grid.chunks(self._max_points):
-            acc.add(self._query_range(query, chunk.start_ms, chunk.end_ms, grid.step_ms), chunk)
+            result = self._query_range(query, chunk.start_ms, chunk.end_ms, grid.step_ms)
+            self._parsed(acc.add, result, chunk)
         return acc.series()
 
     def range_query_by(
@@ -187,7 +195,8 @@ class PrometheusSource:
         offset, per_request = 0, self._batch_points(expected_series=_FIRST_BATCH_GUESS)
         while offset < grid.size:
             chunk = grid.chunk_at(offset, per_request)
-            acc.add(self._query_range(query, chunk.start_ms, chunk.end_ms, grid.step_ms), chunk)
+            result = self._query_range(query, chunk.start_ms, chunk.end_ms, grid.step_ms)
+            self._parsed(acc.add, result, chunk)
             offset += chunk.size
             per_request = self._batch_points(expected_series=acc.series_count)
         return acc.series()
@@ -202,6 +211,22 @@ class PrometheusSource:
         fitting = self._max_samples // max(1, expected_series)
         return max(1, min(self._max_points, fitting))
 
+    def _parsed(
+        self,
+        add: Callable[[list[dict[str, Any]], Chunk], None],
+        result: list[dict[str, Any]],
+        chunk: Chunk,
+    ) -> None:
+        """Fill one reply onto the grid. A reply of the right outline whose samples are not
+        ``[seconds, "value"]`` pairs (``"NaNx"``, ``[t]``, ``null``) is `MalformedReply`: that
+        target's fetch failed, as with a 503; it must never escape the cycle as ValueError."""
+        try:
+            add(result, chunk)
+        except ScalerError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+            raise _malformed(self._base, f"{type(exc).__name__}: {exc}") from None
+
     # -- HTTP ---------------------------------------------------------------------------------
     def _query_range(
         self, query: str, start_ms: int, end_ms: int, step_ms: int
@@ -214,11 +239,14 @@ class PrometheusSource:
             "timeout": f"{self._timeout:g}s",
         }
         data = self._get("/api/v1/query_range", params)
-        if data.get("resultType") != "matrix":
-            raise QueryError(
-                f"query {query!r} returned a {data.get('resultType')!r} result, not a matrix"
-            )
-        result: list[dict[str, Any]] = data.get("result") or []
+        kind = data.get("resultType")
+        if kind in ("vector", "scalar", "string"):  # a real reply, to another question
+            raise QueryError(f"query {query!r} returned a {kind!r} result, not a matrix")
+        result = data.get("result")
+        if kind != "matrix" or not isinstance(result, list):
+            raise _malformed(self._base, f"resultType {kind!r}, result {_shown(result)}")
+        if not all(isinstance(item, dict) for item in result):
+            raise _malformed(self._base, "a series that is not a JSON object")
         return result
 
     def _get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
@@ -275,24 +303,39 @@ def _seconds(ms: int) -> str:
 def _success_data(response: requests.Response, url: str) -> dict[str, Any]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         body = None
     if not isinstance(body, dict) or body.get("status") != "success":
         raise QueryError(
             f"{url} answered 200 but not with a Prometheus API reply "
             f"({response.text[:200]!r}); is the URL the Prometheus base URL?"
         )
-    for warning in body.get("warnings") or ():
-        log.warning("Prometheus warning: %s", warning)
-    data: dict[str, Any] = body.get("data") or {}
+    warnings = body.get("warnings") or []
+    for warning in warnings if isinstance(warnings, list) else [warnings]:
+        log.warning("Prometheus warning: %s", str(warning)[:500])
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise _malformed(url, f"data is {_shown(data)}, not an object")
     return data
+
+
+def _malformed(where: str, what: str) -> MalformedReply:
+    return MalformedReply(
+        f"Prometheus at {where} answered 200 with a malformed reply ({what}); "
+        "is it a Prometheus-compatible query_range API?"
+    )
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _error_message(response: requests.Response) -> str:
     """Prometheus's own ``errorType: error`` text when the body has it, else the status line."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict) and body.get("error"):
         return f"{body.get('errorType', 'error')}: {body['error']} (HTTP {response.status_code})"

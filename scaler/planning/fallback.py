@@ -45,6 +45,9 @@ class Issue(StrEnum):
     NO_MODEL_YET = "no model yet"
     """Not fitted yet (fits are budgeted per cycle): a failure only once a fit was tried."""
     POOR_QUALITY = "forecast quality below threshold"
+    CYCLE_FAILURE = "cycle failed"
+    """Deciding for the target raised (an outside system answered nonsense, or a bug): a
+    troubled cycle like any other, so the target falls back instead of freezing."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,15 +9,14 @@ query protocol, or the S3 operation inferred from method and path), so tests can
 from __future__ import annotations
 
 import http.client
-import sys
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
+
+from tests.integration.loopback import LoopbackServer
 
 __all__ = ["AwsFaultProxy", "Fault", "ProxiedRequest"]
 
@@ -57,27 +56,14 @@ class Fault:
         )
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that gave up (read timeout) closed its socket: not worth a traceback."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class AwsFaultProxy:
+class AwsFaultProxy(LoopbackServer):
     def __init__(self, upstream: str) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         self._upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.requests: list[ProxiedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_handler(self))
 
     def fail(self, fault: Fault) -> Fault:
         with self._lock:
@@ -92,20 +78,6 @@ class AwsFaultProxy:
     def count(self, operation: str) -> int:
         with self._lock:
             return sum(1 for r in self.requests if r.operation == operation)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     # -- used by the handler ----------------------------------------------------------------
     def _take_fault(self, service: str, operation: str) -> Fault | None:

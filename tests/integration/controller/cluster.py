@@ -33,8 +33,10 @@ from forescale.scaler.kube import (
     LeaseConfig,
     build_api_client,
 )
+from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.memory import FrameSource
 from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.telemetry import Telemetry
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
 from tests.integration.kube.resources import EVENT, HPA, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer
@@ -93,7 +95,8 @@ class KubeController:
     timeout: float = 2.0
     leader_election: bool = False
     settings: ControlSettings = field(default_factory=control)
-    source: FrameSource | None = None
+    source: MetricsSource | None = None
+    telemetry: Telemetry | None = None
 
     def __post_init__(self) -> None:
         self.client = build_api_client(host=self.url)
@@ -118,7 +121,7 @@ class KubeController:
             actuators={"hpa": self.hpa},
             clock=self.clock,
             settings=self.settings,
-            reporter=Reporter(status=self.targets.write_status),
+            reporter=Reporter(status=self.targets.write_status, telemetry=self.telemetry),
             is_leader=(lambda: self.elector.is_leader) if self.elector else (lambda: True),
         )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from prometheus_client import CollectorRegistry
+
 from forescale.scaler.controller.loop import CycleReport
-from forescale.scaler.domain import Mode
+from forescale.scaler.domain import Mode, TargetName
+from forescale.scaler.telemetry import Telemetry
 from tests.scaler.controller.world import HPA_MIN, STEP, World, at, settings, spec
 
 FAILURES, RECOVERY = 3, 4
@@ -113,3 +117,41 @@ def test_targets_waiting_for_their_first_fit_go_predictive_as_soon_as_it_lands()
         [Mode.REACTIVE, Mode.PREDICTIVE, Mode.PREDICTIVE],
         [Mode.REACTIVE, Mode.REACTIVE, Mode.PREDICTIVE],
     ])  # fmt: skip
+
+
+def test_a_target_whose_cycle_raises_falls_back_after_the_threshold_and_gives_its_floor_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Any exception while deciding for a target (here its model raising what no model should)
+    is a troubled cycle for that target: degraded, then reactive with its floor given back after
+    the failure threshold, shown in its status and in ``forescale_mode``; the other target goes
+    on. (It used to be logged and nothing else: the target kept its mode and floor for ever.)"""
+    telemetry = Telemetry(CollectorRegistry())
+    world = World(
+        [spec("web"), spec("api")],
+        control=settings(failure_threshold=FAILURES),
+        start=at(11.5),
+        telemetry=telemetry,
+    )
+    world.run_until(at(12.5))
+    assert world.floor("web") > HPA_MIN + 5 and world.floor("api") > HPA_MIN + 5
+    model = world.controller.runtimes[TargetName("shop/web")].forecaster.model
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the model is broken")
+
+    monkeypatch.setattr(model, "predict", broken)
+    reports = world.run(STEP * FAILURES)
+
+    assert all(r.errors == {"shop/web": "RuntimeError: the model is broken"} for r in reports)
+    web = world.view.target("shop/web")
+    assert (web.mode, web.floor) == ("reactive", None)
+    assert web.mode_reason == "cycle failed: RuntimeError: the model is broken (3 cycles in a row)"
+    assert world.floor("web") == HPA_MIN  # the user's own floor is back
+    assert world.floor("api") > HPA_MIN + 5  # the other target is untouched
+    gauge = telemetry.registry.get_sample_value
+    assert gauge("forescale_mode", {"target": "shop/web", "mode": "reactive"}) == 1
+    assert gauge("forescale_mode", {"target": "shop/web", "mode": "predictive"}) == 0
+    assert gauge("forescale_floor", {"target": "shop/web", "source": "predictive"}) is None
+    status = world.static.statuses[TargetName("shop/web")]
+    assert status["mode"] == "reactive" and status["floor"] is None

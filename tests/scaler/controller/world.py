@@ -33,6 +33,7 @@ from forescale.scaler.metrics.memory import FrameSource
 from forescale.scaler.planning.fallback import FallbackSettings
 from forescale.scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
 from forescale.scaler.store.memory import MemoryRecordStore
+from forescale.scaler.telemetry import Telemetry
 
 STEP = timedelta(minutes=5)
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -133,6 +134,7 @@ class World:
         unanswered: Sequence[str] = (),
         leader: bool = True,
         start: datetime = START,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.clock = VirtualClock(start)
         loads = loads if loads is not None else {s.query: daily_load() for s in specs}
@@ -152,7 +154,9 @@ class World:
             actuators={"hpa": self.actuator},
             clock=self.clock,
             settings=control or settings(),
-            reporter=Reporter(recorder=self.store, status=self.static.write_status),
+            reporter=Reporter(
+                recorder=self.store, status=self.static.write_status, telemetry=telemetry
+            ),
             is_leader=lambda: self.leader,
         )
         self.view = LiveView(self.controller)
