@@ -216,9 +216,7 @@ def forecast_record(runtime: TargetRuntime, *, issued_at: datetime) -> ForecastR
     if fc is None:
         return None
     q = runtime.spec.policy.quantile
-    upper = runtime.policy.ledger.calibrated(fc.mean, q)
-    if upper is None:
-        upper = _quantile_or_none(fc, q)
+    upper = _quantile_or_none(fc, q)  # the band the floor was sized on
     lower = _quantile_or_none(fc, 0.1)
     points = tuple(
         ForecastPoint(at=ts.to_pydatetime(), mean=float(fc.mean[i]),
@@ -260,8 +258,8 @@ def status_of(
     summary: dict[str, Any] | None = None
     if fc is not None and len(fc.mean):
         q = runtime.spec.policy.quantile
-        upper = runtime.policy.ledger.calibrated(fc.mean, q)
-        band = upper if upper is not None else fc.mean
+        band = _quantile_or_none(fc, q)
+        band = fc.mean if band is None else band
         summary = {
             "peak": round(float(np.max(band)), 3),
             "mean": round(float(np.mean(fc.mean)), 3),

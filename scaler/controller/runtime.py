@@ -19,8 +19,8 @@ import pandas as pd
 from forescale.models.base import Forecast
 from forescale.scaler.actuators.base import Actuator
 from forescale.scaler.controller.schedule import SchedulePublisher, floors_from_forecast
-from forescale.scaler.domain import ActuationResult, Capacity, Mode, TargetSpec
-from forescale.scaler.errors import MetricsError, ScalerError
+from forescale.scaler.domain import ActuationResult, Capacity, CapacityPlan, Mode, TargetSpec
+from forescale.scaler.errors import ForecastUnavailable, MetricsError, ScalerError
 from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster
 from forescale.scaler.forecasting.promoted import ModelFollower
 from forescale.scaler.hpa.behavior import HpaBehavior
@@ -29,7 +29,9 @@ from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.history import load_history
 from forescale.scaler.modelstore.base import ModelStore
+from forescale.scaler.planning.band import calibrated_band
 from forescale.scaler.planning.fallback import FallbackSettings, Health, Issue, advance
+from forescale.scaler.planning.planner import PlanInputs, plan
 from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
 
 __all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
@@ -89,6 +91,7 @@ class TargetRuntime:
         self.history = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
         self.last: CycleOutcome | None = None
         self.last_forecast: Forecast | None = None
+        """The newest forecast, with the band its floor was sized on (`calibrated_band`)."""
         self.last_error: str | None = None
         self.paused = False
         self.applied = False
@@ -182,6 +185,8 @@ class TargetRuntime:
             forecast_problem=None if forecast is not None else self._problem,
             object_max=capacity.max_replicas,
         )  # fmt: skip
+        if forecast is not None:
+            self.last_forecast = decision.forecast
         dry = dry_run or held_back
         actuation: ActuationResult | None
         if held_back and self.applied and not dry_run:  # paused, or now ForecastOnly: once
@@ -236,16 +241,11 @@ class TargetRuntime:
             return
         if self._schedule_at is not None and now - self._schedule_at < SCHEDULE_EVERY:
             return
-        q = self.spec.policy.quantile
         steps = math.ceil(SCHEDULE_HORIZON / self.spec.step)
-        fc = self.forecaster.forecast(self.context(), horizon=steps, quantiles=(q,))
-        if isinstance(fc, Health):
+        try:
+            fc = self.band(quantile=self.spec.policy.quantile, horizon=steps)
+        except ForecastUnavailable:
             return
-        calibrated = self.policy.ledger.calibrated(fc.mean, q)
-        if calibrated is not None:  # live calibration where the ledger covers the horizon
-            band = np.asarray(fc.quantile(q), dtype=float).copy()
-            band[: len(calibrated)] = calibrated
-            fc = dataclasses.replace(fc, quantiles={**fc.quantiles, q: band})
         floors = floors_from_forecast(fc, policy=self.spec.policy, bucket=SCHEDULE_BUCKET)
         try:
             actuator.publish_schedule(self.spec.ref, floors, now=now, dry_run=dry_run)  # type: ignore[arg-type]
@@ -296,8 +296,43 @@ class TargetRuntime:
         if isinstance(result, Health):
             self._problem = result
             return None
-        self.last_forecast = result
         return result
+
+    def band(self, *, quantile: float, horizon: int | None = None) -> Forecast:
+        """A forecast from the fitted model and the newest history, ``horizon`` steps ahead
+        (default: the cycle's), with its ``quantile`` band exactly as a floor sized now would
+        use it (`calibrated_band`): what the API shows and an ASG schedule is published from.
+        `ForecastUnavailable` when there is no model or it fails."""
+        if self.forecaster.model is None or self.history.empty:
+            raise ForecastUnavailable(
+                f"{self.spec.name} has no fitted model yet ({self.policy.state.reason})"
+            )
+        fc = self.forecaster.forecast(
+            self.context(), horizon=horizon, quantiles=tuple(sorted({0.1, quantile}))
+        )
+        if isinstance(fc, Health):
+            raise ForecastUnavailable(f"{self.spec.name}: {fc.describe()}")
+        return calibrated_band(fc, ledger=self.policy.ledger, quantile=quantile)
+
+    def dry_run(self, *, now: datetime, quantile: float | None = None) -> CapacityPlan:
+        """What the last cycle would have decided at ``now`` sized on ``quantile`` (default: the
+        spec's); writes nothing. At the spec's quantile the band is the one the floor was sized
+        on; at another, the same model and history calibrated for that quantile."""
+        last = self.last
+        if last is None:
+            raise ForecastUnavailable(f"{self.spec.name} has not completed a cycle yet")
+        policy = self.spec.policy
+        forecast = last.decision.forecast
+        if quantile is not None and abs(quantile - policy.quantile) > 1e-9:
+            policy = dataclasses.replace(policy, quantile=quantile)
+            if forecast is not None:
+                forecast = self.band(quantile=quantile, horizon=len(forecast.mean))
+        previous = last.decision.plan
+        return plan(PlanInputs(
+            target=self.spec.name, policy=policy, now=now, mode=previous.mode,
+            mode_reason=previous.mode_reason, reactive=previous.reactive, forecast=forecast,
+            previous_floor=previous.floor, object_max=last.capacity.max_replicas,
+        ))  # fmt: skip
 
     def context(self) -> pd.Series:
         """The observations since the model's training data ended: a fitted model keeps what it

@@ -7,7 +7,6 @@ the store, so that the next cycle uses the new model.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 import numpy as np
@@ -19,8 +18,6 @@ from forescale.scaler.controller.view import ModelInfo, TargetStatus, UnknownTar
 from forescale.scaler.domain import CapacityPlan, Mode, TargetName
 from forescale.scaler.errors import ForecastUnavailable, ModelNotFound
 from forescale.scaler.modelstore.base import ModelStore, model_key
-from forescale.scaler.planning.fallback import Health
-from forescale.scaler.planning.planner import PlanInputs, plan
 from forescale.scaler.records import ForecastPoint, ForecastRecord
 
 __all__ = ["LiveView"]
@@ -48,21 +45,9 @@ class LiveView:
         self, name: str, *, horizon_steps: int, quantile: float | None = None
     ) -> ForecastRecord:
         runtime = self._runtime(name)
-        model = runtime.forecaster.model
-        if model is None or runtime.history.empty:
-            problem = runtime.policy.state.reason
-            raise ForecastUnavailable(f"{name} has no fitted model yet ({problem})")
         q = quantile if quantile is not None else runtime.spec.policy.quantile
-        fc = runtime.forecaster.forecast(
-            runtime.context(), horizon=horizon_steps, quantiles=tuple(sorted({0.1, q}))
-        )
-        if isinstance(fc, Health):
-            raise ForecastUnavailable(f"{name}: {fc.describe()}")
+        fc = runtime.band(quantile=q, horizon=horizon_steps)
         upper = np.asarray(fc.quantile(q), dtype=float)
-        calibrated = runtime.policy.ledger.calibrated(fc.mean, q)
-        if calibrated is not None:  # live-calibrated where the ledger covers the horizon
-            upper = upper.copy()
-            upper[: len(calibrated)] = calibrated
         lower = np.asarray(fc.quantile(0.1), dtype=float)
         points = tuple(
             ForecastPoint(at=ts.to_pydatetime(), mean=float(fc.mean[i]), lower=float(lower[i]),
@@ -79,28 +64,7 @@ class LiveView:
         )
 
     def dry_run_plan(self, name: str, *, quantile: float | None = None) -> CapacityPlan:
-        runtime = self._runtime(name)
-        last = runtime.last
-        if last is None:
-            raise ForecastUnavailable(f"{name} has not completed a cycle yet")
-        policy = runtime.spec.policy
-        if quantile is not None:
-            policy = dataclasses.replace(policy, quantile=quantile)
-        forecast = last.decision.forecast
-        if forecast is not None and quantile is not None:
-            band = runtime.policy.ledger.calibrated(forecast.mean, quantile)
-            if band is None:  # live errors cannot calibrate it yet: the model's own band
-                band = _model_band(runtime, quantile, steps=len(forecast.mean))
-            forecast = dataclasses.replace(
-                forecast, quantiles={**forecast.quantiles, quantile: band}
-            )
-        previous = last.decision.plan
-        return plan(PlanInputs(
-            target=runtime.spec.name, policy=policy, now=self.controller.clock.now(),
-            mode=previous.mode, mode_reason=previous.mode_reason, reactive=previous.reactive,
-            forecast=forecast, previous_floor=previous.floor,
-            object_max=last.capacity.max_replicas,
-        ))  # fmt: skip
+        return self._runtime(name).dry_run(now=self.controller.clock.now(), quantile=quantile)
 
     def models(self, name: str) -> list[ModelInfo]:
         runtime = self._runtime(name)
@@ -153,15 +117,6 @@ class LiveView:
         if runtime is None:
             raise UnknownTarget(f"no target named {name!r}")
         return runtime
-
-
-def _model_band(runtime: TargetRuntime, quantile: float, *, steps: int) -> np.ndarray:
-    """The fitted model's ``quantile`` over the same steps as the cycle's forecast (both are
-    made from the history as of the last cycle)."""
-    fc = runtime.forecaster.forecast(runtime.context(), horizon=steps, quantiles=(quantile,))
-    if isinstance(fc, Health):
-        raise ForecastUnavailable(f"{runtime.spec.name}: {fc.describe()}")
-    return np.asarray(fc.quantile(quantile), dtype=float)
 
 
 def _current_model(runtime: TargetRuntime) -> ModelInfo | None:

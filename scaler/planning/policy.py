@@ -18,6 +18,7 @@ import numpy as np
 
 from forescale.models.base import Forecast
 from forescale.scaler.domain import CapacityPlan, TargetSpec
+from forescale.scaler.planning.band import calibrated_band
 from forescale.scaler.planning.fallback import (
     STARTING,
     FallbackSettings,
@@ -190,50 +191,4 @@ class TargetPolicy:
         return last
 
     def _calibrate(self, forecast: Forecast) -> Forecast:
-        q = self.spec.policy.quantile
-        calibrated = self.ledger.calibrated(forecast.mean, q)
-        if calibrated is not None:
-            return _with_quantile(
-                forecast, q, calibrated, note="quantile calibrated on live errors"
-            )
-        try:
-            forecast.quantile(q)
-            return forecast
-        except KeyError:
-            # No band yet: size on the mean until live errors can calibrate one.
-            return _with_quantile(
-                forecast,
-                q,
-                np.maximum(forecast.mean, 0.0),
-                note="no quantile band yet: sized on the mean",
-            )
-
-
-def _with_quantile(forecast: Forecast, q: float, values: np.ndarray, *, note: str) -> Forecast:
-    """``forecast`` with its ``q`` band replaced by ``values`` where they reach.
-
-    Live calibration covers only the ledger's horizon, counted from the forecast's origin; a
-    forecast made from data a few steps old reaches further than that, and its later points must
-    stay (cutting them would leave the lead-time window uncovered exactly when data lags). Beyond
-    the calibrated part the band is the model's own, lifted to at least the mean times the last
-    calibrated ratio so that the band does not step down where calibration ends.
-    """
-    total = len(forecast.mean)
-    n = min(len(values), total)
-    band = np.asarray(values[:n], dtype=float)
-    if n < total:
-        mean = np.asarray(forecast.mean, dtype=float)
-        try:
-            own = np.asarray(forecast.quantile(q), dtype=float)[n:]
-        except KeyError:
-            own = np.maximum(mean[n:], 0.0)
-        ratio = (band[-1] + 1e-9) / (max(mean[n - 1], 0.0) + 1e-9) if n else 1.0
-        band = np.concatenate([band, np.maximum(own, np.maximum(mean[n:], 0.0) * ratio)])
-    quantiles = {**forecast.quantiles, q: band}
-    return Forecast(
-        index=forecast.index,
-        mean=forecast.mean,
-        quantiles=quantiles,
-        model=forecast.model,
-        notes=(*forecast.notes, note),
-    )
+        return calibrated_band(forecast, ledger=self.ledger, quantile=self.spec.policy.quantile)
