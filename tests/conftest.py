@@ -3,11 +3,14 @@
 - No network except loopback: an autouse guard refuses any other ``socket.connect``.
 - `require(what, ok, why)`: integration tests never skip silently in CI. With ``CI`` set a missing
   server is a failure; elsewhere it is a skip with the reason.
+- Logging levels and root handler filters are put back after each test: a CLI run in process
+  (``main(["run", ...])``) configures the process's logging, and the next test must not inherit it.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -68,3 +71,16 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    root = logging.getLogger()
+    loggers = [root, *(logging.getLogger(name) for name in ("forescale", "uvicorn"))]
+    levels = [logger.level for logger in loggers]
+    filters = {handler: list(handler.filters) for handler in root.handlers}
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+    for handler in root.handlers:
+        handler.filters[:] = filters.get(handler, handler.filters)

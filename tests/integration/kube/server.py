@@ -74,6 +74,10 @@ class KubeApiServer:
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
+        self._waking = threading.Event()
+        """Set by `stop` and during `reset`: cuts short any scripted delay still sleeping."""
+        self._inflight = 0
+        self._idle = threading.Condition()
         self._log_lock = threading.Lock()
         self._types = {(rt.group, rt.version, rt.plural): rt for rt in RESOURCES}
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -93,14 +97,30 @@ class KubeApiServer:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()  # wakes handlers sleeping in a scripted delay
+        self._stopping.set()
+        self._waking.set()  # wakes handlers sleeping in a scripted delay
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def reset(self) -> None:
-        """Forget objects, faults and the request log (between tests)."""
+    def reset(self, *, drain_timeout: float = 5.0) -> None:
+        """Forget objects, faults and the request log (between tests).
+
+        Requests still in flight are finished first (their scripted delays cut short): a client
+        that timed out leaves the server handling its request, and without the drain that
+        request would land in the next test's store and request log.
+        """
+        self.faults.clear()
+        self._waking.set()
+        with self._idle:
+            drained = self._idle.wait_for(lambda: self._inflight == 0, timeout=drain_timeout)
+        if not self._stopping.is_set():
+            self._waking.clear()
+        if not drained:
+            raise RuntimeError(
+                f"{self._inflight} request(s) still in flight after {drain_timeout}s"
+            )
         self.store.reset()
         self.faults.clear()
         with self._log_lock:
@@ -113,6 +133,18 @@ class KubeApiServer:
 
     # -- request handling (called from handler threads) ---------------------------------------
     def handle(
+        self, verb: str, raw_path: str, content_type: str | None, raw_body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        with self._idle:
+            self._inflight += 1
+        try:
+            return self._handle(verb, raw_path, content_type, raw_body)
+        finally:
+            with self._idle:
+                self._inflight -= 1
+                self._idle.notify_all()
+
+    def _handle(
         self, verb: str, raw_path: str, content_type: str | None, raw_body: bytes
     ) -> tuple[int, Any, dict[str, str]]:
         split = urlsplit(raw_path)
@@ -140,7 +172,7 @@ class KubeApiServer:
         fault = self.faults.take(verb, path)
         if fault is not None:
             if fault.delay > 0:
-                self._stopping.wait(fault.delay)
+                self._waking.wait(fault.delay)
             if fault.before is not None:
                 fault.before()
             if fault.status is not None:

@@ -225,6 +225,26 @@ def test_a_delayed_reply_trips_the_clients_timeout(kube: KubeApiServer, kube_cli
     assert time.monotonic() - began < 1.5
 
 
+def test_a_request_the_client_gave_up_on_is_finished_before_the_next_test_starts(
+    kube: KubeApiServer, kube_client: Any
+) -> None:
+    seed(kube, hpa_manifest())
+    kube.faults.add(verb="PATCH", path="/web$", delay=1.0)
+    with pytest.raises(Exception, match="[Tt]imed out"):
+        custom(kube_client).patch_namespaced_custom_object(
+            "autoscaling", "v2", "shop", "horizontalpodautoscalers", "web",
+            {"spec": {"minReplicas": 7}}, _request_timeout=0.2,
+        )  # fmt: skip
+    began = time.monotonic()
+
+    kube.reset()  # what the fixture does between tests
+
+    assert time.monotonic() - began < 0.5  # the delay was cut short, not waited out
+    time.sleep(1.2)  # past the scripted delay
+    assert kube.requests == []  # the abandoned PATCH landed before the reset, not after it
+    assert kube.store.list(HPA, None)[0] == []
+
+
 def test_watch_is_refused_rather_than_faked(kube: KubeApiServer, kube_client: Any) -> None:
     with pytest.raises(ApiException) as err:
         custom(kube_client).list_cluster_custom_object(
