@@ -18,10 +18,12 @@ from typing import Protocol
 from prometheus_client import CollectorRegistry
 
 from forescale.models.errors import ForecastError
+from forescale.scaler.cli.logs import configure_logging
 from forescale.scaler.clock import Clock
 from forescale.scaler.config.settings import ApiSettings
 from forescale.scaler.controller.view import ControllerView, RecordStore
 from forescale.scaler.errors import ScalerError
+from forescale.scaler.redact import redact
 
 __all__ = ["ApiLauncher", "RunningApi", "main"]
 
@@ -73,11 +75,7 @@ def main(argv: Sequence[str] | None = None, *, api: ApiLauncher | None = None) -
     parser = build_parser()
     args = parser.parse_args(argv)
     args.api_launcher = api
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(logging.DEBUG if args.debug else logging.INFO)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -87,7 +85,7 @@ def main(argv: Sequence[str] | None = None, *, api: ApiLauncher | None = None) -
     except (ForecastError, ScalerError, ValueError, FileNotFoundError, PermissionError) as exc:
         if args.debug:
             raise
-        print(f"forescale {args.command}: error: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"forescale {args.command}: error: {redact(str(exc))}", file=sys.stderr)  # noqa: T201
         return 1
     except KeyboardInterrupt:
         return 130

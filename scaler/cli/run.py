@@ -16,6 +16,7 @@ import signal
 import threading
 from typing import Any
 
+from forescale.scaler.cli.logs import configure_logging
 from forescale.scaler.config.settings import ForescaleSettings, load_settings
 from forescale.scaler.wiring import Assembly, build
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         overrides["controller"] = {"dry_run": True}
     settings = load_settings(args.config or os.environ.get("FORESCALE_CONFIG"), **overrides)
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(logging.DEBUG if args.debug else settings.log_level)
     _init_sentry()
     assembly = build(settings)
     if args.once:
