@@ -4,12 +4,13 @@ the real Prometheus test server (it reads the same series the CSV form would).""
 from __future__ import annotations
 
 import json
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from forescale.scaler.cli import main
+from forescale.scaler.cli import backtest, main
 from forescale.scaler.cli.backtest import JSON_KEYS
 from forescale.scaler.modelstore import DirectoryModelStore
 from tests.integration.prometheus.server import NASA_QUERY, SeededPrometheus
@@ -55,8 +56,22 @@ def test_usage_mistakes_get_one_clear_line(
 
 @pytest.mark.prometheus
 def test_backtest_from_prometheus_scores_like_the_csv_form_of_the_same_series(
-    prometheus: SeededPrometheus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    prometheus: SeededPrometheus,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The CLI reads "the last 5d" up to the wall clock. The session's Prometheus was backfilled
+    # up to `prometheus.end` when the session began: read later (a full run), the window would
+    # start later than the CSV's and end past the data (on a later 5-minute mark, padded by
+    # Prometheus' lookback), so the two forms would score different windows. Pin the CLI's
+    # clock to the end of the data: both read exactly the same instants.
+    class AtTheEndOfTheData(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> AtTheEndOfTheData:
+            return cls.fromtimestamp(prometheus.end.timestamp(), tz)
+
+    monkeypatch.setattr(backtest, "datetime", AtTheEndOfTheData)
     flags = ["--step", "5m", "--horizon", "30m", "--test", "1d", "--origins", "30",
              "--models", "seasonal_naive,level", "--json"]  # fmt: skip
     code = main(["backtest", "--prometheus", prometheus.url, "--query", NASA_QUERY,
@@ -77,8 +92,8 @@ def test_backtest_from_prometheus_scores_like_the_csv_form_of_the_same_series(
     assert [r["model"] for r in from_prometheus] == ["seasonal_naive", "level"]
     assert all(tuple(r) == JSON_KEYS for r in from_prometheus)
     for ours, theirs in zip(from_prometheus, from_csv, strict=True):
-        assert ours["mase"] == pytest.approx(theirs["mase"], rel=0.03)
-        assert ours["coverage_90"] == pytest.approx(theirs["coverage_90"], abs=0.05)
+        assert ours["mase"] == pytest.approx(theirs["mase"], rel=1e-6)  # the same instants
+        assert ours["coverage_90"] == pytest.approx(theirs["coverage_90"], abs=1e-6)
 
 
 @pytest.mark.parametrize(
