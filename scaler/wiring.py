@@ -28,6 +28,7 @@ from forescale.scaler.forecasting.engine import RefitPolicy
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import ModelStore
 from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.redact import register_secret
 from forescale.scaler.store import Retention, open_store
 from forescale.scaler.telemetry import Telemetry
 
@@ -158,6 +159,7 @@ def _prometheus(settings: ForescaleSettings) -> MetricsSource:
             token = p.bearer_token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"cannot read prometheus.bearer_token_file: {exc.strerror}") from None
+        register_secret(token)
         headers = {"Authorization": f"Bearer {token}"}
     return PrometheusSource.from_url(
         p.url, timeout=p.timeout_seconds, retries=p.retries, headers=headers

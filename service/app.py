@@ -71,7 +71,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        log.info("Forescale API up: %s", auth.describe())
+        # Open reads are the laptop and demo default; in a deployment they usually mean the
+        # tokens never arrived, so say it where alerts look.
+        (log.warning if auth.open_reads else log.info)("Forescale API up: %s", auth.describe())
         yield
 
     app = FastAPI(

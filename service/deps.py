@@ -25,6 +25,8 @@ from forescale.service.errors import InvalidRequest
 
 __all__ = [
     "SEGMENT_PATTERN",
+    "QUANTILE_MAX",
+    "QUANTILE_MIN",
     "ClockDep",
     "Operator",
     "StoreDep",
@@ -32,10 +34,15 @@ __all__ = [
     "TimeRange",
     "ViewDep",
     "Viewer",
+    "quantile_query",
     "time_range",
 ]
 
 SEGMENT_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$"
+QUANTILE_MIN, QUANTILE_MAX = 0.5, 0.999
+"""The quantiles a caller may ask for: the band's top is at least the median (below it the band
+would be inverted against its 10th-percentile bottom) and at most p99.9 (beyond, a few weeks of
+live errors cannot calibrate it). A denormal like 1e-320 is refused, never computed."""
 OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
 NEWEST = datetime(2200, 1, 1, tzinfo=UTC)
 
@@ -46,6 +53,15 @@ def _segment(what: str, example: str) -> Any:
         pattern=SEGMENT_PATTERN,
         max_length=253,
         examples=[example],
+    )
+
+
+def quantile_query(description: str) -> Any:
+    """An optional ``quantile`` query parameter within [QUANTILE_MIN, QUANTILE_MAX]."""
+    return Query(
+        ge=QUANTILE_MIN,
+        le=QUANTILE_MAX,
+        description=f"{description} Between {QUANTILE_MIN} and {QUANTILE_MAX}.",
     )
 
 

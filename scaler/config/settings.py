@@ -13,6 +13,7 @@ import os
 import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -33,6 +34,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from forescale.scaler.errors import ConfigError
+from forescale.scaler.redact import register_secret
 
 __all__ = [
     "ApiSettings",
@@ -44,6 +46,7 @@ __all__ = [
     "PrometheusSettings",
     "StoreSettings",
     "load_settings",
+    "secret_values",
 ]
 
 
@@ -139,7 +142,18 @@ class ApiSettings(_Group):
     @field_validator("viewer_tokens", "operator_tokens", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        return [v for v in value.split(",") if v] if isinstance(value, str) else value
+        """Comma-separated tokens (an environment variable from a Secret); a value that is set
+        but holds no token is refused: an empty key in the Secret would otherwise silently
+        leave reads open to anyone."""
+        if not isinstance(value, str):
+            return value
+        tokens = [v.strip() for v in value.split(",") if v.strip()]
+        if not tokens:
+            raise ValueError(
+                "is set but holds no token (an empty key in the API tokens Secret?): reads would "
+                "be open to anyone; put the tokens in the Secret, or do not set the variable"
+            )
+        return tokens
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiSettings:
@@ -190,7 +204,7 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Foresca
             if not path.is_file():
                 raise ConfigError(f"settings file {path} not found")
             os.environ["FORESCALE_CONFIG"] = str(path)
-        return ForescaleSettings(**overrides)
+        settings = ForescaleSettings(**overrides)
     except SettingsError as exc:
         raise ConfigError(f"invalid settings: {exc}") from None
     except ValidationError as exc:
@@ -204,3 +218,26 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Foresca
                 os.environ.pop("FORESCALE_CONFIG", None)
             else:
                 os.environ["FORESCALE_CONFIG"] = previous
+    register_secret(*secret_values(settings))
+    return settings
+
+
+_AWS_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def secret_values(settings: ForescaleSettings) -> list[str]:
+    """Every credential the process holds (tokens, passwords, AWS keys from the environment),
+    so that `scaler.redact` masks them wherever a library or an exception prints them."""
+    api = settings.api
+    values = [t.get_secret_value() for t in (*api.viewer_tokens, *api.operator_tokens)]
+    for url in (settings.store.url, settings.prometheus.url):
+        if url:
+            parts = urlsplit(url)
+            query = parse_qs(parts.query)
+            values += [
+                parts.password or "",
+                *query.get("password", []),
+                *query.get("sslpassword", []),
+            ]
+    values += [os.environ.get(name, "") for name in _AWS_SECRETS]
+    return sorted({*values, *map(unquote, values)} - {""})  # as written and percent-decoded

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
+from forescale.scaler.redact import redact
 from forescale.scaler.store import codec, tables
 from forescale.scaler.store.errors import StoreUnavailable
 from forescale.scaler.store.migrate import upgrade
@@ -87,7 +88,8 @@ class SqlRecordStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._where = engine.url.render_as_string(hide_password=True)
+        # hide_password covers user:password@ only; a ?password= query parameter needs redact.
+        self._where = redact(engine.url.render_as_string(hide_password=True))
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> SqlRecordStore:
@@ -176,6 +178,7 @@ class SqlRecordStore:
             yield
         except (OperationalError, DBAPIError) as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            reason = redact(reason)
             raise StoreUnavailable(
                 f"record store {self._where}: {doing} failed: {reason}"
             ) from None

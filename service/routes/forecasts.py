@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from forescale.scaler.store.compare import pairs, summarize
-from forescale.service.deps import StoreDep, TargetName, TimeRange, ViewDep, Viewer, time_range
+from forescale.service.deps import (
+    StoreDep,
+    TargetName,
+    TimeRange,
+    ViewDep,
+    Viewer,
+    quantile_query,
+    time_range,
+)
 from forescale.service.errors import problems, user_input
 from forescale.service.history import all_decisions
 from forescale.service.schemas import (
@@ -42,7 +50,7 @@ def get_forecast(
     ] = 60,
     quantile: Annotated[
         float | None,
-        Query(gt=0, lt=1, description="Top of the band; default: the target's quantile."),
+        quantile_query("Top of the band; default: the target's quantile."),
     ] = None,
 ) -> ForecastOut:
     status = view.target(target)

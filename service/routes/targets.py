@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from forescale.service.deps import Operator, TargetName, ViewDep, Viewer
+from forescale.service.deps import Operator, TargetName, ViewDep, Viewer, quantile_query
 from forescale.service.errors import problems, user_input
 from forescale.service.schemas import PlanOut, TargetOut
 
@@ -45,7 +45,7 @@ def get_plan(
     _: Viewer,
     quantile: Annotated[
         float | None,
-        Query(gt=0, lt=1, description="Size for this forecast quantile instead of the target's."),
+        quantile_query("Size for this forecast quantile instead of the target's."),
     ] = None,
 ) -> PlanOut:
     with user_input("quantile"):

@@ -9,6 +9,7 @@ import pytest
 
 from tests.helm.chart import (
     NAMESPACE,
+    RELEASE,
     VALUE_SETS,
     Doc,
     controller,
@@ -18,6 +19,7 @@ from tests.helm.chart import (
     pod_specs,
     render,
     render_error,
+    settings,
     settings_yaml,
 )
 
@@ -147,9 +149,65 @@ def test_aws_access_is_the_service_account_role_annotation() -> None:
     assert not [v for v in env(controller(docs)) if v.startswith("AWS_")]
 
 
-def test_a_password_in_the_settings_file_is_refused() -> None:
-    error = render_error("config.store.url=postgresql+psycopg://app:hunter2@db/forescale")
-    assert "set store.existingSecret" in error
+@pytest.mark.parametrize(
+    ("setting", "advice"),
+    [
+        ("config.store.url=postgresql+psycopg://app:hunter2@db/forescale", "store.existingSecret"),
+        (
+            "config.store.url=postgresql+psycopg://app@db/forescale?password=hunter2",
+            "existingSecret",
+        ),
+        (
+            "config.store.url=postgresql://app@db/f?sslmode=require&PASSWORD=hunter2",
+            "existingSecret",
+        ),
+        ("config.store.url=postgresql://app@db/f?sslpassword=hunter2", "store.existingSecret"),
+        ("config.prometheus.url=https://app:hunter2@prometheus:9090", "prometheusAuth"),
+        ("config.aws.endpoint_url=https://key:hunter2@vpce.example", "IRSA"),
+    ],
+)
+def test_a_password_in_the_settings_file_is_refused(setting: str, advice: str) -> None:
+    error = render_error(setting)
+    assert advice in error and "hunter2" not in error
+
+
+def test_a_database_url_without_a_password_renders() -> None:
+    docs = render(sets=("config.store.url=postgresql+psycopg://app@db/forescale?sslmode=require",))
+    assert settings(docs)["store"]["url"].endswith("?sslmode=require")
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        (),
+        ("networkPolicy.enabled=true",),  # the namespace's pods and nobody else: still anyone
+    ],
+)
+def test_a_trusted_proxy_header_without_a_network_policy_naming_the_proxy_is_refused(
+    sets: tuple[str, ...],
+) -> None:
+    error = render_error("config.api.trusted_proxy_header=X-Forescale-Role", *sets)
+    assert "networkPolicy.ingressFrom" in error
+
+
+def test_behind_a_trusted_proxy_only_the_proxy_and_the_chart_test_reach_the_api() -> None:
+    docs = render(
+        sets=(
+            "config.api.trusted_proxy_header=X-Forescale-Role",
+            "networkPolicy.enabled=true",
+            "networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.name=auth-proxy",
+        )
+    )
+    (rule,) = one(docs, "NetworkPolicy")["spec"]["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": {
+            "app.kubernetes.io/name": "forescale", "app.kubernetes.io/instance": RELEASE,
+            "app.kubernetes.io/component": "test",
+        }}},
+        {"namespaceSelector": {"matchLabels": {"name": "auth-proxy"}}},
+    ]  # fmt: skip
+    test_pod = one(docs, "Pod")["metadata"]["labels"]
+    assert test_pod["app.kubernetes.io/component"] == "test"
 
 
 @pytest.mark.parametrize("value_set", ["prod", "ci/targets-values.yaml"])

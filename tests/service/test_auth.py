@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -120,3 +122,28 @@ def test_a_short_token_is_refused_at_startup_without_echoing_it(
     with pytest.raises(ConfigError, match="operator_tokens: token #1 is shorter") as caught:
         create_app(view, store, settings=ApiSettings(operator_tokens=[SecretStr("hunter2")]))
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["", " ", ",", " , \n"])
+@pytest.mark.parametrize(
+    "variable", ["FORESCALE_API__VIEWER_TOKENS", "FORESCALE_API__OPERATOR_TOKENS"]
+)
+def test_a_token_variable_that_is_set_but_empty_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    from forescale.scaler.config.settings import load_settings
+
+    monkeypatch.setenv(variable, value)  # the Secret's key exists and is empty
+
+    with pytest.raises(ConfigError, match=r"tokens: .*is set but holds no token.*open to anyone"):
+        load_settings()
+
+
+def test_open_reads_are_announced_at_warning(
+    view: FakeController, store: RecordStore, clock: VirtualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="forescale.service")
+    with TestClient(create_app(view, store, settings=ApiSettings(), clock=clock)):
+        pass
+    (line,) = [r for r in caplog.records if "Forescale API up" in r.getMessage()]
+    assert line.levelno == logging.WARNING and "open reads" in line.getMessage()

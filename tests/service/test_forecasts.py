@@ -121,3 +121,27 @@ def test_bad_accuracy_ranges_are_a_422_saying_what_is_wrong(
     reply = client.get(f"/v1/targets/{TARGET}/accuracy?{query}", headers=as_viewer)
     assert reply.status_code == 422
     assert message in reply.json()["detail"]
+
+
+@pytest.mark.parametrize("asked", ["1e-320", "0", "0.05", "0.49", "0.9999", "1", "nan", "inf"])
+@pytest.mark.parametrize("endpoint", ["forecast", "plan"])
+def test_a_quantile_outside_the_median_to_p99_9_is_a_422_that_says_the_range(
+    client: TestClient, as_viewer: dict[str, str], asked: str, endpoint: str
+) -> None:
+    reply = client.get(f"/v1/targets/{TARGET}/{endpoint}?quantile={asked}", headers=as_viewer)
+
+    assert reply.status_code == 422, reply.text  # 1e-320 used to give an inverted band
+    error = reply.json()["errors"][0]
+    assert error["location"] == "query parameter 'quantile'"
+    assert "0.5" in error["message"] or "0.999" in error["message"]
+
+
+@pytest.mark.parametrize("asked", ["0.5", "0.999"])
+def test_the_quantile_range_is_inclusive_and_the_band_is_never_inverted(
+    client: TestClient, as_viewer: dict[str, str], asked: str
+) -> None:
+    url = f"/v1/targets/{TARGET}/forecast?horizon_steps=5&quantile={asked}"
+    reply = client.get(url, headers=as_viewer)
+
+    assert reply.status_code == 200
+    assert all(p["lower"] <= p["upper"] for p in reply.json()["points"])

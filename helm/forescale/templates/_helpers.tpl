@@ -125,6 +125,11 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 {{- toYaml $cfg }}
 {{- end }}
 
+{{/* "true" when a URL carries a password: user:password@ or a (ssl)password query parameter. */}}
+{{- define "forescale.hasPassword" -}}
+{{- if or (regexMatch "^[a-zA-Z0-9+.-]+://[^/@:?#]*:[^/@?#]*@" .) (regexMatch "(?i)[?&](ssl)?(password|passwd|pwd)=" .) }}true{{- end }}
+{{- end }}
+
 {{/* Refuse combinations that would deploy but misbehave, with a message saying what to set. */}}
 {{- define "forescale.validate" -}}
 {{- $replicas := int .Values.controller.replicas }}
@@ -137,8 +142,17 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 {{- if and (gt $replicas 1) (hasPrefix "sqlite" $storeUrl) (not .Values.store.existingSecret) }}
 {{- fail "controller.replicas > 1 needs a shared record store: put a PostgreSQL URL in store.existingSecret (SQLite is one file on one volume)" }}
 {{- end }}
-{{- if regexMatch "^[a-zA-Z0-9+.-]+://[^/@:]*:[^/@]+@" $storeUrl }}
+{{- if include "forescale.hasPassword" $storeUrl }}
 {{- fail "config.store.url holds a password and would be stored in a ConfigMap: put the URL in a Secret and set store.existingSecret" }}
+{{- end }}
+{{- if include "forescale.hasPassword" (.Values.config.prometheus.url | default "") }}
+{{- fail "config.prometheus.url holds a password and would be stored in a ConfigMap: give Prometheus a bearer token in prometheusAuth.existingSecret" }}
+{{- end }}
+{{- if include "forescale.hasPassword" (.Values.config.aws.endpoint_url | default "") }}
+{{- fail "config.aws.endpoint_url holds a password and would be stored in a ConfigMap: AWS credentials come from IRSA (serviceAccount.annotations)" }}
+{{- end }}
+{{- if and (.Values.config.api).trusted_proxy_header (not (and .Values.networkPolicy.enabled .Values.networkPolicy.ingressFrom)) }}
+{{- fail "config.api.trusted_proxy_header lets anyone who can reach the pod claim a role by sending that header: set networkPolicy.enabled=true and list only the authenticating proxy (and your scrapers) in networkPolicy.ingressFrom" }}
 {{- end }}
 {{- if and (hasPrefix "sqlite" $storeUrl) (not (hasPrefix (printf "sqlite:///%s/" $data) $storeUrl)) }}
 {{- fail (printf "config.store.url %s: the root filesystem is read-only; keep SQLite under %s, e.g. sqlite:///%s/forescale.db" $storeUrl $data $data) }}

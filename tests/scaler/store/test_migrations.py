@@ -111,3 +111,18 @@ def test_an_unreachable_database_is_temporary_and_never_shows_the_password() -> 
     with pytest.raises(StoreUnavailable) as caught:
         SqlRecordStore.open("postgresql://forescale:hunter2-secret@127.0.0.1:1/records")
     assert "127.0.0.1" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://forescale@127.0.0.1:1/records?password=hunter2-secret",
+        "postgresql://forescale@127.0.0.1:1/records?sslmode=disable&password=hunter2-secret",
+        "postgresql://forescale:hunter2-secret@127.0.0.1:1/records?sslpassword=hunter2-secret",
+    ],
+)
+def test_a_password_in_the_query_string_is_never_shown_either(url: str) -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        SqlRecordStore.open(url)
+    assert "127.0.0.1" in str(caught.value) and "hunter2" not in str(caught.value)
+    assert "hunter2" not in repr(SqlRecordStore(engine_for(url)))
