@@ -110,7 +110,7 @@ def run(controller: Controller, *, setup: Setup, model: bytes | None) -> tuple[f
     first = controller.run_once().seconds
     if model is not None:  # each target its own copy of the fitted model, as from the store
         for runtime in controller.runtimes.values():
-            runtime.forecaster.adopt(pickle.loads(model), fitted_at=clock.now())  # noqa: S301
+            runtime.adopt(pickle.loads(model), fitted_at=clock.now(), version=None)  # noqa: S301
     samples = []
     for i in range(setup.warm_up + setup.cycles):
         clock.advance(setup.step)

@@ -112,12 +112,12 @@ class _Builder:
 
     def with_history(self) -> TargetRuntime:
         runtime = self.bare()
-        runtime.fetch(self.source, now=self.now)
+        runtime.warm(self.source, now=self.now)
         return runtime
 
     def complete(self, blob: bytes) -> TargetRuntime:
         runtime = self.with_history()
-        runtime.forecaster.adopt(pickle.loads(blob), fitted_at=self.now)  # noqa: S301
+        runtime.adopt(pickle.loads(blob), fitted_at=self.now, version=None)  # noqa: S301
         return runtime
 
 

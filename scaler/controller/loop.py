@@ -22,6 +22,7 @@ from forescale.scaler.clock import Clock
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
 from forescale.scaler.controller.targets import TargetProvider
+from forescale.scaler.controller.view import TargetStatus, UnknownTarget
 from forescale.scaler.domain import TargetName, TargetSpec
 from forescale.scaler.errors import ScalerError
 from forescale.scaler.metrics.base import MetricsSource
@@ -94,31 +95,32 @@ class Controller:
         dry_run = self.settings.dry_run or not leader
         outcomes: dict[str, CycleOutcome] = {}
         errors: dict[str, str] = {}
-        with self._lock:
-            self._sync_targets(dry_run=dry_run)
-            self._reclaim(now, dry_run=dry_run)
-            budget = self.settings.max_refits_per_cycle
-            for name, runtime in list(self.runtimes.items()):
-                if not self._due(runtime, now):
-                    continue
-                try:
-                    outcome = runtime.cycle(
-                        now=now,
-                        source=self.source,
-                        actuator=self._actuator(runtime.spec),
-                        may_refit=budget > 0,
-                        dry_run=dry_run,
-                    )
-                except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
-                    if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
-                        log.exception("%s: unexpected failure", name)
-                    errors[name] = self._fail(runtime, exc, dry_run=dry_run)
-                    continue
-                if outcome.refit_reason is not None:
-                    budget -= 1
-                outcomes[name] = outcome
-                self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name))
-            self.cycles += 1
+        self._sync_targets(dry_run=dry_run)
+        self._reclaim(now, dry_run=dry_run)
+        budget = self.settings.max_refits_per_cycle
+        with self._lock:  # held for the dict only: a cycle's network I/O never blocks the API
+            runtimes = list(self.runtimes.items())
+        for name, runtime in runtimes:
+            if not self._due(runtime, now):
+                continue
+            try:
+                outcome = runtime.cycle(
+                    now=now,
+                    source=self.source,
+                    actuator=self._actuator(runtime.spec),
+                    may_refit=budget > 0,
+                    dry_run=dry_run,
+                )
+            except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
+                if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
+                    log.exception("%s: unexpected failure", name)
+                errors[name] = self._fail(runtime, exc, dry_run=dry_run)
+                continue
+            if outcome.refit_reason is not None:
+                budget -= 1
+            outcomes[name] = outcome
+            self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name))
+        self.cycles += 1
         seconds = time.perf_counter() - started
         self.reporter.finished(seconds=seconds, at=now, leader=leader)
         return CycleReport(
@@ -157,18 +159,32 @@ class Controller:
         if not self.settings.restore_on_shutdown or self.settings.dry_run or not self.is_leader():
             return
         with self._lock:
-            for name, runtime in self.runtimes.items():
-                if not runtime.applied:
-                    continue
-                try:
-                    runtime.release(
-                        self._actuator(runtime.spec),
-                        reason="Forescale is shutting down",
-                        dry_run=False,
-                    )
-                    log.info("%s: floor restored on shutdown", name)
-                except Exception as exc:  # noqa: BLE001 - the others are still restored
-                    log.error("%s: could not restore the floor on shutdown: %s", name, exc)
+            runtimes = list(self.runtimes.items())
+        for name, runtime in runtimes:
+            if not runtime.applied:
+                continue
+            try:
+                runtime.release(
+                    self._actuator(runtime.spec), reason="Forescale is shutting down", dry_run=False
+                )
+                log.info("%s: floor restored on shutdown", name)
+            except Exception as exc:  # noqa: BLE001 - the others are still restored
+                log.error("%s: could not restore the floor on shutdown: %s", name, exc)
+
+    # -- what the API reads -------------------------------------------------------------------
+    def runtime(self, name: str) -> TargetRuntime:
+        """The target named ``name``, by one locked lookup; `UnknownTarget` if there is none."""
+        with self._lock:
+            runtime = self.runtimes.get(TargetName(name))
+        if runtime is None:
+            raise UnknownTarget(f"no target named {name!r}")
+        return runtime
+
+    def statuses(self) -> list[TargetStatus]:
+        """Every target's status snapshot (never waits for a cycle)."""
+        with self._lock:
+            runtimes = list(self.runtimes.values())
+        return [runtime.status() for runtime in runtimes]
 
     # -- targets --------------------------------------------------------------------------------
     def _sync_targets(self, *, dry_run: bool) -> None:
@@ -237,14 +253,17 @@ class Controller:
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
         runtime = TargetRuntime(spec, settings=self.settings.runtime, models=self.models)
         if previous is not None:
-            _carry_over(previous, runtime)
-        self.runtimes[spec.name] = runtime
+            runtime.carry_over(previous)
+        with self._lock:
+            self.runtimes[spec.name] = runtime
         log.info("%s: %s target %s", spec.name, "updated" if previous else "added", spec.ref)
 
     def _forget(self, spec: TargetSpec, *, dry_run: bool, replaced: bool) -> None:
-        runtime = self.runtimes.get(spec.name)
+        with self._lock:
+            runtime = self.runtimes.get(spec.name)
+            if not replaced:
+                self.runtimes.pop(spec.name, None)
         if not replaced:
-            self.runtimes.pop(spec.name, None)
             self.reporter.forget(str(spec.name))
         if runtime is None or not runtime.applied:
             return
@@ -254,20 +273,14 @@ class Controller:
             else "its PredictiveAutoscaler was deleted"
         )
         try:
-            self._actuator(spec).release(spec.ref, reason=f"floor restored: {why}", dry_run=dry_run)
-            if replaced and not dry_run:
-                runtime.applied = False
+            runtime.release(self._actuator(spec), reason=f"floor restored: {why}", dry_run=dry_run)
         except ScalerError as exc:
             log.error("%s: could not restore the floor of %s: %s", spec.name, spec.ref, exc)
 
     def _due(self, runtime: TargetRuntime, now: datetime) -> bool:
         """A target decides every ``spec.interval`` (never more often than the loop runs); half
         a loop interval of slack keeps a 60 s target from skipping a 59.9 s tick."""
-        last = runtime.last
-        if last is None:
-            return True
-        slack = timedelta(seconds=self.settings.interval_seconds / 2)
-        return now - last.decision.plan.at >= runtime.spec.policy.interval - slack
+        return runtime.due(now, slack=timedelta(seconds=self.settings.interval_seconds / 2))
 
     def _actuator(self, spec: TargetSpec) -> Actuator:
         try:
@@ -282,30 +295,7 @@ class Controller:
         back at the threshold), logged, shown in its status and metrics."""
         actuator = self.actuators.get(runtime.spec.ref.kind)
         message = runtime.fail(exc, actuator=actuator, dry_run=dry_run)
-        log.warning(
-            "%s: cycle failed (%s): %s", runtime.spec.name, runtime.policy.state.mode.value, message
-        )
+        log.warning("%s: cycle failed (%s): %s", runtime.spec.name, runtime.status().mode, message)
         spec_error = self.invalid.get(str(runtime.spec.name))
         self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=spec_error)
         return message
-
-
-def _carry_over(previous: TargetRuntime, runtime: TargetRuntime) -> None:
-    """What an edited spec keeps, so that tuning a target (its quantile, maximum, lead time)
-    neither drops its floor back to reactive nor waits for a refit: the written floor belongs to
-    the scaled object; history, fallback state and fitted model belong to the load query."""
-    old, new = previous.spec, runtime.spec
-    runtime.paused = previous.paused
-    if old.ref == new.ref:
-        runtime.applied = previous.applied
-        runtime.hpa = previous.hpa
-    if (old.query, old.history_query, old.step) != (new.query, new.history_query, new.step):
-        return
-    runtime.history = previous.history  # no need to reload what we have
-    runtime.policy.state = previous.policy.state
-    newest = previous.history.dropna()
-    if not newest.empty:  # the new policy's data is as fresh as the old one's
-        runtime.policy.observe(newest.index[-1].to_pydatetime(), float(newest.iloc[-1]))
-    same_model = (old.model, old.events) == (new.model, new.events)
-    if same_model and previous.forecaster.horizon == runtime.forecaster.horizon:
-        runtime.forecaster = previous.forecaster

@@ -137,17 +137,19 @@ class Reporter:
         spec_error: str | None = None,
     ) -> None:
         """A failed cycle: the error, and the mode the fallback machine is in now."""
-        name, state = str(runtime.spec.name), runtime.policy.state
-        released = state.mode is Mode.REACTIVE and not runtime.applied
+        name, status_now = str(runtime.spec.name), runtime.status()
+        mode = Mode(status_now.mode)
+        released = mode is Mode.REACTIVE and not runtime.applied
         if self.telemetry is not None:
             self.telemetry.record_actuation_error(name, exc)
-            self.telemetry.record_failure(name, mode=state.mode, released=released)
+            self.telemetry.record_failure(name, mode=mode, released=released)
         if self.status is not None:
+            reason = status_now.mode_reason
             status: dict[str, Any] = {
-                "mode": state.mode.value, "modeReason": state.reason,
+                "mode": mode.value, "modeReason": reason,
                 "lastError": spec_error or runtime.last_error, "lastDecisionTime": _iso(now),
                 "conditions": _conditions(
-                    runtime, mode=state.mode, reason=state.reason, now=now, spec_error=spec_error
+                    runtime, mode=mode, reason=reason, now=now, spec_error=spec_error
                 ),
             }  # fmt: skip
             if released:
@@ -196,7 +198,7 @@ class Reporter:
         )
         fc = outcome.decision.forecast
         q = runtime.spec.policy.quantile
-        lead = runtime.policy.lead_steps
+        lead = runtime.lead_steps
         if fc is not None and len(fc.mean) >= lead:
             self.telemetry.record_forecast(
                 name,
@@ -204,7 +206,7 @@ class Reporter:
                 quantile=float(fc.quantile(q)[lead - 1]),
                 level=q,
             )
-        issued = runtime.policy.ledger.issued_for(runtime.policy.last_sample, lead)
+        issued = outcome.issued
         if issued is not None and outcome.load is not None:
             self.telemetry.record_outcome(
                 name, forecast_mean=issued[0], forecast_quantile=issued[1], actual=outcome.load
@@ -235,7 +237,9 @@ def forecast_record(runtime: TargetRuntime, *, issued_at: datetime) -> ForecastR
 
 
 def accuracy_record(runtime: TargetRuntime, *, at: datetime) -> AccuracyRecord:
-    acc = runtime.policy.accuracy()
+    acc = runtime.status().accuracy
+    if acc is None:
+        raise ValueError(f"{runtime.spec.name} has no accuracy snapshot")
     return AccuracyRecord(
         target=str(runtime.spec.name), at=at,
         horizon_seconds=(runtime.spec.step * acc.horizon).total_seconds(), scored=acc.scored,

@@ -1,70 +1,69 @@
-"""One target's state in the controller, and one control cycle for it.
+"""One target in the controller: one control cycle for it, and what the API asks of it.
 
-observe the scaled object -> fetch the newest load -> refit when due -> forecast (cheap update) ->
-plan (`TargetPolicy`, the same one the trace replay runs) -> actuate the floor -> record.
-Everything that can fail for one target is caught by the `Controller` and never stops the others.
+A cycle runs in three phases so that no lock is ever held across network I/O and the loop can
+run the outside reads of many targets at once:
+
+1. `gather` (I/O): observe the scaled object, fetch the newest load, follow the model store.
+   Touches only this target, so many targets can gather concurrently.
+2. `decide` (CPU, under the `Prediction`'s lock): merge the samples, refit when due (the fit
+   runs outside the lock), forecast, plan with `TargetPolicy` (the policy the replay runs).
+3. `act` (I/O): write or release the floor, publish an ASG schedule. Each write asks
+   ``may_write`` right before it is made (the Lease may have lapsed since the cycle began).
+
+After each change the target's `status` snapshot is replaced whole: the API reads snapshots and
+never waits for a cycle. What the API may do goes through narrow methods (`band`, `dry_run`,
+`retrain`, `adopt`, `set_paused`). Everything that can fail for one target is caught by the
+`Controller` and counted by `fail`; it never stops the others.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 
-from forescale.models.base import Forecast
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.persistence import ModelCard
 from forescale.scaler.actuators.base import Actuator
-from forescale.scaler.controller.schedule import SchedulePublisher, floors_from_forecast
-from forescale.scaler.domain import ActuationResult, Capacity, CapacityPlan, Mode, TargetSpec
-from forescale.scaler.errors import ForecastUnavailable, MetricsError, ScalerError
-from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster
+from forescale.scaler.controller.outcome import (
+    CycleOutcome,
+    Decided,
+    Gathered,
+    always,
+    target_status,
+)
+from forescale.scaler.controller.prediction import Prediction, RuntimeSettings
+from forescale.scaler.controller.schedule import ScheduleKeeper
+from forescale.scaler.controller.view import TargetStatus
+from forescale.scaler.domain import (
+    ActuationResult,
+    AsgRef,
+    Capacity,
+    CapacityPlan,
+    Mode,
+    TargetSpec,
+)
+from forescale.scaler.errors import ForecastUnavailable, MetricsError
 from forescale.scaler.forecasting.promoted import ModelFollower
 from forescale.scaler.hpa.behavior import HpaBehavior
 from forescale.scaler.hpa.controller import Hpa
 from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.metrics.base import MetricsSource
-from forescale.scaler.metrics.history import load_history
 from forescale.scaler.modelstore.base import ModelStore
-from forescale.scaler.planning.band import calibrated_band
-from forescale.scaler.planning.fallback import FallbackSettings, Health, Issue, advance
+from forescale.scaler.planning.fallback import Health, Issue
 from forescale.scaler.planning.planner import PlanInputs, plan
-from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+from forescale.scaler.planning.policy import Decision
 
-__all__ = ["CycleOutcome", "RuntimeSettings", "TargetRuntime"]
+__all__ = ["CycleOutcome", "Decided", "Gathered", "RuntimeSettings", "TargetRuntime"]
 
 log = logging.getLogger(__name__)
 
-WARM_TAIL = 500
-"""Samples of a freshly loaded history fed to the policy (enough for its running level)."""
-SCHEDULE_EVERY = timedelta(minutes=15)
-SCHEDULE_HORIZON = timedelta(hours=3)
-SCHEDULE_BUCKET = timedelta(minutes=15)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RuntimeSettings:
-    fallback: FallbackSettings = FallbackSettings()
-    refit: RefitPolicy = RefitPolicy()
-    forecast_horizon: timedelta = timedelta(hours=1)
-    """How far each cycle's forecast reaches (published to the API and status)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CycleOutcome:
-    decision: Decision
-    capacity: Capacity
-    load: float | None
-    actuation: ActuationResult | None
-    dry_run: bool
-    refit_reason: str | None
-
 
 class TargetRuntime:
-    """Everything the controller keeps for one target between cycles."""
+    """Everything the controller keeps for one target between cycles; see the module doc."""
 
     def __init__(
         self,
@@ -73,77 +72,79 @@ class TargetRuntime:
         settings: RuntimeSettings | None = None,
         models: ModelStore | None = None,
     ) -> None:
-        self.spec = spec
-        self.settings = settings or RuntimeSettings()
-        self.policy = TargetPolicy(spec, settings=PolicySettings(fallback=self.settings.fallback))
-        horizon = max(self.policy.horizon, math.ceil(self.settings.forecast_horizon / spec.step))
-        self.forecaster = TargetForecaster(
-            spec.model, step=spec.step, horizon=horizon, refit=self.settings.refit,
-            events=spec.events,
-        )  # fmt: skip
-        self.models = (
-            None if models is None
-            else ModelFollower(models, target=str(spec.name), step=spec.step,
-                               horizon=self.policy.horizon, events=spec.events)
-        )  # fmt: skip
-        """Follows the promoted model in the store (and shadows a newer candidate)."""
-        self.hpa = Hpa(behavior=HpaBehavior.default())  # shadow: what the HPA alone would do
-        self.history = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
-        self.last: CycleOutcome | None = None
-        self.last_forecast: Forecast | None = None
-        """The newest forecast, with the band its floor was sized on (`calibrated_band`)."""
-        self.last_error: str | None = None
-        self.paused = False
-        self.applied = False
+        self._spec = spec
+        self._prediction = Prediction(spec, settings=settings or RuntimeSettings(), models=models)
+        self._hpa = Hpa(behavior=HpaBehavior.default())  # shadow: what the HPA alone would do
+        self._last: CycleOutcome | None = None
+        self._last_error: str | None = None
+        self._paused = False
+        self._applied = False
         """True once a floor was written (so a later release has something to restore)."""
-        self._problem: Health | None = None
-        self._schedule_at: datetime | None = None
-        self._scheduled = False
+        self._schedule = ScheduleKeeper()
+        self._status = self._snapshot()
+
+    # -- what others read ---------------------------------------------------------------------
+    @property
+    def spec(self) -> TargetSpec:
+        return self._spec
+
+    @property
+    def last(self) -> CycleOutcome | None:
+        """The newest completed cycle."""
+        return self._last
+
+    @property
+    def last_forecast(self) -> Forecast | None:
+        """The newest forecast, with the band its floor was sized on (`calibrated_band`)."""
+        return self._prediction.last_forecast
+
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
+
+    @property
+    def applied(self) -> bool:
+        """A floor of ours is (or may be) on the object: shutdown and removal give it back."""
+        return self._applied
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def lead_steps(self) -> int:
+        return self._prediction.policy.lead_steps
+
+    @property
+    def model(self) -> BaseForecaster | None:
+        return self._prediction.forecaster.model
+
+    @property
+    def model_version(self) -> str | None:
+        """The model-store version in use (None: fitted here)."""
+        return self._prediction.forecaster.version
+
+    @property
+    def history(self) -> pd.Series:
+        """The load history held (regular, NaN gaps); replaced whole, never changed in place."""
+        return self._prediction.history.series
+
+    @property
+    def follower(self) -> ModelFollower | None:
+        """The model-store follower, when a store is configured."""
+        return self._prediction.follower
+
+    def status(self) -> TargetStatus:
+        """A snapshot, replaced whole after every change: reading it never waits for a cycle."""
+        return self._status
+
+    def due(self, now: datetime, *, slack: timedelta) -> bool:
+        """Decides every ``spec.interval`` (``slack`` keeps a 60 s target from skipping a
+        59.9 s tick); a target whose last cycle failed is due every tick."""
+        last = self._last
+        return last is None or now - last.decision.plan.at >= self._spec.policy.interval - slack
 
     # -- the cycle ----------------------------------------------------------------------------
-    def fetch(
-        self, source: MetricsSource, *, now: datetime, last: int | None = None
-    ) -> list[tuple[datetime, float | None]]:
-        """New samples since the last fetch (the whole history window on the first call), all
-        kept in ``history``; only the ``last`` ones are returned when given (converting 40,000
-        samples to Python objects one by one was the whole cost of a warm start)."""
-        step = self.spec.step
-        end = pd.Timestamp(now).floor(step).to_pydatetime()
-        if self.history.empty:
-            start = end - self.spec.history
-            fresh = load_history(
-                source,
-                query=self.spec.query,
-                start=start,
-                end=end,
-                step=step,
-                history_query=self.spec.history_query,
-            )
-        else:
-            start = self.history.index[-1].to_pydatetime() + step
-            if start > end:
-                return []
-            fresh = source.range_query(self.spec.query, start=start, end=end, step=step)
-        if fresh.empty:
-            return []
-        fresh = fresh.astype(float)
-        if self.history.empty or fresh.index[0] > self.history.index[-1]:
-            combined = pd.concat([self.history, fresh]) if not self.history.empty else fresh
-        else:  # overlapping answer (e.g. a re-read window): newest values win
-            combined = pd.concat([self.history, fresh])
-            combined = combined[~combined.index.duplicated(keep="last")].sort_index()
-        cutoff = pd.Timestamp(end) - pd.Timedelta(self.spec.history)
-        if combined.index[0] <= cutoff:
-            combined = combined.loc[combined.index > cutoff]
-        self.history = combined
-        if last is not None:
-            fresh = fresh.iloc[-last:]
-        values = fresh.to_numpy(dtype=float)
-        return [
-            (ts.to_pydatetime(), None if not np.isfinite(v) else float(v))
-            for ts, v in zip(fresh.index, values, strict=True)
-        ]
-
     def cycle(
         self,
         *,
@@ -152,176 +153,157 @@ class TargetRuntime:
         actuator: Actuator,
         may_refit: bool,
         dry_run: bool,
+        may_write: Callable[[], bool] = always,
     ) -> CycleOutcome:
-        self.last_error = None
-        capacity = actuator.observe(self.spec.ref)
-        held_back = self.spec.forecast_only or self.paused
-        if not held_back and capacity.min_replicas != capacity.baseline_min_replicas:
-            self.applied = True  # raised by an earlier process or leader: ours to give back
+        """The three phases in order (see the module docstring)."""
+        gathered = self.gather(now=now, source=source, actuator=actuator)
+        decided = self.decide(gathered, may_refit=may_refit)
+        return self.act(decided, actuator=actuator, dry_run=dry_run, may_write=may_write)
+
+    def warm(self, source: MetricsSource, *, now: datetime) -> None:
+        """Read the history window now (what the first `gather` does; benchmarks, tests)."""
+        self._prediction.merge(self._prediction.fetch(source, now=now), now=now)
+
+    def gather(self, *, now: datetime, source: MetricsSource, actuator: Actuator) -> Gathered:
+        """Phase 1 (I/O): capacity, new samples, the model store's promoted model."""
+        capacity = actuator.observe(self._spec.ref)
+        fresh: pd.Series | None = None
+        fetch_error: str | None = None
         try:
-            # Warm start: nothing was forecast for the loaded history, so only its tail
-            # matters to the policy (the recent level, and actuals later forecasts meet).
-            samples = self.fetch(source, now=now, last=WARM_TAIL if self.history.empty else None)
-            for at, value in samples:
-                self.policy.observe(at, value)
-                if self.models is not None:
-                    self.models.observe(at, value)
+            fresh = self._prediction.fetch(source, now=now)
         except MetricsError as exc:
-            self.last_error = f"metrics: {exc}"  # stale data: the policy degrades on its own
+            fetch_error = f"metrics: {exc}"  # stale data: the policy degrades on its own
         except Exception as exc:  # noqa: BLE001 - a reply we could not read is a failed fetch
-            log.exception("%s: reading the load failed", self.spec.name)
-            self.last_error = f"metrics: {type(exc).__name__}: {exc}"
-        if self.models is not None:
-            self.models.sync(self.forecaster, now=now)
-            self.last_error = self.last_error or self.models.error
-        refit_reason = self._maybe_refit(now=now, allowed=may_refit)
-        forecast = self._forecast()
-        if self.models is not None:
-            self.models.step_shadow(history=self.history, production=forecast)
-        load = self.latest_load()
-        reactive, reason = self._reactive(now=now, capacity=capacity, load=load)
-        decision = self.policy.decide(
-            now=now, reactive=reactive, reactive_reason=reason, forecast=forecast,
-            forecast_problem=None if forecast is not None else self._problem,
-            object_max=capacity.max_replicas,
+            log.exception("%s: reading the load failed", self._spec.name)
+            fetch_error = f"metrics: {type(exc).__name__}: {exc}"
+        store_error = self._prediction.sync_models(now=now)
+        return Gathered(
+            now=now, capacity=capacity, fresh=fresh, fetch_error=fetch_error,
+            store_error=store_error,
         )  # fmt: skip
-        if forecast is not None:
-            self.last_forecast = decision.forecast
-        dry = dry_run or held_back
-        actuation: ActuationResult | None
-        if held_back and self.applied and not dry_run:  # paused, or now ForecastOnly: once
-            why = "the target is paused" if self.paused else "the target is ForecastOnly"
-            actuation = self.release(actuator, reason=f"floor restored: {why}", dry_run=False)
-        else:
-            actuation = self._actuate(actuator, decision, dry_run=dry)
-        self._publish_schedule(actuator, decision, now=now, dry_run=dry)
-        outcome = CycleOutcome(
-            decision=decision,
-            capacity=capacity,
-            load=load,
-            actuation=actuation,
-            dry_run=dry,
-            refit_reason=refit_reason,
+
+    def decide(self, gathered: Gathered, *, may_refit: bool) -> Decided:
+        """Phase 2 (CPU): merge, refit when due, forecast and plan."""
+        now, capacity = gathered.now, gathered.capacity
+        if not self._held_back() and capacity.min_replicas != capacity.baseline_min_replicas:
+            self._applied = True  # raised by an earlier process or leader: ours to give back
+        self._last_error = gathered.fetch_error or gathered.store_error
+        prediction = self._prediction
+        prediction.merge(gathered.fresh, now=now)
+        refit_reason = prediction.refit_if_due(now=now, allowed=may_refit)
+        reactive, reason = self._reactive(now=now, capacity=capacity)
+        decision = prediction.decide(
+            now=now, reactive=reactive, reactive_reason=reason, object_max=capacity.max_replicas
         )
-        self.last = outcome
+        return Decided(gathered=gathered, decision=decision, refit_reason=refit_reason)
+
+    def act(
+        self,
+        decided: Decided,
+        *,
+        actuator: Actuator,
+        dry_run: bool,
+        may_write: Callable[[], bool] = always,
+    ) -> CycleOutcome:
+        """Phase 3 (I/O): the floor and the schedule; each write asks ``may_write`` right
+        before it is made."""
+        now, decision = decided.gathered.now, decided.decision
+        dry = dry_run or self._held_back()
+        actuation: ActuationResult | None
+        if self._held_back() and self._applied and not dry_run:  # paused or ForecastOnly: once
+            why = "the target is paused" if self._paused else "the target is ForecastOnly"
+            actuation = self._release(actuator, reason=f"floor restored: {why}",
+                                      dry_run=not may_write())  # fmt: skip
+        else:
+            actuation = self._actuate(actuator, decision, dry_run=dry, may_write=may_write)
+        error = self._schedule.keep(
+            actuator, self._spec, predictive=decision.plan.mode is not Mode.REACTIVE,
+            band=lambda steps: self.band(quantile=self._spec.policy.quantile, horizon=steps),
+            now=now, dry_run=dry or not may_write(),
+        )  # fmt: skip
+        self._last_error = error or self._last_error
+        outcome = CycleOutcome(
+            decision=decision, capacity=decided.gathered.capacity,
+            load=self._prediction.history.latest(), actuation=actuation,
+            dry_run=dry or (actuation is not None and actuation.dry_run),
+            refit_reason=decided.refit_reason, issued=self._prediction.issued(),
+        )  # fmt: skip
+        self._last = outcome
+        self._status = self._snapshot()
         return outcome
 
-    def fail(self, exc: BaseException, *, actuator: Actuator | None, dry_run: bool) -> str:
+    def fail(
+        self,
+        exc: BaseException,
+        *,
+        actuator: Actuator | None,
+        dry_run: bool,
+        may_write: Callable[[], bool] = always,
+    ) -> str:
         """A cycle that raised is a troubled cycle like any other: the fallback machine counts
         it, and once the target is reactive its floor is given back (best effort; retried on the
         next failing cycle). Never a frozen target that keeps its last mode and floor."""
         message = f"{type(exc).__name__}: {exc}"
-        self.last_error = message
-        health = Health(issue=Issue.CYCLE_FAILURE, detail=message)
-        self.policy.state = advance(self.policy.state, health, self.policy.settings.fallback)
-        if self.policy.state.mode is Mode.REACTIVE and self.applied and actuator is not None:
+        self._last_error = message
+        state = self._prediction.fail(Health(issue=Issue.CYCLE_FAILURE, detail=message))
+        if state.mode is Mode.REACTIVE and self._applied and actuator is not None:
             try:
-                self.release(
-                    actuator, reason=f"floor restored: {self.policy.state.reason}", dry_run=dry_run
-                )
+                self._release(
+                    actuator, reason=f"floor restored: {state.reason}",
+                    dry_run=dry_run or not may_write(),
+                )  # fmt: skip
             except Exception as err:  # noqa: BLE001 - the next failing cycle tries again
-                log.error("%s: could not restore the floor: %s", self.spec.name, err)
+                log.error("%s: could not restore the floor: %s", self._spec.name, err)
+        self._status = self._snapshot()
         return message
 
-    def release(self, actuator: Actuator, *, reason: str, dry_run: bool) -> ActuationResult:
-        result = actuator.release(self.spec.ref, reason=reason, dry_run=dry_run)
-        if not dry_run:
-            self.applied = False
-        self._clear_schedule(actuator, dry_run=dry_run)
+    def release(
+        self,
+        actuator: Actuator,
+        *,
+        reason: str,
+        dry_run: bool,
+        may_write: Callable[[], bool] = always,
+    ) -> ActuationResult:
+        """Give the floor back (shutdown, removal, retargeting) and clear a schedule."""
+        result = self._release(actuator, reason=reason, dry_run=dry_run or not may_write())
+        self._status = self._snapshot()
         return result
 
-    def _publish_schedule(
-        self, actuator: Actuator, decision: Decision, *, now: datetime, dry_run: bool
-    ) -> None:
-        """ASG targets with ``publishSchedule``: keep the coming floors as scheduled actions."""
-        if not self.spec.publish_schedule or not isinstance(actuator, SchedulePublisher):
-            return
-        if decision.plan.mode is Mode.REACTIVE or self.forecaster.model is None:
-            self._clear_schedule(actuator, dry_run=dry_run)
-            return
-        if self._schedule_at is not None and now - self._schedule_at < SCHEDULE_EVERY:
-            return
-        steps = math.ceil(SCHEDULE_HORIZON / self.spec.step)
-        try:
-            fc = self.band(quantile=self.spec.policy.quantile, horizon=steps)
-        except ForecastUnavailable:
-            return
-        floors = floors_from_forecast(fc, policy=self.spec.policy, bucket=SCHEDULE_BUCKET)
-        try:
-            actuator.publish_schedule(self.spec.ref, floors, now=now, dry_run=dry_run)  # type: ignore[arg-type]
-        except ScalerError as exc:
-            self.last_error = f"schedule: {exc}"
-            return
-        self._schedule_at = now
-        self._scheduled = self._scheduled or not dry_run
+    def set_paused(self, paused: bool) -> TargetStatus:
+        """A paused target is decided and shown but not actuated; its floor goes back once."""
+        self._paused = paused
+        self._status = self._snapshot()
+        return self._status
 
-    def _clear_schedule(self, actuator: Actuator, *, dry_run: bool) -> None:
-        if not self._scheduled or not isinstance(actuator, SchedulePublisher):
-            return
-        try:
-            actuator.clear_schedule(self.spec.ref, dry_run=dry_run)  # type: ignore[arg-type]
-        except ScalerError as exc:
-            self.last_error = f"schedule: {exc}"
-            return
-        if not dry_run:
-            self._scheduled, self._schedule_at = False, None
+    def carry_over(self, previous: TargetRuntime) -> None:
+        """What an edited spec keeps, so that tuning a target (its quantile, maximum, lead
+        time) neither drops its floor back to reactive nor waits for a refit: the written floor
+        belongs to the scaled object; history, fallback state and fitted model belong to the
+        load query."""
+        old, new = previous._spec, self._spec
+        self._paused = previous._paused
+        if old.ref == new.ref:
+            self._applied = previous._applied
+            self._hpa = previous._hpa
+        if (old.query, old.history_query, old.step) == (new.query, new.history_query, new.step):
+            self._prediction.carry_over(previous._prediction)
+        self._status = self._snapshot()
 
-    # -- pieces -------------------------------------------------------------------------------
-    def latest_load(self) -> float | None:
-        finite = self.history.dropna()
-        return None if finite.empty else float(finite.iloc[-1])
-
-    def _maybe_refit(self, *, now: datetime, allowed: bool) -> str | None:
-        observed = int(self.history.notna().sum())
-        poor = self.policy.state.reason.startswith(Issue.POOR_QUALITY.value)
-        why = self.forecaster.due(now=now, available=observed, poor_quality=poor)
-        if why is None:
-            if self.forecaster.model is None:
-                self._problem = self.forecaster.no_history(observed)
-            return None
-        if not allowed:  # over this cycle's fit budget: next cycle
-            if self.forecaster.model is None:
-                self._problem = Health(
-                    issue=Issue.NO_MODEL_YET, detail="its first fit waits for the fit budget"
-                )
-            return None
-        self._problem = self.forecaster.fit(self.history, now=now)
-        return why
-
-    def _forecast(self) -> Forecast | None:
-        if self.forecaster.model is None or self.history.empty:
-            return None
-        q = self.spec.policy.quantile
-        result = self.forecaster.forecast(self.context(), quantiles=tuple(sorted({0.1, q})))
-        if isinstance(result, Health):
-            self._problem = result
-            return None
-        return result
-
+    # -- what the API asks --------------------------------------------------------------------
     def band(self, *, quantile: float, horizon: int | None = None) -> Forecast:
-        """A forecast from the fitted model and the newest history, ``horizon`` steps ahead
-        (default: the cycle's), with its ``quantile`` band exactly as a floor sized now would
-        use it (`calibrated_band`): what the API shows and an ASG schedule is published from.
-        `ForecastUnavailable` when there is no model or it fails."""
-        if self.forecaster.model is None or self.history.empty:
-            raise ForecastUnavailable(
-                f"{self.spec.name} has no fitted model yet ({self.policy.state.reason})"
-            )
-        fc = self.forecaster.forecast(
-            self.context(), horizon=horizon, quantiles=tuple(sorted({0.1, quantile}))
-        )
-        if isinstance(fc, Health):
-            raise ForecastUnavailable(f"{self.spec.name}: {fc.describe()}")
-        return calibrated_band(fc, ledger=self.policy.ledger, quantile=quantile)
+        """A forecast with its ``quantile`` band as a floor sized now would use it (what the
+        API shows, what an ASG schedule is published from); see `Prediction.band`."""
+        return self._prediction.band(quantile=quantile, horizon=horizon)
 
     def dry_run(self, *, now: datetime, quantile: float | None = None) -> CapacityPlan:
         """What the last cycle would have decided at ``now`` sized on ``quantile`` (default: the
         spec's); writes nothing. At the spec's quantile the band is the one the floor was sized
         on; at another, the same model and history calibrated for that quantile."""
-        last = self.last
+        last = self._last
         if last is None:
-            raise ForecastUnavailable(f"{self.spec.name} has not completed a cycle yet")
-        policy = self.spec.policy
+            raise ForecastUnavailable(f"{self._spec.name} has not completed a cycle yet")
+        policy = self._spec.policy
         forecast = last.decision.forecast
         if quantile is not None and abs(quantile - policy.quantile) > 1e-9:
             policy = dataclasses.replace(policy, quantile=quantile)
@@ -329,33 +311,45 @@ class TargetRuntime:
                 forecast = self.band(quantile=quantile, horizon=len(forecast.mean))
         previous = last.decision.plan
         return plan(PlanInputs(
-            target=self.spec.name, policy=policy, now=now, mode=previous.mode,
+            target=self._spec.name, policy=policy, now=now, mode=previous.mode,
             mode_reason=previous.mode_reason, reactive=previous.reactive, forecast=forecast,
             previous_floor=previous.floor, object_max=last.capacity.max_replicas,
         ))  # fmt: skip
 
-    def context(self) -> pd.Series:
-        """The observations since the model's training data ended: a fitted model keeps what it
-        needs of older history, so the cheap update only has to see what is new."""
-        end = getattr(self.forecaster.model, "train_end_", None)
-        if end is None:
-            return self.history
-        start = int(self.history.index.searchsorted(end))
-        recent: pd.Series = self.history.iloc[start:]
-        return recent
+    def retrain(self, *, now: datetime) -> tuple[BaseForecaster, ModelCard]:
+        """Refit now on the history held (the fit runs outside the lock); the new model and
+        its card, or `ForecastUnavailable` saying why not."""
+        problem = self._prediction.fit(now=now)
+        card = self._prediction.model_card()
+        if problem is not None or card is None:
+            why = problem.describe() if problem is not None else "no model"
+            raise ForecastUnavailable(f"{self._spec.name}: retrain failed: {why}")
+        self._status = self._snapshot()
+        return card
 
-    def _reactive(
-        self, *, now: datetime, capacity: Capacity, load: float | None
-    ) -> tuple[int, str]:
-        p = self.spec.policy
+    def adopt(self, model: BaseForecaster, *, fitted_at: datetime, version: str | None) -> None:
+        """Use ``model`` from now on (e.g. promoted in the model store)."""
+        self._prediction.adopt(model, fitted_at=fitted_at, version=version)
+        self._status = self._snapshot()
+
+    def model_card(self) -> tuple[BaseForecaster, ModelCard] | None:
+        """The model in use and its card (None before the first fit)."""
+        return self._prediction.model_card()
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _held_back(self) -> bool:
+        return self._spec.forecast_only or self._paused
+
+    def _reactive(self, *, now: datetime, capacity: Capacity) -> tuple[int, str]:
+        p = self._spec.policy
         metric = load_metric(
-            load,
+            self._prediction.history.latest(),
             capacity_per_replica=p.capacity_per_replica,
             target_utilization=p.target_utilization,
         )
         low = max(0, min(capacity.baseline_min_replicas, capacity.max_replicas))
         current = max(capacity.current_replicas, low, 1)
-        decision = self.hpa.reconcile(
+        decision = self._hpa.reconcile(
             now=now,
             current_replicas=current,
             min_replicas=low,
@@ -365,16 +359,41 @@ class TargetRuntime:
         return decision.replicas, f"reactive says {decision.replicas} ({decision.reason})"
 
     def _actuate(
-        self, actuator: Actuator, decision: Decision, *, dry_run: bool
+        self,
+        actuator: Actuator,
+        decision: Decision,
+        *,
+        dry_run: bool,
+        may_write: Callable[[], bool],
     ) -> ActuationResult | None:
-        plan = decision.plan
-        if plan.floor is None:
-            if not self.applied:
+        plan_ = decision.plan
+        if plan_.floor is None:
+            if not self._applied:
                 return None
-            return self.release(actuator, reason=plan.explain(), dry_run=dry_run)
-        result = actuator.apply_floor(
-            self.spec.ref, plan.floor, reason=plan.explain(), dry_run=dry_run
-        )
-        if result.changed:
-            self.applied = True
+            return self._release(actuator, reason=plan_.explain(),
+                                 dry_run=dry_run or not may_write())  # fmt: skip
+        dry = dry_run or not may_write()
+        result = actuator.apply_floor(self._spec.ref, plan_.floor, reason=plan_.explain(),
+                                      dry_run=dry)  # fmt: skip
+        if result.changed and not dry:
+            self._applied = True
         return result
+
+    def _release(self, actuator: Actuator, *, reason: str, dry_run: bool) -> ActuationResult:
+        result = actuator.release(self._spec.ref, reason=reason, dry_run=dry_run)
+        if not dry_run:
+            self._applied = False
+        if isinstance(self._spec.ref, AsgRef):
+            error = self._schedule.clear(actuator, self._spec.ref, dry_run=dry_run)
+            self._last_error = error or self._last_error
+        return result
+
+    def _snapshot(self) -> TargetStatus:
+        """The status the API shows, built once per change."""
+        with self._prediction.lock:
+            state, model = self._prediction.state, self._prediction.forecaster.model
+            accuracy = self._prediction.policy.accuracy()
+        return target_status(
+            self._spec, self._last, state=state, model=model, accuracy=accuracy,
+            last_error=self._last_error, paused=self._paused,
+        )  # fmt: skip

@@ -93,6 +93,9 @@ class FallbackSettings:
 class FallbackState:
     mode: Mode = Mode.REACTIVE
     reason: str = "starting: no forecast yet"
+    issue: Issue = Issue.NO_MODEL_YET
+    """What the reason is about, typed: the trouble that put the target where it is (kept
+    while it recovers), ``OK`` once it is predictive and healthy."""
     failures: int = 0
     successes: int = 0
     starting: bool = False
@@ -106,14 +109,15 @@ STARTING = FallbackState(starting=True)
 def advance(state: FallbackState, health: Health, settings: FallbackSettings) -> FallbackState:
     """The state after one cycle with verdict ``health``."""
     if health.issue is Issue.NO_HISTORY:
-        return FallbackState(mode=Mode.REACTIVE, reason=health.describe())
-    if state.starting and health.issue is Issue.NO_MODEL_YET:
-        return replace(state, reason=f"starting: {health.describe()}")  # still waiting, calmly
+        return FallbackState(mode=Mode.REACTIVE, reason=health.describe(), issue=health.issue)
+    if state.starting and health.issue is Issue.NO_MODEL_YET:  # still waiting, calmly
+        return replace(state, reason=f"starting: {health.describe()}", issue=health.issue)
     if health.ok:
         if state.starting:
             return FallbackState(
                 mode=Mode.PREDICTIVE,
                 reason="started with enough history and a working model",
+                issue=Issue.OK,
                 successes=1,
             )
         successes = state.successes + 1
@@ -123,6 +127,7 @@ def advance(state: FallbackState, health: Health, settings: FallbackSettings) ->
             return FallbackState(
                 mode=Mode.PREDICTIVE,
                 reason=f"recovered after {successes} healthy cycles",
+                issue=Issue.OK,
                 successes=successes,
             )
         return replace(
@@ -133,15 +138,19 @@ def advance(state: FallbackState, health: Health, settings: FallbackSettings) ->
             f"{settings.recovery_threshold} healthy cycles)",
         )
     failures = state.failures + 1
+    issue = health.issue
     if state.mode is Mode.PREDICTIVE:
-        return FallbackState(mode=Mode.DEGRADED, reason=health.describe(), failures=failures)
+        return FallbackState(
+            mode=Mode.DEGRADED, reason=health.describe(), issue=issue, failures=failures
+        )
     if state.mode is Mode.DEGRADED and failures >= settings.failure_threshold:
         return FallbackState(
             mode=Mode.REACTIVE,
             reason=f"{health.describe()} ({failures} cycles in a row)",
+            issue=issue,
             failures=failures,
         )
-    return FallbackState(mode=state.mode, reason=health.describe(), failures=failures)
+    return FallbackState(mode=state.mode, reason=health.describe(), issue=issue, failures=failures)
 
 
 def _base(reason: str) -> str:

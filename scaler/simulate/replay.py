@@ -239,7 +239,7 @@ def _replay_predictive(
     for t in range(n):
         now = times[t]
         policy.observe(now, None if not math.isfinite(load[t]) else float(load[t]))
-        poor = policy.state.reason.startswith(Issue.POOR_QUALITY.value)
+        poor = policy.state.issue is Issue.POOR_QUALITY
         why = forecaster.due(now=now, available=int(observed[t]), poor_quality=poor)
         if why is not None:
             problem = fitter.refit(t)

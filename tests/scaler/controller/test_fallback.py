@@ -135,7 +135,7 @@ def test_a_target_whose_cycle_raises_falls_back_after_the_threshold_and_gives_it
     )
     world.run_until(at(12.5))
     assert world.floor("web") > HPA_MIN + 5 and world.floor("api") > HPA_MIN + 5
-    model = world.controller.runtimes[TargetName("shop/web")].forecaster.model
+    model = world.controller.runtimes[TargetName("shop/web")].model
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the model is broken")

@@ -39,7 +39,7 @@ def test_readiness_is_false_until_the_first_cycle_has_loaded_targets_and_models(
     world.tick()
 
     assert world.view.ready
-    assert world.controller.runtimes["shop/web"].forecaster.model is not None
+    assert world.controller.runtimes["shop/web"].model is not None
 
 
 def test_targets_describe_each_target_as_the_controller_sees_it(world: World) -> None:
@@ -125,12 +125,13 @@ def test_a_dry_run_plan_for_a_target_that_never_completed_a_cycle_is_unavailable
 
 def test_retrain_refits_now_and_the_next_cycles_forecast_with_the_new_model(world: World) -> None:
     runtime = world.controller.runtimes["shop/web"]
-    before = runtime.forecaster.model
+    before = runtime.model
 
     info = world.view.retrain("shop/web")
 
     now = world.clock.now()
-    assert runtime.forecaster.fitted_at == now and runtime.forecaster.model is not before
+    current = runtime.model_card()
+    assert current is not None and current[1].created_at == now and current[0] is not before
     assert info.version == f"live-{now:%Y%m%dT%H%M%SZ}" and info.promoted
     assert info.card["model"] == "seasonal_naive"
     report = world.tick()

@@ -115,3 +115,19 @@ def test_quality_uses_hysteresis_so_it_does_not_flap() -> None:
 
 def test_quality_is_not_judged_on_too_few_scored_forecasts() -> None:
     assert QualityJudge(S).judge(_snap(9.0, scored=5)).ok
+
+
+def test_the_issue_behind_the_mode_is_typed_and_kept_while_recovering() -> None:
+    """Code asks ``state.issue``, not the reason's prose (which may be reworded freely): poor
+    quality stays the issue through the fallback and the recovery count, OK once recovered."""
+    poor = Health(issue=Issue.POOR_QUALITY, detail="error 1.4x that of assuming no change")
+    states = _run([poor] * 3 + [OK] * 4)
+
+    assert [s.issue for s in states] == [Issue.POOR_QUALITY] * 6 + [Issue.OK]
+    modes = [Mode.DEGRADED] * 2 + [Mode.REACTIVE] * 4 + [Mode.PREDICTIVE]
+    assert [s.mode for s in states] == modes
+    assert states[4].reason.endswith("(recovering: 2/4 healthy cycles)")
+    assert advance(STARTING, OK, S).issue is Issue.OK
+    assert advance(STARTING, STALE, S).issue is Issue.STALE_DATA
+    failed = Health(issue=Issue.CYCLE_FAILURE, detail="RuntimeError: boom")
+    assert _run([failed])[-1].issue is Issue.CYCLE_FAILURE

@@ -85,18 +85,21 @@ def test_the_promoted_model_is_adopted_at_startup_and_a_new_promotion_within_a_p
     store.promote(KEY, first)
     world = World(store)
     world.run(1)
-    forecaster = world.runtime.forecaster
-    assert forecaster.version == first and isinstance(forecaster.model, LevelTrend)
+    runtime = world.runtime
+    assert runtime.model_version == first and isinstance(runtime.model, LevelTrend)
     assert world.runtime.last is not None and world.runtime.last.refit_reason is None
 
     second = save(store, FFTForecaster(), until=START)
     store.promote(KEY, second)
     polls = int(DEFAULT_POLL / STEP)
     world.run(polls - 1)
-    assert forecaster.version == first  # asked again only once per poll interval
+    assert runtime.model_version == first  # asked again only once per poll interval
     world.run(1)
-    assert forecaster.version == second and isinstance(forecaster.model, FFTForecaster)
-    assert forecaster.fitted_at == START  # the card's creation time: refits count from it
+    assert runtime.model_version == second and isinstance(runtime.model, FFTForecaster)
+    card = runtime.model_card()
+    assert (
+        card is not None and card[1].created_at == START
+    )  # the card's creation time: refits count from it
 
 
 def test_refits_keep_the_promoted_configuration(store: DirectoryModelStore) -> None:
@@ -106,7 +109,7 @@ def test_refits_keep_the_promoted_configuration(store: DirectoryModelStore) -> N
     world = World(store, refit_every=timedelta(hours=2))
     world.run(1)
     assert world.runtime.last is not None and world.runtime.last.refit_reason is not None
-    model = world.runtime.forecaster.model
+    model = world.runtime.model
     assert isinstance(model, LevelTrend) and model.level_half_life == "25min"
     assert model.train_end_ > pd.Timestamp(START - timedelta(hours=3))
 
@@ -119,13 +122,13 @@ def test_a_newer_unpromoted_version_runs_in_shadow_and_is_scored_live(
     world = World(store)
     world.run(60)  # five hours of cycles
 
-    follower = world.runtime.models
+    follower = world.runtime.follower
     assert follower is not None and follower.shadow is not None
     comparison = follower.comparison()
     assert comparison is not None and comparison.candidate_version == candidate
     assert comparison.candidate.scored == comparison.production.scored >= 30
     assert comparison.candidate_better is not None
-    assert world.runtime.forecaster.version != candidate  # shadow only: never promoted
+    assert world.runtime.model_version != candidate  # shadow only: never promoted
 
 
 def test_a_broken_store_is_reported_and_the_target_keeps_forecasting(
@@ -138,9 +141,11 @@ def test_a_broken_store_is_reported_and_the_target_keeps_forecasting(
     (store.root / KEY / "PROMOTED").mkdir()  # unreadable pointer: an I/O error on every read
     world.run(int(DEFAULT_POLL / STEP))
 
-    assert world.runtime.models is not None and "model store" in (world.runtime.models.error or "")
+    assert world.runtime.follower is not None and "model store" in (
+        world.runtime.follower.error or ""
+    )
     assert "model store" in (world.runtime.last_error or "")
-    assert isinstance(world.runtime.forecaster.model, LevelTrend)
+    assert isinstance(world.runtime.model, LevelTrend)
     assert world.runtime.last is not None and world.runtime.last.decision.forecast is not None
 
 
@@ -152,22 +157,18 @@ def test_a_model_trained_at_another_step_is_refused_with_the_reason(
     store.promote(KEY, store.save(KEY, model, make_card(model, hourly, created_at=START)))
     world = World(store)
     world.run(1)
-    error = world.runtime.models.error if world.runtime.models else None
+    error = world.runtime.follower.error if world.runtime.follower else None
     assert error is not None and "3600s step" in error and "300s" in error
-    assert world.runtime.forecaster.version is None
+    assert world.runtime.model_version is None
 
 
 def test_without_a_store_the_runtime_fits_its_own_model() -> None:
     runtime = TargetRuntime(replace(spec()))
-    assert runtime.models is None
-    history = LOAD.loc[: pd.Timestamp(START)]
-    assert runtime.forecaster.fit(history, now=START) is None
-    assert (
-        runtime.forecaster.version is None
-        and np.isfinite(
-            runtime.forecaster.model.predict(3).mean  # type: ignore[union-attr]
-        ).all()
-    )
+    assert runtime.follower is None
+    runtime.warm(FrameSource({"load": LOAD}), now=START)
+    model, _ = runtime.retrain(now=START)
+    assert runtime.model_version is None and runtime.model is model
+    assert np.isfinite(model.predict(3).mean).all()
 
 
 def test_a_target_name_the_store_refuses_is_reported_not_fatal(tmp_path: Path) -> None:
@@ -175,6 +176,8 @@ def test_a_target_name_the_store_refuses_is_reported_not_fatal(tmp_path: Path) -
         replace(spec(), name=TargetName("shop/" + "w" * 200)),
         models=DirectoryModelStore(tmp_path),
     )
-    assert runtime.models is not None
-    assert runtime.models.sync(runtime.forecaster, now=START) is None
-    assert "invalid target name" in (runtime.models.error or "")
+    actuator = MemoryActuator()
+    actuator.add(spec().ref, min_replicas=1, max_replicas=40)
+    gathered = runtime.gather(now=START, source=FrameSource({"load": LOAD}), actuator=actuator)
+    assert runtime.follower is not None
+    assert "invalid target name" in (gathered.store_error or "")

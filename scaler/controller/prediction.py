@@ -1,0 +1,208 @@
+"""`Prediction`: what the controller knows and predicts about one target's load, behind one lock.
+
+The load history, the fitted model (and the model-store follower), live calibration and the
+fallback state machine (`TargetPolicy`). The cycle feeds it samples and asks for a decision; the
+API asks it for bands and refits. Its lock is held for CPU work only: fetching (`fetch`) and
+following the model store (`sync_models`) happen outside it, and a fit runs outside it on the
+history as prepared under it, so the API never waits for a network call or a fit.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.persistence import ModelCard, make_card
+from forescale.scaler.controller.history import LoadHistory
+from forescale.scaler.domain import TargetSpec
+from forescale.scaler.errors import ForecastUnavailable
+from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster, fit_model
+from forescale.scaler.forecasting.promoted import ModelFollower
+from forescale.scaler.metrics.base import MetricsSource
+from forescale.scaler.modelstore.base import ModelStore
+from forescale.scaler.planning.band import calibrated_band
+from forescale.scaler.planning.fallback import (
+    FallbackSettings,
+    FallbackState,
+    Health,
+    Issue,
+    advance,
+)
+from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+
+__all__ = ["Prediction", "RuntimeSettings"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeSettings:
+    fallback: FallbackSettings = FallbackSettings()
+    refit: RefitPolicy = RefitPolicy()
+    forecast_horizon: timedelta = timedelta(hours=1)
+    """How far each cycle's forecast reaches (published to the API and status)."""
+
+
+class Prediction:
+    def __init__(
+        self, spec: TargetSpec, *, settings: RuntimeSettings, models: ModelStore | None
+    ) -> None:
+        self.spec = spec
+        self.lock = threading.RLock()
+        self.policy = TargetPolicy(spec, settings=PolicySettings(fallback=settings.fallback))
+        horizon = max(self.policy.horizon, math.ceil(settings.forecast_horizon / spec.step))
+        self.forecaster = TargetForecaster(
+            spec.model, step=spec.step, horizon=horizon, refit=settings.refit, events=spec.events
+        )
+        self.follower = (
+            None if models is None
+            else ModelFollower(models, target=str(spec.name), step=spec.step,
+                               horizon=self.policy.horizon, events=spec.events)
+        )  # fmt: skip
+        """Follows the promoted model in the store (and shadows a newer candidate)."""
+        self.history = LoadHistory(spec)
+        self.last_forecast: Forecast | None = None
+        """The newest forecast, with the band its floor was sized on (`calibrated_band`)."""
+        self._problem: Health | None = None
+
+    @property
+    def state(self) -> FallbackState:
+        return self.policy.state
+
+    # -- I/O, outside the lock -------------------------------------------------------------
+    def fetch(self, source: MetricsSource, *, now: datetime) -> pd.Series | None:
+        return self.history.fetch(source, now=now)
+
+    def sync_models(self, *, now: datetime) -> str | None:
+        """Adopt a newly promoted model (store I/O; adopting swaps references only)."""
+        if self.follower is None:
+            return None
+        self.follower.sync(self.forecaster, now=now)
+        return self.follower.error
+
+    # -- the cycle ---------------------------------------------------------------------------
+    def merge(self, fresh: pd.Series | None, *, now: datetime) -> None:
+        with self.lock:
+            for at, value in self.history.merge(fresh, now=now):
+                self.policy.observe(at, value)
+                if self.follower is not None:
+                    self.follower.observe(at, value)
+
+    def refit_if_due(self, *, now: datetime, allowed: bool) -> str | None:
+        """Why a refit ran (None: none ran); over the cycle's budget it waits."""
+        observed = self.history.observed()
+        poor = self.policy.state.issue is Issue.POOR_QUALITY
+        why = self.forecaster.due(now=now, available=observed, poor_quality=poor)
+        if why is None:
+            if self.forecaster.model is None:
+                self._problem = self.forecaster.no_history(observed)
+            return None
+        if not allowed:
+            if self.forecaster.model is None:
+                self._problem = Health(
+                    issue=Issue.NO_MODEL_YET, detail="its first fit waits for the fit budget"
+                )
+            return None
+        self._problem = self.fit(now=now)
+        return why
+
+    def decide(
+        self, *, now: datetime, reactive: int, reactive_reason: str, object_max: int
+    ) -> Decision:
+        with self.lock:
+            forecast = self._forecast()
+            if self.follower is not None:
+                self.follower.step_shadow(history=self.history.series, production=forecast)
+            decision = self.policy.decide(
+                now=now, reactive=reactive, reactive_reason=reactive_reason, forecast=forecast,
+                forecast_problem=None if forecast is not None else self._problem,
+                object_max=object_max,
+            )  # fmt: skip
+            if forecast is not None:
+                self.last_forecast = decision.forecast
+            return decision
+
+    def fail(self, health: Health) -> FallbackState:
+        """Count a troubled cycle that made no decision (it raised)."""
+        with self.lock:
+            self.policy.state = advance(self.policy.state, health, self.policy.settings.fallback)
+            return self.policy.state
+
+    def issued(self) -> tuple[float, float] | None:
+        """(mean, sized quantile) forecast ``lead`` steps before the newest sample."""
+        with self.lock:
+            return self.policy.ledger.issued_for(self.policy.last_sample, self.policy.lead_steps)
+
+    # -- models ------------------------------------------------------------------------------
+    def band(self, *, quantile: float, horizon: int | None = None) -> Forecast:
+        """A forecast from the fitted model and the newest history, ``horizon`` steps ahead
+        (default: the cycle's), with its ``quantile`` band exactly as a floor sized now would
+        use it (`calibrated_band`). `ForecastUnavailable` when there is no model or it fails."""
+        with self.lock:
+            if self.forecaster.model is None or self.history.empty:
+                raise ForecastUnavailable(
+                    f"{self.spec.name} has no fitted model yet ({self.policy.state.reason})"
+                )
+            fc = self.forecaster.forecast(
+                self._context(), horizon=horizon, quantiles=tuple(sorted({0.1, quantile}))
+            )
+            if isinstance(fc, Health):
+                raise ForecastUnavailable(f"{self.spec.name}: {fc.describe()}")
+            return calibrated_band(fc, ledger=self.policy.ledger, quantile=quantile)
+
+    def fit(self, *, now: datetime) -> Health | None:
+        """Prepare under the lock, fit outside it (seconds of CPU the API need not wait for),
+        install under it; None on success, else why not."""
+        with self.lock:
+            forecaster = self.forecaster
+            prepared = forecaster.prepare(self.history.series, now=now)
+            model = forecaster.new_model()
+        result: BaseForecaster | Health = (
+            prepared if isinstance(prepared, Health) else (fit_model(model, prepared))
+        )
+        fitted_len = 0 if isinstance(prepared, Health) else len(prepared)
+        with self.lock:
+            return forecaster.install(result, now=now, fitted_len=fitted_len)
+
+    def adopt(self, model: BaseForecaster, *, fitted_at: datetime, version: str | None) -> None:
+        with self.lock:
+            self.forecaster.adopt(model, fitted_at=fitted_at, version=version)
+
+    def model_card(self) -> tuple[BaseForecaster, ModelCard] | None:
+        """The model in use and its card (None before the first fit)."""
+        with self.lock:
+            model, fitted = self.forecaster.model, self.forecaster.fitted_at
+            if model is None or fitted is None:
+                return None
+            return model, make_card(model, self.history.series.dropna(), created_at=fitted)
+
+    def carry_over(self, previous: Prediction) -> None:
+        """Keep ``previous``'s history, fallback state and (same model, same horizon) fitted
+        model: the caller checked that both read the same load."""
+        old, new = previous.spec, self.spec
+        with previous.lock, self.lock:
+            self.history.series = previous.history.series  # no need to reload what we have
+            self.policy.state = previous.policy.state
+            newest = previous.history.newest_sample()
+            if newest is not None:  # the new policy's data is as fresh as the old one's
+                self.policy.observe(*newest)
+            same_model = (old.model, old.events) == (new.model, new.events)
+            if same_model and previous.forecaster.horizon == self.forecaster.horizon:
+                self.forecaster = previous.forecaster
+
+    # -- pieces ------------------------------------------------------------------------------
+    def _forecast(self) -> Forecast | None:
+        if self.forecaster.model is None or self.history.empty:
+            return None
+        q = self.spec.policy.quantile
+        result = self.forecaster.forecast(self._context(), quantiles=tuple(sorted({0.1, q})))
+        if isinstance(result, Health):
+            self._problem = result
+            return None
+        return result
+
+    def _context(self) -> pd.Series:
+        return self.history.since(getattr(self.forecaster.model, "train_end_", None))
