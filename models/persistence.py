@@ -39,8 +39,10 @@ from forescale.models.base import BaseForecaster
 from forescale.models.errors import ModelFileError
 
 __all__ = [
+    "CARD_READ_BYTES",
     "LibraryVersionWarning",
     "ModelCard",
+    "card_of",
     "dumps",
     "fingerprint",
     "library_versions",
@@ -199,11 +201,20 @@ class _Unpickler(pickle.Unpickler):
 _OLD_TOP_LEVEL = frozenset({"models", "scaler"})
 
 
-def read_card(path: str | Path) -> ModelCard:
-    """The card of a saved model, without unpickling it."""
+CARD_READ_BYTES = 1 << 16
+"""Bytes read to find a card: far more than any card's JSON header takes (about 1-2 KB)."""
+
+
+def read_card(path: str | Path, *, source: str | None = None) -> ModelCard:
+    """The card of a saved model, without unpickling it (nor reading the payload)."""
     with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
-    header, _ = _read_header(head, source=str(path))
+        head = fh.read(CARD_READ_BYTES)
+    return card_of(head, source=source or str(path))
+
+
+def card_of(head: bytes, *, source: str = "model file") -> ModelCard:
+    """The card in the first bytes of a model file (`CARD_READ_BYTES` always suffice)."""
+    header, _ = _read_header(head, source=source)
     return ModelCard.from_json(header["card"])
 
 
@@ -254,11 +265,24 @@ def _read_header(data: bytes, *, source: str) -> tuple[dict[str, Any], int]:
             header
         ):
             raise ValueError("missing keys")
+        _check_header_types(header)
     except ValueError as exc:
         raise ModelFileError(
             f"{source} has a corrupt header ({exc}); save the model again"
         ) from exc
     return header, second + 1
+
+
+def _check_header_types(header: dict[str, Any]) -> None:
+    """A header of the right shape: a hand-edited or damaged one fails here, as a model file
+    error, instead of as a ValueError deep in loading (a cycle failure, a 500 on promote)."""
+    size, digest = header["payload_bytes"], header["payload_sha256"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"payload_bytes must be a non-negative integer, not {size!r}")
+    if not isinstance(digest, str) or len(digest) != 64 or digest.strip("0123456789abcdef"):
+        raise ValueError("payload_sha256 must be 64 lowercase hex digits")
+    if not isinstance(header["card"], dict):
+        raise ValueError("the card must be a JSON object")
 
 
 def _warn_on_version_change(card: ModelCard, *, source: str) -> None:

@@ -26,7 +26,7 @@ from forescale.scaler.controller.view_impl import LiveView
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.forecasting.engine import RefitPolicy
 from forescale.scaler.metrics.base import MetricsSource
-from forescale.scaler.modelstore.base import ModelStore
+from forescale.scaler.modelstore.base import DEFAULT_KEEP, ModelStore
 from forescale.scaler.planning.fallback import FallbackSettings
 from forescale.scaler.redact import register_secret
 from forescale.scaler.store import Retention, open_store
@@ -100,7 +100,9 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
         status=targets.write_status if kube is not None else None,
         retention=retention.maybe_purge,
     )
-    models = build_model_store(settings.store.models_url, aws=settings.aws)
+    models = build_model_store(
+        settings.store.models_url, aws=settings.aws, keep=settings.store.models_keep
+    )
     controller = Controller(
         targets=targets,
         source=_prometheus(settings),
@@ -122,10 +124,13 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
     )
 
 
-def build_model_store(url: str | None, *, aws: AwsGroup | None = None) -> ModelStore | None:
+def build_model_store(
+    url: str | None, *, aws: AwsGroup | None = None, keep: int | None = DEFAULT_KEEP
+) -> ModelStore | None:
     """The model store at ``url`` (a directory or s3://bucket/prefix); None when unset.
 
-    ``aws``: the settings' AWS group, so an S3 store honours ``aws.endpoint_url`` and retries."""
+    ``aws``: the settings' AWS group, so an S3 store honours ``aws.endpoint_url`` and retries.
+    ``keep``: versions kept per target (`store.models_keep`)."""
     if not url:
         return None
     if url.startswith("s3://"):
@@ -133,7 +138,7 @@ def build_model_store(url: str | None, *, aws: AwsGroup | None = None) -> ModelS
         from forescale.scaler.modelstore.s3 import S3ModelStore
 
         if aws is None:
-            return S3ModelStore(url)
+            return S3ModelStore(url, keep=keep)
         clients = AwsClients(
             AwsSettings(
                 endpoint_url=aws.endpoint_url,
@@ -141,10 +146,10 @@ def build_model_store(url: str | None, *, aws: AwsGroup | None = None) -> ModelS
                 max_attempts=aws.max_attempts,
             )
         )
-        return S3ModelStore(url, clients=clients)
+        return S3ModelStore(url, clients=clients, keep=keep)
     from forescale.scaler.modelstore.directory import DirectoryModelStore
 
-    return DirectoryModelStore(Path(url.removeprefix("file://")))
+    return DirectoryModelStore(Path(url.removeprefix("file://")), keep=keep)
 
 
 def _prometheus(settings: ForescaleSettings) -> MetricsSource:

@@ -136,10 +136,15 @@ class ModelOut(_Out):
     version: str
     promoted: bool
     card: dict[str, Any] = Field(description="Model card: model, params, training window, ...")
+    error: str | None = Field(
+        default=None, description="Why this version cannot be used (its card is then empty)."
+    )
 
     @classmethod
     def of(cls, m: ModelInfo) -> ModelOut:
-        return cls(version=m.version, promoted=m.promoted, card=jsonable(dict(m.card)))
+        return cls(
+            version=m.version, promoted=m.promoted, card=jsonable(dict(m.card)), error=m.error
+        )
 
 
 class ForecastPointOut(_Out):

@@ -96,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     candidates = _names(args.models) if args.models else None
     for name in candidates or DEFAULT_CANDIDATES:
         make_forecaster(name)  # unknown names fail before any work
-    store = build_model_store(args.store or settings.store.models_url, aws=settings.aws)
+    store = build_model_store(
+        args.store or settings.store.models_url, aws=settings.aws, keep=settings.store.models_keep
+    )
     if store is None:
         raise ConfigError(
             "no model store: pass --store DIR|s3://bucket/prefix or set store.models_url "

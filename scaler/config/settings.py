@@ -122,6 +122,8 @@ class StoreSettings(_Group):
     retention_days: float = Field(default=14.0, gt=0)
     models_url: str | None = None
     """Model store: a directory path or s3://bucket/prefix. None: models live in memory."""
+    models_keep: int = Field(default=20, ge=1, le=10_000)
+    """Model versions kept per target; each save deletes older ones (never the promoted)."""
 
 
 class ApiSettings(_Group):

@@ -58,6 +58,8 @@ class ModelInfo:
     promoted: bool
     card: dict[str, object]
     """The model card (JSON-able): model, params, training window, fingerprint, metrics, ..."""
+    error: str | None = None
+    """Why this version cannot be used (corrupt, unreadable; its card is then empty)."""
 
 
 class ControllerView(Protocol):

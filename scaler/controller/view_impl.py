@@ -15,7 +15,7 @@ from forescale.models.persistence import ModelCard
 from forescale.scaler.controller.loop import Controller
 from forescale.scaler.controller.view import ModelInfo, TargetStatus
 from forescale.scaler.domain import CapacityPlan
-from forescale.scaler.errors import ModelNotFound
+from forescale.scaler.errors import ModelNotFound, ModelStoreError
 from forescale.scaler.modelstore.base import ModelStore, model_key
 from forescale.scaler.records import ForecastPoint, ForecastRecord
 
@@ -73,11 +73,15 @@ class LiveView:
         key = model_key(name)
         promoted = self.store.promoted(key)
         out = []
-        for version in self.store.versions(key):
-            _, card = self.store.load(key, version)
-            out.append(
-                ModelInfo(version=version, promoted=version == promoted, card=card.to_json())
-            )
+        for version in self.store.versions(key):  # cards only: nothing is unpickled here
+            try:
+                card, error = self.store.card(key, version).to_json(), None
+            except ModelNotFound:
+                continue  # pruned since it was listed
+            except ModelStoreError as exc:  # one bad version must not hide the good ones
+                card, error = {}, str(exc)
+            out.append(ModelInfo(version=version, promoted=version == promoted, card=card,
+                                 error=error))  # fmt: skip
         return out
 
     def retrain(self, name: str) -> ModelInfo:

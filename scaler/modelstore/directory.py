@@ -10,10 +10,12 @@ sort by creation time and two saves never share a name (an existing name gets ``
 Every write goes to a temporary file in the same directory and is renamed into place (``link``
 for versions, so an existing version is never overwritten; ``replace`` for PROMOTED), so a reader
 in another process sees a complete file or none, and a crash leaves no half-written model.
+With ``keep=N`` a save then deletes all but the newest N versions (never the promoted one).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -21,10 +23,13 @@ from pathlib import Path
 
 from forescale.models.base import BaseForecaster
 from forescale.models.errors import ModelFileError
-from forescale.models.persistence import ModelCard, atomic_write, dumps, loads
+from forescale.models.persistence import ModelCard, atomic_write, dumps, loads, read_card
 from forescale.scaler.errors import ConfigError, ModelNotFound, ModelStoreError
+from forescale.scaler.modelstore.base import DEFAULT_KEEP, to_prune
 
 __all__ = ["DirectoryModelStore"]
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SUFFIX = ".fsm"
@@ -34,8 +39,11 @@ _PROMOTED = "PROMOTED"
 class DirectoryModelStore:
     """`ModelStore` on a directory (a local disk or a mounted volume)."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, keep: int | None = DEFAULT_KEEP) -> None:
+        if keep is not None and keep < 1:
+            raise ConfigError(f"the model store must keep at least 1 version, not {keep}")
         self.root = Path(root)
+        self.keep = keep
 
     def save(self, target: str, model: BaseForecaster, card: ModelCard) -> str:
         folder = self._folder(target)
@@ -49,11 +57,15 @@ class DirectoryModelStore:
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
-                return self._publish(Path(tmp), folder=folder, stem=stem)
+                version = self._publish(Path(tmp), folder=folder, stem=stem)
             finally:
                 Path(tmp).unlink(missing_ok=True)
         except OSError as exc:
-            raise ModelStoreError(f"cannot save a model for {target!r} in {folder}: {exc}") from exc
+            raise ModelStoreError(
+                f"cannot save a model for {target!r}: {exc.strerror or exc}"
+            ) from exc
+        self._prune_after_save(target)
+        return version
 
     def load(self, target: str, version: str | None = None) -> tuple[BaseForecaster, ModelCard]:
         if version is None:
@@ -68,9 +80,19 @@ class DirectoryModelStore:
         except FileNotFoundError:
             raise ModelNotFound(f"target {target!r} has no model version {version!r}") from None
         except OSError as exc:
-            raise ModelStoreError(f"cannot read {path}: {exc}") from exc
+            raise ModelStoreError(f"cannot read {_name(target, version)}: {exc.strerror}") from exc
         try:
-            return loads(data, source=str(path))
+            return loads(data, source=_name(target, version))
+        except ModelFileError as exc:
+            raise ModelStoreError(str(exc)) from exc
+
+    def card(self, target: str, version: str) -> ModelCard:
+        try:
+            return read_card(self._path(target, version), source=_name(target, version))
+        except FileNotFoundError:
+            raise ModelNotFound(f"target {target!r} has no model version {version!r}") from None
+        except OSError as exc:
+            raise ModelStoreError(f"cannot read {_name(target, version)}: {exc.strerror}") from exc
         except ModelFileError as exc:
             raise ModelStoreError(str(exc)) from exc
 
@@ -90,7 +112,9 @@ class DirectoryModelStore:
         try:
             atomic_write(self._folder(target) / _PROMOTED, version.encode() + b"\n")
         except OSError as exc:
-            raise ModelStoreError(f"cannot promote {version!r} for {target!r}: {exc}") from exc
+            raise ModelStoreError(
+                f"cannot promote {version!r} for {target!r}: {exc.strerror or exc}"
+            ) from exc
 
     def promoted(self, target: str) -> str | None:
         marker = self._folder(target) / _PROMOTED
@@ -98,9 +122,34 @@ class DirectoryModelStore:
             version = marker.read_text().strip()
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            raise ModelStoreError(f"cannot read {marker}: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise ModelStoreError(
+                f"cannot read the promoted version of {target!r}: {reason}"
+            ) from exc
         return version or None
+
+    def prune(self, target: str) -> list[str]:
+        """Delete the versions beyond `keep` (never the promoted one); the ones deleted."""
+        doomed = to_prune(self.versions(target), keep=self.keep, promoted=self.promoted(target))
+        for version in doomed:
+            try:
+                self._path(target, version).unlink(missing_ok=True)
+            except OSError as exc:
+                raise ModelStoreError(
+                    f"cannot delete {_name(target, version)}: {exc.strerror}"
+                ) from exc
+        return doomed
+
+    def _prune_after_save(self, target: str) -> None:
+        """A failure to prune is logged, never fatal: the new version is saved either way."""
+        try:
+            doomed = self.prune(target)
+        except ModelStoreError as exc:
+            log.warning("model store: could not prune old versions of %s: %s", target, exc)
+            return
+        if doomed:
+            log.info("model store: %s: pruned %d old version(s)", target, len(doomed))
 
     # -- internals --------------------------------------------------------------------------
     def _folder(self, target: str) -> Path:
@@ -127,3 +176,8 @@ class DirectoryModelStore:
                 continue
             return version
         raise ModelStoreError(f"too many models saved in {folder} for {stem}")
+
+
+def _name(target: str, version: str) -> str:
+    """How errors name a stored model: never the file path (errors reach API responses)."""
+    return f"model {target}/{version}"

@@ -12,12 +12,15 @@ botocore verifies each download (``ChecksumMode``); our own sha256 of the whole 
 as object metadata at save, is checked on load (it also covers the card, which the model file's
 own checksum does not); and `models.persistence.loads` checks the payload checksum and format.
 Versions are never overwritten: a save uses a conditional put (``If-None-Match: *``) and takes
-the next free name when one exists, as the directory store does with ``link``.
+the next free name when one exists, as the directory store does with ``link``. A card is read
+with a ranged GET of the object's first bytes, never the whole model; with ``keep=N`` a save
+deletes all but the newest N versions (never the promoted one; ``s3:DeleteObject``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from forescale.models.base import BaseForecaster
 from forescale.models.errors import ModelFileError
-from forescale.models.persistence import ModelCard, dumps, loads
+from forescale.models.persistence import CARD_READ_BYTES, ModelCard, card_of, dumps, loads
 from forescale.scaler.aws.errors import AWS_ERRORS, FailureKind, classify
 from forescale.scaler.aws.session import AwsClients
 from forescale.scaler.errors import (
@@ -37,12 +40,15 @@ from forescale.scaler.errors import (
     PermanentError,
     TemporaryError,
 )
+from forescale.scaler.modelstore.base import DEFAULT_KEEP, to_prune
 from forescale.scaler.modelstore.directory import _NAME, _PROMOTED, _SUFFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 __all__ = ["ModelStoreAccessError", "ModelStoreUnavailable", "S3ModelStore"]
+
+log = logging.getLogger(__name__)
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SHA_KEY = "forescale-sha256"  # object metadata: x-amz-meta-forescale-sha256
@@ -61,12 +67,20 @@ class S3ModelStore:
     """`ModelStore` on an S3 bucket and key prefix (``s3://bucket/prefix``)."""
 
     def __init__(
-        self, url: str, *, clients: AwsClients | None = None, region: str | None = None
+        self,
+        url: str,
+        *,
+        clients: AwsClients | None = None,
+        region: str | None = None,
+        keep: int | None = DEFAULT_KEEP,
     ) -> None:
+        if keep is not None and keep < 1:
+            raise ConfigError(f"the model store must keep at least 1 version, not {keep}")
         self.bucket, self.prefix = _parse_url(url)
         self.url = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         self._clients = clients or AwsClients()
         self._region = region
+        self.keep = keep
 
     def save(self, target: str, model: BaseForecaster, card: ModelCard) -> str:
         data = dumps(model, card)
@@ -75,8 +89,27 @@ class S3ModelStore:
         for n in range(1, 1000):
             version = stem if n == 1 else f"{stem}-{n}"
             if self._put_new(self._key(target, version), data, digest=digest):
+                self._prune_after_save(target)
                 return version
         raise ModelStoreError(f"too many models saved under {self._folder(target)} for {stem}")
+
+    def card(self, target: str, version: str) -> ModelCard:
+        key = self._key(target, version)
+        source = f"s3://{self.bucket}/{key}"
+        try:
+            with self._translated("GetObject", key):
+                response = self._s3.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{CARD_READ_BYTES - 1}"
+                )
+                head = response["Body"].read()
+        except ModelNotFound:
+            raise ModelNotFound(
+                f"target {target!r} has no model version {version!r} in {self.url}"
+            ) from None
+        try:
+            return card_of(head, source=source)
+        except ModelFileError as exc:
+            raise ModelStoreError(str(exc)) from exc
 
     def load(self, target: str, version: str | None = None) -> tuple[BaseForecaster, ModelCard]:
         if version is None:
@@ -137,6 +170,25 @@ class S3ModelStore:
         return found[0].decode("utf-8", "replace").strip() or None
 
     # -- internals --------------------------------------------------------------------------
+    def prune(self, target: str) -> list[str]:
+        """Delete the versions beyond `keep` (never the promoted one); the ones deleted."""
+        doomed = to_prune(self.versions(target), keep=self.keep, promoted=self.promoted(target))
+        for version in doomed:
+            key = self._key(target, version)
+            with self._translated("DeleteObject", key):
+                self._s3.delete_object(Bucket=self.bucket, Key=key)
+        return doomed
+
+    def _prune_after_save(self, target: str) -> None:
+        """A failure to prune is logged, never fatal: the new version is saved either way."""
+        try:
+            doomed = self.prune(target)
+        except ModelStoreError as exc:
+            log.warning("model store: could not prune old versions of %s: %s", target, exc)
+            return
+        if doomed:
+            log.info("model store: %s: pruned %d old version(s)", target, len(doomed))
+
     @property
     def _s3(self) -> S3Client:
         return self._clients.s3(region=self._region)

@@ -20,6 +20,7 @@ from forescale.models.persistence import (
     MAGIC,
     LibraryVersionWarning,
     ModelCard,
+    card_of,
     dumps,
     fingerprint,
     load,
@@ -161,3 +162,27 @@ def test_a_model_saved_before_the_forescale_namespace_still_loads(
     loaded, _ = loads(data)
     assert type(loaded) is LevelTrend
     np.testing.assert_array_equal(loaded.predict(6).mean, model.predict(6).mean)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("payload_bytes", "x", "payload_bytes must be a non-negative integer"),
+        ("payload_bytes", -1, "payload_bytes must be a non-negative integer"),
+        ("payload_bytes", True, "payload_bytes must be a non-negative integer"),
+        ("payload_sha256", 12, "payload_sha256 must be 64 lowercase hex digits"),
+        ("card", [], "the card must be a JSON object"),
+    ],
+)
+def test_a_header_field_of_the_wrong_type_is_a_model_file_error_not_a_value_error(
+    saved: tuple[LevelTrend, ModelCard, bytes], field: str, value: object, says: str
+) -> None:
+    _, _, data = saved
+    magic, header, payload = data.split(b"\n", 2)
+    fields = json.loads(header)
+    fields[field] = value
+    edited = magic + b"\n" + json.dumps(fields).encode() + b"\n" + payload
+
+    for read in (loads, card_of):
+        with pytest.raises(ModelFileError, match=f"corrupt header.*{says}"):
+            read(edited, source="model web/v1")

@@ -91,9 +91,13 @@ def exercise_everything(clients: AwsClients, *, region: str, n: int) -> None:
 
     y = synthetic_traffic(days=3, freq="1h", seed=1)
     model = SeasonalNaive().fit(y)
-    store = S3ModelStore(f"s3://{BUCKET}/{PREFIX}", clients=clients)
+    store = S3ModelStore(f"s3://{BUCKET}/{PREFIX}", clients=clients, keep=1)
     target = f"web-{n}"
-    store.promote(target, store.save(target, model, make_card(model, y, created_at=NOW)))
+    first = store.save(target, model, make_card(model, y, created_at=NOW))
+    store.save(target, model, make_card(model, y, created_at=NOW + timedelta(days=1)))
+    store.prune(target)  # what each save does, quietly: here a refusal must name the action
+    store.promote(target, store.versions(target)[-1])
+    assert first not in store.versions(target)
     store.load(target)
 
 

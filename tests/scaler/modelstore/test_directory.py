@@ -100,3 +100,34 @@ def test_a_corrupted_model_file_is_a_store_error_not_a_crash(
     path.write_bytes(bytes(data))
     with pytest.raises(ModelStoreError, match="corrupt"):
         store.load("web", version)
+
+
+def test_a_store_keeps_the_newest_n_versions_and_always_the_promoted_one(
+    tmp_path: Path, fitted: tuple[SeasonalNaive, ModelCard]
+) -> None:
+    store = DirectoryModelStore(tmp_path, keep=3)
+    model, card = fitted
+    first = store.save("web", model, card)
+    store.promote("web", first)
+    saved = [first] + [store.save("web", model, later(card, 10 * n)) for n in range(1, 7)]
+
+    assert store.versions("web") == [first, *saved[-3:]]  # 200 nightly saves stay bounded
+    assert store.promoted("web") == first and store.load("web")[1] == card
+    assert len(list((tmp_path / "web").glob("*.fsm"))) == 4
+
+
+def test_a_card_is_read_without_the_model_and_errors_never_name_the_file(
+    tmp_path: Path, fitted: tuple[SeasonalNaive, ModelCard]
+) -> None:
+    store = DirectoryModelStore(tmp_path)
+    model, card = fitted
+    version = store.save("web", model, card)
+    path = tmp_path / "web" / f"{version}.fsm"
+    path.write_bytes(path.read_bytes()[:-20])  # the payload cut short: the card still reads
+
+    assert store.card("web", version) == card
+    with pytest.raises(ModelStoreError) as caught:
+        store.load("web", version)
+    assert f"model web/{version}" in str(caught.value) and str(tmp_path) not in str(caught.value)
+    with pytest.raises(ModelNotFound):
+        store.card("web", "20260101T000000000000Z-00000000")

@@ -13,7 +13,7 @@ import pytest
 import tests.conftest as root
 from forescale.models.baselines import SeasonalNaive
 from forescale.models.datasets import synthetic_traffic
-from forescale.models.persistence import ModelCard, make_card
+from forescale.models.persistence import CARD_READ_BYTES, ModelCard, make_card
 from forescale.scaler.errors import ConfigError, ModelNotFound, ModelStoreError, TemporaryError
 from forescale.scaler.modelstore import DirectoryModelStore, ModelStore
 from forescale.scaler.modelstore.s3 import (
@@ -206,3 +206,23 @@ def test_a_prefixless_url_stores_at_the_bucket_root() -> None:
     store = S3ModelStore("s3://bucket")
 
     assert (store.bucket, store.prefix, store.url) == ("bucket", "", "s3://bucket")
+
+
+def test_s3_keeps_the_newest_n_versions_and_the_promoted_one_and_reads_cards_by_range(
+    aws: AwsWorld, store: S3ModelStore, fitted: tuple[SeasonalNaive, ModelCard]
+) -> None:
+    kept = S3ModelStore(URL, clients=aws.clients(max_attempts=2), keep=2)
+    model, card = fitted
+    first = kept.save("web", model, card)
+    kept.promote("web", first)
+    saved = [kept.save("web", model, later(card, 10 * n)) for n in range(1, 5)]
+
+    assert kept.versions("web") == [first, *saved[-2:]]
+    gets: list[dict[str, object]] = []
+    kept._s3.meta.events.register(  # noqa: SLF001 - the client the store really uses
+        "before-parameter-build.s3.GetObject", lambda params, **_: gets.append(dict(params))
+    )
+    assert kept.card("web", saved[-1]) == later(card, 40)
+    assert [g.get("Range") for g in gets] == [f"bytes=0-{CARD_READ_BYTES - 1}"]  # not the model
+    listing = aws.admin("s3").list_objects_v2(Bucket=BUCKET, Prefix="prod/models/web/")
+    assert len([o for o in listing["Contents"] if o["Key"].endswith(".fsm")]) == 3
