@@ -102,7 +102,8 @@ class Demo:
         return report
 
     def summary(self) -> dict[str, dict[str, Figures]]:
-        """Per target: Forescale (what the cluster did), the HPA alone, and the oracle."""
+        """Per target: ``predictive`` (what the cluster did with Forescale), ``reactive`` (the
+        HPA alone) and ``oracle``, named as `forescale simulate` names them."""
         out: dict[str, dict[str, Figures]] = {}
         for t in self.targets:
             p = t.spec.policy
@@ -121,8 +122,8 @@ class Demo:
                 min_replicas=p.min_replicas,
             )
             requested = {
-                "forescale": ran.to_numpy(dtype=np.int64),
-                "hpa alone": reactive,
+                "predictive": ran.to_numpy(dtype=np.int64),
+                "reactive": reactive,
                 "oracle": oracle,
             }
             out[str(t.spec.name)] = {

@@ -201,6 +201,9 @@ class TargetSpec:
     """Known events; their floors are also in ``policy.scheduled_floors``."""
     publish_schedule: bool = False
     """ASG targets: also publish the coming hours' floors as the group's scheduled actions."""
+    default_lead_time: bool = False
+    """The spec gave no lead time, so ``policy.lead_time`` is a default: 5 minutes, which the
+    controller replaces with an Auto Scaling group's instance warm-up (`scaler.wiring`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ from datetime import timedelta
 __all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -21,7 +21,7 @@ def parse_duration(text: str) -> timedelta:
         )
     value = float(match.group(1)) * _UNITS[match.group(2)]
     if value <= 0:
-        raise ValueError(f"duration {text!r} must be positive")
+        raise ValueError(f"duration {text!r} must be positive, e.g. 5m")
     return timedelta(seconds=value)
 
 

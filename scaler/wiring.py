@@ -1,22 +1,32 @@
 """The composition root: the only place that turns settings into real clients and a controller.
 
 Everything else receives its collaborators as arguments, so tests, notebooks and the demo build
-the same `Controller` from in-memory twins instead.
+the same `Controller` from in-memory twins instead. Each settings group is converted here, once,
+into what its client takes (`control_settings`, `aws_settings`, `lease_config`); every check of
+the values is in the settings models, so ``check-config`` refuses whatever `build` would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
 from forescale.scaler.actuators.base import Actuator
+from forescale.scaler.actuators.detached import DetachedActuator
 from forescale.scaler.clock import Clock, SystemClock
-from forescale.scaler.config.settings import AwsGroup, ForescaleSettings
+from forescale.scaler.config.settings import (
+    AwsGroup,
+    ForescaleSettings,
+    LeaderElectionSettings,
+    check_runnable,
+)
 from forescale.scaler.controller.loop import Controller, ControlSettings
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import RuntimeSettings
@@ -30,18 +40,28 @@ from forescale.scaler.modelstore.base import DEFAULT_KEEP, ModelStore
 from forescale.scaler.planning.fallback import FallbackSettings
 from forescale.scaler.redact import register_secret
 from forescale.scaler.store import Retention, open_store
+from forescale.scaler.target_sources import CombinedTargets, ResolvedTargets
 from forescale.scaler.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from forescale.scaler.aws import AsgActuator, AwsSettings
+    from forescale.scaler.kube import LeaseConfig
 
 __all__ = [
     "Assembly",
+    "aws_settings",
     "build",
     "build_model_store",
     "control_settings",
+    "lease_config",
     "metrics_source",
     "target_provider",
 ]
 
 log = logging.getLogger(__name__)
+
+KUBERNETES_ENABLED = "kubernetes.enabled (FORESCALE_KUBERNETES__ENABLED=true)"
+"""What drives HPAs; named in every message about an HPA Forescale cannot reach."""
 
 
 @dataclass
@@ -55,7 +75,21 @@ class Assembly:
     registry: CollectorRegistry
     leader: Any | None = None
     """A `LeaderElector` when leader election is enabled (run it in its own thread)."""
-    closers: list[Any] = field(default_factory=list)
+    closers: list[Callable[[], object]] = field(default_factory=list)
+    """Closed by `close`, newest first: the record store, the Prometheus session, clients."""
+
+    def close(self) -> None:
+        """Release what `build` opened (connections, sessions); each failure is only logged."""
+        _close_all(self.closers)
+
+
+def _close_all(closers: list[Callable[[], object]]) -> None:
+    while closers:
+        close = closers.pop()
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - shutting down: close the others anyway
+            log.warning("could not close %r", close, exc_info=True)
 
 
 def control_settings(settings: ForescaleSettings) -> ControlSettings:
@@ -71,57 +105,91 @@ def control_settings(settings: ForescaleSettings) -> ControlSettings:
     )  # fmt: skip
 
 
+def aws_settings(group: AwsGroup) -> AwsSettings:
+    from forescale.scaler.aws import AwsSettings
+
+    return AwsSettings(
+        endpoint_url=group.endpoint_url, retry_mode=group.retry_mode,
+        max_attempts=group.max_attempts,
+    )  # fmt: skip
+
+
+def lease_config(group: LeaderElectionSettings) -> LeaseConfig:
+    from forescale.scaler.kube import LeaseConfig
+
+    return LeaseConfig(
+        namespace=group.namespace, identity=group.identity, name=group.lease_name,
+        lease_duration=timedelta(seconds=group.lease_duration_seconds),
+        renew_deadline=timedelta(seconds=group.renew_deadline_seconds),
+        retry_period=timedelta(seconds=group.retry_period_seconds),
+    )  # fmt: skip
+
+
 def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembly:
     """Everything `forescale run` needs, from settings (real Prometheus, Kubernetes, AWS)."""
+    check_runnable(settings)
     clock = clock or SystemClock()
     registry = CollectorRegistry()
     telemetry = Telemetry(registry)
-    store = open_store(settings.store)
-    kube = _kube(settings, clock) if settings.kubernetes.enabled else None
-    targets: TargetProvider
-    if kube is not None:
-        targets = kube["targets"]
-    elif settings.controller.targets_file is not None:
-        targets = FileTargets(settings.controller.targets_file)
-    else:
-        raise ConfigError(
-            "no targets: enable kubernetes (PredictiveAutoscaler objects) or set "
-            "controller.targets_file to a YAML file of them"
+    closers: list[Callable[[], object]] = []
+    with _closed_on_error(closers):
+        store = open_store(settings.store)
+        closers.extend(_closer(store))
+        source = _prometheus(settings)
+        closers.extend(_closer(source))
+        kube = _kube(settings, clock) if settings.kubernetes.enabled else None
+        if kube is not None:
+            closers.extend(_closer(kube["api"]))
+        asg = _asg(settings)
+        targets = ResolvedTargets(_targets(settings, kube), asg=asg, clock=clock)
+        actuators: dict[str, Actuator] = {
+            "asg": asg,
+            "hpa": kube["hpa"] if kube is not None
+            else DetachedActuator(
+                targets.spec_of, dry_run=settings.controller.dry_run, enable=KUBERNETES_ENABLED
+            ),
+        }  # fmt: skip
+        leader = kube.get("leader") if kube is not None else None
+        is_leader = (lambda: leader.is_leader) if leader is not None else (lambda: True)
+        retention = Retention.days(store, settings.store.retention_days)
+        reporter = Reporter(
+            telemetry=telemetry,
+            recorder=store,
+            status=targets.write_status if kube is not None else None,
+            retention=retention.maybe_purge,
         )
-    actuators: dict[str, Actuator] = {"asg": _asg(settings)}
-    if kube is not None:
-        actuators["hpa"] = kube["hpa"]
-    leader = kube.get("leader") if kube is not None else None
-    is_leader = (lambda: leader.is_leader) if leader is not None else (lambda: True)
-    retention = Retention.days(store, settings.store.retention_days)
-    reporter = Reporter(
-        telemetry=telemetry,
-        recorder=store,
-        status=targets.write_status if kube is not None else None,
-        retention=retention.maybe_purge,
-    )
-    models = build_model_store(
-        settings.store.models_url, aws=settings.aws, keep=settings.store.models_keep
-    )
-    controller = Controller(
-        targets=targets,
-        source=_prometheus(settings),
-        actuators=actuators,
-        clock=clock,
-        settings=control_settings(settings),
-        reporter=reporter,
-        is_leader=is_leader,
-        models=models,
-    )
-    view = LiveView(controller, models=models)
+        models = build_model_store(
+            settings.store.models_url, aws=settings.aws, keep=settings.store.models_keep
+        )
+        controller = Controller(
+            targets=targets, source=source, actuators=actuators, clock=clock,
+            settings=control_settings(settings), reporter=reporter, is_leader=is_leader,
+            models=models,
+        )  # fmt: skip
     return Assembly(
         controller=controller,
-        view=view,
+        view=LiveView(controller, models=models),
         store=store,
         telemetry=telemetry,
         registry=registry,
         leader=leader,
+        closers=closers,
     )
+
+
+@contextlib.contextmanager
+def _closed_on_error(closers: list[Callable[[], object]]) -> Iterator[None]:
+    """What was opened before a later part failed is closed again (no leaked connections)."""
+    try:
+        yield
+    except BaseException:
+        _close_all(closers)
+        raise
+
+
+def _closer(resource: object) -> list[Callable[[], object]]:
+    close = getattr(resource, "close", None)
+    return [close] if callable(close) else []
 
 
 def build_model_store(
@@ -134,19 +202,12 @@ def build_model_store(
     if not url:
         return None
     if url.startswith("s3://"):
-        from forescale.scaler.aws import AwsClients, AwsSettings
+        from forescale.scaler.aws import AwsClients
         from forescale.scaler.modelstore.s3 import S3ModelStore
 
         if aws is None:
             return S3ModelStore(url, keep=keep)
-        clients = AwsClients(
-            AwsSettings(
-                endpoint_url=aws.endpoint_url,
-                retry_mode=aws.retry_mode,
-                max_attempts=aws.max_attempts,
-            )
-        )
-        return S3ModelStore(url, clients=clients, keep=keep)
+        return S3ModelStore(url, clients=AwsClients(aws_settings(aws)), keep=keep)
     from forescale.scaler.modelstore.directory import DirectoryModelStore
 
     return DirectoryModelStore(Path(url.removeprefix("file://")), keep=keep)
@@ -171,16 +232,26 @@ def _prometheus(settings: ForescaleSettings) -> MetricsSource:
     )
 
 
-def _asg(settings: ForescaleSettings) -> Actuator:
-    from forescale.scaler.aws import AsgActuator, AwsClients, AwsSettings
+def _asg(settings: ForescaleSettings) -> AsgActuator:
+    from forescale.scaler.aws import AsgActuator, AwsClients
 
-    a = settings.aws
-    clients = AwsClients(
-        AwsSettings(
-            endpoint_url=a.endpoint_url, retry_mode=a.retry_mode, max_attempts=a.max_attempts
+    return AsgActuator(AwsClients(aws_settings(settings.aws)), control=settings.aws.asg_control)
+
+
+def _targets(settings: ForescaleSettings, kube: dict[str, Any] | None) -> TargetProvider:
+    """The cluster's PredictiveAutoscalers, the targets file's documents, or both."""
+    path = settings.controller.targets_file
+    if kube is None and path is None:
+        raise ConfigError(
+            "no targets: set kubernetes.enabled (PredictiveAutoscaler objects) or "
+            "controller.targets_file (a YAML file of them)"
         )
-    )
-    return AsgActuator(clients, control=a.asg_control)
+    if kube is None:
+        return FileTargets(path)  # type: ignore[arg-type]
+    if path is None:
+        provider: TargetProvider = kube["targets"]
+        return provider
+    return CombinedTargets(kube["targets"], FileTargets(path))
 
 
 def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
@@ -190,28 +261,22 @@ def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
         KubeApi,
         KubeTargetSource,
         LeaderElector,
-        LeaseConfig,
         build_api_client,
     )
 
     k, le = settings.kubernetes, settings.leader_election
-    api = KubeApi(
-        build_api_client(host=k.host, kubeconfig=str(k.kubeconfig) if k.kubeconfig else None),
-        timeout=k.timeout_seconds,
+    api_client = build_api_client(
+        host=k.host, kubeconfig=str(k.kubeconfig) if k.kubeconfig else None
     )
+    api = KubeApi(api_client, timeout=k.timeout_seconds)
     events = EventRecorder(api, clock=clock, instance=le.identity)
     out: dict[str, Any] = {
+        "api": api_client,
         "hpa": HpaActuator(api, clock=clock, events=events, namespace=k.namespace),
         "targets": KubeTargetSource(api, clock=clock, namespace=k.namespace, events=events),
     }
     if le.enabled:
-        config = LeaseConfig(
-            namespace=le.namespace, identity=le.identity, name=le.lease_name,
-            lease_duration=timedelta(seconds=le.lease_duration_seconds),
-            renew_deadline=timedelta(seconds=le.renew_deadline_seconds),
-            retry_period=timedelta(seconds=le.retry_period_seconds),
-        )  # fmt: skip
-        out["leader"] = LeaderElector(api, config=config, clock=clock)
+        out["leader"] = LeaderElector(api, config=lease_config(le), clock=clock)
     return out
 
 
@@ -221,14 +286,6 @@ def metrics_source(settings: ForescaleSettings) -> MetricsSource:
 
 
 def target_provider(settings: ForescaleSettings, *, clock: Clock) -> TargetProvider:
-    """Where ``settings`` say the targets are: the cluster's PredictiveAutoscalers, else the
-    targets file; `ConfigError` when neither is configured."""
-    if settings.kubernetes.enabled:
-        provider: TargetProvider = _kube(settings, clock)["targets"]
-        return provider
-    if settings.controller.targets_file is not None:
-        return FileTargets(settings.controller.targets_file)
-    raise ConfigError(
-        "no targets: enable kubernetes (PredictiveAutoscaler objects) or set "
-        "controller.targets_file to a YAML file of them"
-    )
+    """Where ``settings`` say the targets are: the cluster's PredictiveAutoscalers, the targets
+    file, or both; `ConfigError` when neither is configured."""
+    return _targets(settings, _kube(settings, clock) if settings.kubernetes.enabled else None)

@@ -67,7 +67,7 @@ def create_app(
     ``registry``: served at ``/metrics`` (the process default registry when None). ``clock``:
     "now" for default time ranges (the demo passes its virtual clock).
     """
-    auth = Authenticator(settings)  # ConfigError for weak tokens, before anything serves
+    auth = Authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

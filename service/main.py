@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-
-from prometheus_client import CollectorRegistry
+from typing import TYPE_CHECKING
 
 from forescale.scaler.cli import main as cli_main
-from forescale.scaler.clock import Clock
-from forescale.scaler.config.settings import ApiSettings
-from forescale.scaler.controller.view import ControllerView, RecordStore
-from forescale.service.app import create_app
-from forescale.service.server import ApiServer
+
+if TYPE_CHECKING:  # FastAPI and uvicorn load only when a command serves the API
+    from prometheus_client import CollectorRegistry
+
+    from forescale.scaler.clock import Clock
+    from forescale.scaler.config.settings import ApiSettings
+    from forescale.scaler.controller.view import ControllerView, RecordStore
+    from forescale.service.server import ApiServer
 
 __all__ = ["launch_api", "main"]
 
@@ -29,6 +31,9 @@ def launch_api(
     registry: CollectorRegistry,
     clock: Clock,
 ) -> ApiServer:
+    from forescale.service.app import create_app
+    from forescale.service.server import ApiServer
+
     app = create_app(view, store, settings=settings, registry=registry, clock=clock)
     cert, key = settings.tls_cert_file, settings.tls_key_file
     return ApiServer(

@@ -5,7 +5,7 @@ Scaling groups; `errors` turns botocore failures into scaler errors; ``iam-polic
 least-privilege policy the controller needs.
 """
 
-from forescale.scaler.aws.asg import AsgActuator, Control, target_spec
+from forescale.scaler.aws.asg import AsgActuator, Control, with_warm_up
 from forescale.scaler.aws.errors import AwsCredentialsError, AwsRejected
 from forescale.scaler.aws.groups import BASELINE_TAG, GroupState, InvalidGroupState
 from forescale.scaler.aws.iam import load_policy, render_policy
@@ -26,5 +26,5 @@ __all__ = [
     "ScheduleResult",
     "load_policy",
     "render_policy",
-    "target_spec",
+    "with_warm_up",
 ]

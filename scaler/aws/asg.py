@@ -20,6 +20,7 @@ itself is Forescale's until ``release``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -42,7 +43,6 @@ from forescale.scaler.aws.schedule import (
     plan_schedule,
 )
 from forescale.scaler.aws.session import AwsClients
-from forescale.scaler.config.targets import TargetDocument
 from forescale.scaler.domain import ActuationResult, AsgRef, Capacity, TargetRef, TargetSpec
 from forescale.scaler.errors import ConfigError, TargetNotFound
 
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
         TagTypeDef,
     )
 
-__all__ = ["AsgActuator", "Control", "target_spec"]
+__all__ = ["AsgActuator", "Control", "with_warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -268,13 +268,12 @@ class AsgActuator:
                 raise AwsRejected(f"{ref}: AWS refused to delete scheduled actions: {details}")
 
 
-def target_spec(document: TargetDocument, *, actuator: AsgActuator) -> TargetSpec:
-    """``document.to_domain()`` with an ASG target's lead time defaulting to its warm-up."""
-    asg = document.spec.target.asg
-    if asg is None or document.spec.lead_time is not None:
-        return document.to_domain()
-    ref = AsgRef(name=asg.name, region=asg.region, role_arn=asg.role_arn)
-    return document.to_domain(default_lead_time=actuator.default_lead_time(ref))
+def with_warm_up(spec: TargetSpec, lead_time: timedelta) -> TargetSpec:
+    """``spec`` sized ``lead_time`` ahead when it is an ASG target that gave no lead time
+    (`AsgActuator.default_lead_time`: the group's warm-up); any other spec unchanged."""
+    if not isinstance(spec.ref, AsgRef) or not spec.default_lead_time:
+        return spec
+    return dataclasses.replace(spec, policy=dataclasses.replace(spec.policy, lead_time=lead_time))
 
 
 def _asg(ref: TargetRef) -> AsgRef:

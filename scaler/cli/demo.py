@@ -4,8 +4,10 @@
 
 Runs the real controller loop on the bundled NASA trace (July 1995, including the STS-70 launch
 flash crowd) in accelerated virtual time, against an in-memory HPA and Auto Scaling group. Each
-floor change is printed with its reason; the API and its chart page are served on localhost while
-it runs; it ends with the same figures as ``forescale simulate``: Forescale vs the HPA alone.
+floor change is printed with its reason (and ``reactive``: what the HPA alone would run); the
+API and its chart pages are served on localhost while it runs, with the ``FORESCALE_API__*``
+settings (tokens, proxy header, port) when they are set; it ends with the same table as
+``forescale simulate``: predictive (Forescale), reactive (the HPA alone) and oracle.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import logging
 import sys
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from forescale.scaler.config.settings import ApiSettings
-from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
-from forescale.scaler.demo import Demo, build_demo
-from forescale.scaler.records import DecisionRecord
+if TYPE_CHECKING:
+    from forescale.scaler.cli import RunningApi
+    from forescale.scaler.config.settings import ApiSettings
+    from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
+    from forescale.scaler.demo import Demo
+    from forescale.scaler.records import DecisionRecord
 
 __all__ = ["register"]
 
@@ -39,45 +43,53 @@ def register(subparsers: Any) -> None:
         default=2880.0,
         help="virtual seconds per real second (0: as fast as possible)",
     )
-    p.add_argument("--port", type=int, default=8080, help="API port on 127.0.0.1 (0: any)")
+    p.add_argument(
+        "--port", type=int, help="API port on 127.0.0.1 (default api.port, 8080; 0: any free one)"
+    )
     p.add_argument("--no-api", action="store_true", help="do not serve the API")
     p.add_argument("--hold", action="store_true", help="keep serving the API after the replay")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from forescale.scaler.demo import build_demo
+
     if not 0 < args.days <= 9:
         raise ValueError("--days must be in (0, 9]: the bundled trace ends on 22 July 1995")
+    if args.speed < 0:
+        raise ValueError(f"--speed must be >= 0 (0: as fast as possible), got {args.speed:g}")
     if not args.debug:  # the printer tells the story; keep library logs to warnings
         logging.getLogger().setLevel(logging.WARNING)
         for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = _api_settings(args)
     printer = _Printer()
     demo = build_demo(days=args.days, on_decision=printer.decision)
-    api = _start_api(demo, args)
-    out = sys.stdout
-    print(
-        f"Forescale demo: {len(demo.targets)} targets, NASA KSC web traffic "  # noqa: T201
-        f"{demo.start:%d %b %Y %H:%M} to {demo.end:%d %b %H:%M} UTC, virtual time x"
-        f"{args.speed:g}",
-        file=out,
+    api = _start_api(demo, args, settings)
+    speed = f"virtual time x{args.speed:g}" if args.speed > 0 else "as fast as possible"
+    print(  # noqa: T201
+        f"Forescale demo: {len(demo.targets)} targets, NASA KSC web traffic "
+        f"{demo.start:%d %b %Y %H:%M} to {demo.end:%d %b %H:%M} UTC, {speed}"
     )
     if api is not None:
-        print(f"API and charts: {api.url}/  (targets: {api.url}/v1/targets)", file=out)  # noqa: T201
+        access = "" if not (settings.viewer_tokens or settings.operator_tokens) else (
+            "; send a viewer or operator token (FORESCALE_API__*_TOKENS)"
+        )  # fmt: skip
+        print(f"API and charts: {api.url}/  (targets: {api.url}/v1/targets{access})")  # noqa: T201
     pace = 60.0 / args.speed if args.speed > 0 else 0.0
     try:
         while not demo.done:
             began = time.perf_counter()
             report = demo.tick()
             for name, error in report.errors.items():
-                print(f"  {name}: cycle failed: {error}", file=out)  # noqa: T201
+                print(f"  {name}: cycle failed: {error}")  # noqa: T201
             printer.hourly(demo)
             rest = pace - (time.perf_counter() - began)
             if rest > 0:
                 time.sleep(rest)
-        print(_summary(demo), file=out)  # noqa: T201
+        print(_summary(demo))  # noqa: T201
         if api is not None and args.hold:
-            print(f"serving {api.url}/ until Ctrl-C", file=out)  # noqa: T201
+            print(f"serving {api.url}/ until Ctrl-C", flush=True)  # noqa: T201
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
@@ -88,27 +100,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_api(demo: Demo, args: argparse.Namespace) -> Any:
+def _api_settings(args: argparse.Namespace) -> ApiSettings:
+    """The settings' ``api`` group (``FORESCALE_API__*``: tokens, proxy header, port), on
+    127.0.0.1 unless set otherwise, with ``--port`` when given."""
+    from forescale.scaler.config.settings import load_settings
+
+    settings = load_settings().api
+    return settings if args.port is None else settings.model_copy(update={"port": args.port})
+
+
+def _start_api(demo: Demo, args: argparse.Namespace, settings: ApiSettings) -> RunningApi | None:
     launcher = args.api_launcher
     if launcher is None or args.no_api:
         return None
-    settings = ApiSettings(host="127.0.0.1", port=args.port)
+
+    def launch(api: ApiSettings) -> RunningApi:
+        return launcher(  # type: ignore[no-any-return]
+            view=demo.view, store=demo.store, settings=api, registry=demo.registry,
+            clock=demo.clock,
+        )  # fmt: skip
+
     try:
-        return launcher(
-            view=demo.view,
-            store=demo.store,
-            settings=settings,
-            registry=demo.registry,
-            clock=demo.clock,
+        return launch(settings)
+    except OSError as exc:  # the port is taken: any free one will do for a demo
+        api = launch(settings.model_copy(update={"port": 0}))
+        print(  # noqa: T201
+            f"port {settings.port} is busy ({exc.strerror or exc}); serving on port "
+            f"{api.url.rsplit(':', 1)[-1]} instead (choose one with --port)",
+            file=sys.stderr,
         )
-    except OSError:  # the port is taken: any free one will do for a demo
-        return launcher(
-            view=demo.view,
-            store=demo.store,
-            settings=settings.model_copy(update={"port": 0}),
-            registry=demo.registry,
-            clock=demo.clock,
-        )
+        return api
 
 
 class _Printer:
@@ -127,14 +148,7 @@ class _Printer:
             return
         before = self.last.get(name, (None, None))
         self.last[name] = key
-        floor = "released" if record.floor is None else f"floor {record.floor:>3}"
-        change = "" if before[0] is None else f" (was {before[0]})"
-        mode = f" [{record.mode}]" if record.mode != before[1] else ""
-        line = (
-            f"{record.at:%d %b %H:%M}  {name:16s} {floor}{change}, HPA alone "
-            f"{record.reactive:>3}{mode}: {_why(outcome, record)}"
-        )
-        print(line)  # noqa: T201 - the demo's output
+        print(decision_line(name, record, before=before, why=_why(outcome, record)))  # noqa: T201
 
     def hourly(self, demo: Demo) -> None:
         now = demo.clock.now()
@@ -149,6 +163,22 @@ class _Printer:
         print(f"-- {now:%d %b %H:%M} " + "; ".join(parts))  # noqa: T201
 
 
+def decision_line(
+    name: str, record: DecisionRecord, *, before: tuple[object, ...], why: str
+) -> str:
+    """``13 Jul 03:46  demo/nasa-web    floor  17 (was 16), reactive  16: <why>``: the floor
+    (or ``released``), the floor before when it changed, what the HPA alone would run, the mode
+    when it changed, and the reason of the step that chose the floor."""
+    floor = "released" if record.floor is None else f"floor {record.floor:>3}"
+    changed = before[0] is not None and before[0] != record.floor
+    was = f" (was {before[0]})" if changed else ""
+    mode = f" [{record.mode}]" if record.mode != before[1] else ""
+    return (
+        f"{record.at:%d %b %H:%M}  {name:16s} {floor}{was}, reactive "
+        f"{record.reactive:>3}{mode}: {why}"
+    )
+
+
 def _why(outcome: CycleOutcome, record: DecisionRecord) -> str:
     """The reason of the step that set the floor (the last one that chose that number)."""
     plan = outcome.decision.plan
@@ -160,20 +190,13 @@ def _why(outcome: CycleOutcome, record: DecisionRecord) -> str:
 
 
 def _summary(demo: Demo) -> str:
-    lines = ["", "Summary (same figures as `forescale simulate`):"]
+    from forescale.scaler.cli.figures import format_figures
+
+    lines = ["", "Summary (the table of `forescale simulate`):"]
     for target, figures in demo.summary().items():
         lines.append(f"  {target}")
-        lines.append(
-            f"    {'policy':10s} {'unserved load %':>16s} {'under-prov. %':>14s} "
-            f"{'replica-hours':>14s} {'scale events':>13s}"
-        )
-        for name, f in figures.items():
-            lines.append(
-                f"    {name:10s} {f.unserved_load_pct:16.3f} "
-                f"{f.under_provisioned_pct:14.2f} {f.replica_hours:14.1f} "
-                f"{f.scale_events:13d}"
-            )
-        fs, hpa = figures["forescale"], figures["hpa alone"]
+        lines.append(format_figures(figures, indent="    "))
+        fs, hpa = figures["predictive"], figures["reactive"]
         if hpa.unserved_load_pct > 0:
             lines.append(
                 f"    Forescale left {fs.unserved_load_pct / hpa.unserved_load_pct:.0%}"

@@ -4,7 +4,18 @@
 
 Settings come from the file and ``FORESCALE_*`` environment variables (see
 `scaler.config.settings`). On SIGTERM or Ctrl-C the loop finishes its cycle, gives the floors back
-(``controller.restore_on_shutdown``), releases the leader Lease and stops the API.
+(``controller.restore_on_shutdown``), releases the leader Lease, stops the API and closes the
+record store and the Prometheus session.
+
+Outside a cluster (``kubernetes.enabled`` off) HPA targets can only be planned: ``--dry-run``
+(or ``mode: ForecastOnly``) forecasts from Prometheus and prints or publishes each plan without
+any cluster or AWS account:
+
+    FORESCALE_PROMETHEUS__URL=http://localhost:9090 \\
+    FORESCALE_CONTROLLER__TARGETS_FILE=targets.yaml forescale run --dry-run --once
+
+``--once`` runs one cycle, prints one line per target on stdout (problems on stderr) and exits 1
+when any target failed or was invalid, or when there was no target at all.
 """
 
 from __future__ import annotations
@@ -13,12 +24,16 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from forescale.scaler.cli.logs import configure_logging
-from forescale.scaler.config.settings import ForescaleSettings, load_settings
-from forescale.scaler.wiring import Assembly, build
+if TYPE_CHECKING:
+    from forescale.scaler.config.settings import ForescaleSettings
+    from forescale.scaler.controller.loop import CycleReport
+    from forescale.scaler.controller.view import ControllerView
+    from forescale.scaler.wiring import Assembly
 
 __all__ = ["register"]
 
@@ -43,22 +58,45 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from forescale.scaler.cli.logs import configure_logging
+    from forescale.scaler.config.settings import load_settings, unknown_variables
+    from forescale.scaler.wiring import build
+
     overrides: dict[str, Any] = {}
     if args.dry_run:
         overrides["controller"] = {"dry_run": True}
-    settings = load_settings(args.config or os.environ.get("FORESCALE_CONFIG"), **overrides)
-    configure_logging(logging.DEBUG if args.debug else settings.log_level)
+    settings = load_settings(args.config, **overrides)
+    configure_logging("DEBUG" if args.debug else settings.log_level, fmt=settings.log_format)
+    for problem in unknown_variables():
+        log.warning("%s", problem)
     _init_sentry()
     assembly = build(settings)
-    if args.once:
-        report = assembly.controller.run_once()
-        for name, outcome in report.outcomes.items():
-            plan = outcome.decision.plan
-            print(f"{name}: {plan.mode.value}, floor {plan.floor}: {plan.explain()}")  # noqa: T201
-        for name, error in {**report.errors, **report.invalid}.items():
-            print(f"{name}: error: {error}")  # noqa: T201
-        return 1 if report.errors else 0
-    return serve(assembly, settings, launcher=args.api_launcher)
+    try:
+        if args.once:
+            return print_cycle(assembly.controller.run_once(), view=assembly.view)
+        return serve(assembly, settings, launcher=args.api_launcher)
+    finally:
+        assembly.close()
+
+
+def print_cycle(report: CycleReport, *, view: ControllerView) -> int:
+    """One line per target (stdout) and per problem (stderr); 1 unless every target decided.
+
+    ``shop/checkout: predictive, floor 7, lead 5m: <why>``: the mode, the floor (None:
+    released to the object's own), how far ahead it was sized, and the plan's reasons."""
+    from forescale.scaler.units import format_duration
+
+    for name, outcome in report.outcomes.items():
+        plan = outcome.decision.plan
+        lead = format_duration(timedelta(seconds=view.target(name).lead_time_seconds))
+        print(f"{name}: {plan.mode.value}, floor {plan.floor}, lead {lead}: {plan.explain()}")  # noqa: T201
+    problems = {**report.errors, **report.invalid}
+    for name, error in problems.items():
+        print(f"{name}: error: {error}", file=sys.stderr)  # noqa: T201
+    if not report.outcomes and not problems:
+        print("no targets: nothing was decided", file=sys.stderr)  # noqa: T201
+        return 1
+    return 1 if problems else 0
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -5,8 +5,12 @@
         [--plot replay.png] [--json]
 
 TRACE is a ``timestamp,value`` CSV (or .csv.gz), or ``example:nasa`` for the bundled trace.
-``--out`` writes ``timestamp,load,predictive,reactive`` (requested replicas; ``load`` empty in
-gaps); ``--json`` prints ``{"predictive": {...}, "reactive": {...}, "oracle": {...}}``.
+Policies: ``predictive`` (Forescale's floor under the HPA), ``reactive`` (the HPA alone) and
+``oracle`` (perfect foresight, a lower bound). Steps with no value are gaps: never scored, but
+the replicas each policy keeps running through them count in its replica-hours (the table says
+how many hours that is). ``--out`` writes ``timestamp,load,predictive,reactive`` (requested
+replicas; ``load`` empty in gaps); ``--json`` prints ``{"predictive": {...}, "reactive": {...},
+"oracle": {...}}``. ``--out`` and ``--plot`` are checked before the replay starts.
 """
 
 from __future__ import annotations
@@ -14,17 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from forescale.scaler.cli.args import duration, fraction, positive, writable
 
-from forescale.models.datasets import load_example, load_trace
-from forescale.scaler.cli.progress import Progress
-from forescale.scaler.simulate.replay import ReplayConfig, ReplayResult, replay
-from forescale.scaler.units import parse_duration
+if TYPE_CHECKING:
+    from forescale.scaler.simulate.replay import ReplayResult
 
-__all__ = ["format_figures", "load_trace_arg", "register"]
+__all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
@@ -37,26 +40,26 @@ def register(subparsers: Any) -> None:
     p.add_argument("trace", help="timestamp,value CSV (.csv or .csv.gz), or example:nasa")
     p.add_argument(
         "--capacity",
-        type=_positive,
+        type=positive,
         required=True,
         help="load one replica serves at 100%% (same unit as the trace)",
     )
     p.add_argument(
         "--startup",
-        type=parse_duration,
+        type=duration,
         required=True,
         help="time for a new replica to become ready, e.g. 5m",
     )
-    p.add_argument("--target-utilization", type=_fraction, default=0.8)
+    p.add_argument("--target-utilization", type=fraction, default=0.8)
     p.add_argument(
         "--quantile",
-        type=_fraction,
+        type=fraction,
         default=0.9,
         help="forecast quantile the floor is sized for (default 0.9)",
     )
     p.add_argument(
         "--lead-time",
-        type=parse_duration,
+        type=duration,
         default=None,
         help="how far ahead to size the floor (default: --startup)",
     )
@@ -70,6 +73,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from forescale.scaler.cli.progress import Progress
+    from forescale.scaler.cli.traces import load_trace_arg
+    from forescale.scaler.simulate.replay import ReplayConfig, replay
+
+    for flag, path in (("--out", args.out), ("--plot", args.plot)):
+        if path is not None:
+            writable(path, flag=flag)
     trace = load_trace_arg(args.trace)
     config = ReplayConfig(
         capacity=args.capacity, startup=args.startup, target_utilization=args.target_utilization,
@@ -79,47 +89,66 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress("simulate", unit="steps")
     result = replay(trace, config, progress=progress)
     progress.done(f"{len(result.index)} steps replayed")
+    for warning in _warnings(result, startup=args.startup):
+        print(f"warning: {warning}", file=sys.stderr)  # noqa: T201
     if args.out:
         _write_decisions(result, args.out)
     if args.plot:
         from forescale.scaler.simulate.plot import plot_replay
 
         plot_replay(result, capacity=args.capacity, path=args.plot, title=f"{args.trace}")
-    figures = {name: f.as_dict() for name, f in result.figures.items()}
     if args.json:
+        figures = {name: f.as_dict() for name, f in result.figures.items()}
         print(json.dumps(figures))  # noqa: T201 - the command's output
     else:
-        print(format_figures(result))  # noqa: T201
+        print(format_result(result))  # noqa: T201
     return 0
 
 
-def load_trace_arg(text: str) -> pd.Series:
-    if text.startswith("example:"):
-        return load_example(text.split(":", 1)[1])
-    path = Path(text)
-    if not path.exists():
-        raise FileNotFoundError(f"trace file {path} not found")
-    return load_trace(path)
+def format_result(result: ReplayResult) -> str:
+    """The figures table, and how much of the replay was gaps."""
+    from forescale.scaler.cli.figures import format_figures
 
-
-def format_figures(result: ReplayResult) -> str:
-    rows = [("policy", "under-provisioned %", "unserved load %", "replica-hours", "scale events")]
-    for name, f in result.figures.items():
-        rows.append(
-            (
-                name,
-                f"{f.under_provisioned_pct:.2f}",
-                f"{f.unserved_load_pct:.3f}",
-                f"{f.replica_hours:,.1f}",
-                f"{f.scale_events:,}",
-            )
+    lines = [format_figures(result.figures)]
+    hour = timedelta(hours=1)
+    gap_hours = gap_steps(result) * result.step / hour
+    if gap_hours > 0:
+        replayed = len(result.index) * result.step / hour
+        lines.append(
+            f"gaps: {gap_hours:,.1f} h of the {replayed:,.1f} h replayed have no load; they are "
+            "not scored, but the replicas kept through them count in replica-hours"
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
-             for row in rows]  # fmt: skip
-    lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+def gap_steps(result: ReplayResult) -> int:
+    import numpy as np
+
+    return int(np.count_nonzero(~np.isfinite(result.load)))
+
+
+def _warnings(result: ReplayResult, *, startup: timedelta) -> list[str]:
+    out = []
+    if startup < result.step:
+        out.append(
+            f"--startup {_format(startup)} is shorter than the trace's step "
+            f"({_format(result.step)}): a replica asked for at one step is counted ready at the "
+            "next, so the replay cannot show the cost of a slow start-up; resample the trace "
+            "finer or give the real start-up time"
+        )
+    if not any(mode == "predictive" for mode in result.modes):
+        out.append(
+            "Forescale never forecast in this trace (too little history for a model, or its "
+            "forecasts never passed the quality checks): the predictive figures are the HPA "
+            "alone's; replay a longer trace (a few days at least)"
+        )
+    return out
+
+
+def _format(delta: timedelta) -> str:
+    from forescale.scaler.units import format_duration
+
+    return format_duration(delta)
 
 
 def _write_decisions(result: ReplayResult, path: Path) -> None:
@@ -127,20 +156,3 @@ def _write_decisions(result: ReplayResult, path: Path) -> None:
     frame.index = result.index.strftime("%Y-%m-%dT%H:%M:%SZ")
     frame.to_csv(path, float_format="%.10g")
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)  # noqa: T201
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _positive(text)
-    if not value < 1 and value != 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
-    return value

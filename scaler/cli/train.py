@@ -18,24 +18,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
 import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from forescale.models.errors import ForecastError
-from forescale.scaler.clock import SystemClock
-from forescale.scaler.config.settings import ForescaleSettings, load_settings
-from forescale.scaler.config.targets import load_targets_file
+from forescale.scaler.cli.args import duration, positive_int
 from forescale.scaler.errors import ConfigError, ScalerError
-from forescale.scaler.units import parse_duration
 
 if TYPE_CHECKING:  # training loads scikit-learn and statsmodels: only when training
+    from forescale.scaler.config.settings import ForescaleSettings
     from forescale.scaler.domain import TargetSpec
     from forescale.scaler.training import TrainReport, TrainTarget
 
 __all__ = ["format_report", "register", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -64,35 +64,41 @@ def register(subparsers: Any) -> None:
     p.add_argument("--store", help="model store: a directory or s3://bucket/prefix")
     p.add_argument(
         "--test",
-        type=parse_duration,
+        type=duration,
         default=timedelta(days=2),
         help="held-back tail to score on (default 2d, at most a quarter of the history)",
     )
     p.add_argument(
-        "--origins", type=_positive_int, default=200, help="origins in the tail (default 200)"
+        "--origins", type=positive_int, default=200, help="origins in the tail (default 200)"
     )
     p.add_argument(
         "--shadow",
-        type=parse_duration,
+        type=duration,
         help="also replay this last stretch live beside the promoted model, e.g. 6h",
     )
     p.add_argument(
         "--horizon",
-        type=parse_duration,
+        type=duration,
         default=timedelta(minutes=30),
         help="traces: steps ahead to compare models at (default 30m)",
     )
-    p.add_argument("--step", type=parse_duration, help="traces: resample to this step by mean")
+    p.add_argument("--step", type=duration, help="traces: resample to this step by mean")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from forescale.models.registry import make_forecaster
+    from forescale.scaler.cli.logs import configure_logging
     from forescale.scaler.cli.progress import Progress
+    from forescale.scaler.clock import SystemClock
+    from forescale.scaler.config.settings import load_settings, unknown_variables
     from forescale.scaler.training import DEFAULT_CANDIDATES, TrainOptions, train_all
     from forescale.scaler.wiring import build_model_store
 
-    settings = load_settings(args.config or os.environ.get("FORESCALE_CONFIG"))
+    settings = load_settings(args.config)
+    configure_logging("DEBUG" if args.debug else settings.log_level, fmt=settings.log_format)
+    for problem in unknown_variables():
+        log.warning("%s", problem)
     candidates = _names(args.models) if args.models else None
     for name in candidates or DEFAULT_CANDIDATES:
         make_forecaster(name)  # unknown names fail before any work
@@ -147,6 +153,7 @@ def _targets(
     args: argparse.Namespace, settings: ForescaleSettings
 ) -> tuple[list[TrainTarget], list[TrainReport], list[Callable[[], None]]]:
     """(targets to train, reports for targets that failed before training, closers)."""
+    from forescale.scaler.clock import SystemClock
     from forescale.scaler.training import TrainReport, from_spec, from_trace
 
     if args.trace:
@@ -172,9 +179,12 @@ def _targets(
 def _specs(
     args: argparse.Namespace, settings: ForescaleSettings
 ) -> tuple[list[TargetSpec], list[tuple[str, str]]]:
+    from forescale.scaler.clock import SystemClock
+    from forescale.scaler.config.targets import load_targets_file
+    from forescale.scaler.wiring import target_provider
+
     if args.targets:
         return [d.to_domain() for d in load_targets_file(args.targets)], []
-    from forescale.scaler.wiring import target_provider
 
     update = target_provider(settings, clock=SystemClock()).poll()
     invalid = [(str(i.name), i.message) for i in update.invalid]
@@ -193,10 +203,3 @@ def _names(text: str) -> tuple[str, ...]:
     if not names:
         raise ValueError("--models needs at least one model name, e.g. --models auto,ridge")
     return names
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

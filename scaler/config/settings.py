@@ -5,16 +5,28 @@ Sources, highest priority first: explicit arguments, environment variables (``FO
 YAML file (``--config``, or ``FORESCALE_CONFIG``). Core code receives these groups as arguments
 and never reads a global. Durations carry their unit in the name (``interval_seconds``), as in
 the Helm values.
+
+Every check of a value, or of values together (lease timings, token lengths, URLs), is a
+validator here, so ``forescale check-config`` refuses what ``forescale run`` would refuse, naming
+the field. What only running needs (a Prometheus URL, somewhere to read targets from, readable
+files) is `check_runnable`, which both call. `unknown_variables` names ``FORESCALE_*`` variables
+that set nothing (a misspelt group is otherwise silently ignored).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,10 +41,10 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 from pydantic_settings.exceptions import SettingsError
 
+from forescale.scaler.config.urls import check_http_url, check_store_url, parse_s3_url
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.redact import register_secret
 
@@ -45,9 +57,14 @@ __all__ = [
     "LeaderElectionSettings",
     "PrometheusSettings",
     "StoreSettings",
+    "check_runnable",
     "load_settings",
     "secret_values",
+    "unknown_variables",
 ]
+
+MIN_TOKEN_LENGTH = 16
+"""API bearer tokens shorter than this are refused (guessable)."""
 
 
 class _Group(BaseModel):
@@ -63,6 +80,12 @@ class PrometheusSettings(_Group):
     """Retries of a failed request within one cycle (exponential backoff with jitter)."""
     bearer_token_file: Path | None = None
     """File holding a bearer token for Prometheus (e.g. a mounted Secret)."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        example = "http://prometheus-operated.monitoring:9090"
+        return None if value is None else check_http_url(value, example=example)
 
 
 class ControllerSettings(_Group):
@@ -100,10 +123,27 @@ class LeaderElectionSettings(_Group):
     """Run two replicas safely: only the holder of the Lease actuates."""
     namespace: str = "default"
     lease_name: str = "forescale-controller"
-    identity: str = Field(default_factory=socket.gethostname)
+    identity: str = Field(default_factory=socket.gethostname, min_length=1)
     lease_duration_seconds: float = Field(default=15.0, gt=0)
+    """How long a Lease is valid after its last renewal; longer than ``renew_deadline_seconds``."""
     renew_deadline_seconds: float = Field(default=10.0, gt=0)
+    """The leader stops actuating when it could not renew for this long; longer than 1.2 x
+    ``retry_period_seconds`` (client-go's checks)."""
     retry_period_seconds: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _timings(self) -> LeaderElectionSettings:
+        if not self.lease_duration_seconds > self.renew_deadline_seconds:
+            raise ValueError(
+                f"lease_duration_seconds ({self.lease_duration_seconds:g}) must be greater than "
+                f"renew_deadline_seconds ({self.renew_deadline_seconds:g})"
+            )
+        if not self.renew_deadline_seconds > 1.2 * self.retry_period_seconds:
+            raise ValueError(
+                f"renew_deadline_seconds ({self.renew_deadline_seconds:g}) must be greater than "
+                f"1.2 x retry_period_seconds ({self.retry_period_seconds:g})"
+            )
+        return self
 
 
 class AwsGroup(_Group):
@@ -124,6 +164,18 @@ class StoreSettings(_Group):
     """Model store: a directory path or s3://bucket/prefix. None: models live in memory."""
     models_keep: int = Field(default=20, ge=1, le=10_000)
     """Model versions kept per target; each save deletes older ones (never the promoted)."""
+
+    @field_validator("url")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_store_url(value)
+
+    @field_validator("models_url")
+    @classmethod
+    def _models_url(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("s3://"):
+            parse_s3_url(value)
+        return value
 
 
 class ApiSettings(_Group):
@@ -156,6 +208,17 @@ class ApiSettings(_Group):
                 "be open to anyone; put the tokens in the Secret, or do not set the variable"
             )
         return tokens
+
+    @field_validator("viewer_tokens", "operator_tokens")
+    @classmethod
+    def _long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for index, token in enumerate(value, start=1):
+            if len(token.get_secret_value().strip()) < MIN_TOKEN_LENGTH:
+                raise ValueError(
+                    f"token #{index} is shorter than {MIN_TOKEN_LENGTH} characters; generate "
+                    "one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
+        return value
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiSettings:
@@ -190,36 +253,78 @@ class ForescaleSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - not used: no .env files
         file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config = os.environ.get("FORESCALE_CONFIG")
-        if config:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config))
-        return tuple(sources)
+        return (init_settings, env_settings, _FileSource(settings_cls, _FILE_VALUES.get() or {}))
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The settings file's values (already read and checked by `load_settings`)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._values = dict(values)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        del field
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._values
+
+
+_FILE_VALUES: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "forescale_settings_file", default=None
+)
+"""The file being loaded by `load_settings` in this thread/context (never the environment)."""
+
+
+@contextmanager
+def _file_values(values: Mapping[str, Any]) -> Iterator[None]:
+    token = _FILE_VALUES.set(values)
+    try:
+        yield
+    finally:
+        _FILE_VALUES.reset(token)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {path} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc}") from None
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ConfigError(f"settings file {path} is not valid YAML{line}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f"settings file {path} must be a mapping of groups (prometheus:, controller:, ...), "
+            f"not a {type(values).__name__}"
+        )
+    return values
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> ForescaleSettings:
-    """Settings from env and an optional YAML file; `ConfigError` names every bad field."""
-    previous = os.environ.get("FORESCALE_CONFIG")
+    """Settings from env and an optional YAML file (``config``, else ``FORESCALE_CONFIG``);
+    `ConfigError` names every bad field."""
+    if config is None:
+        config = os.environ.get("FORESCALE_CONFIG") or None
+    values = _read_file(Path(config)) if config is not None else {}
     try:
-        if config is not None:
-            path = Path(config)
-            if not path.is_file():
-                raise ConfigError(f"settings file {path} not found")
-            os.environ["FORESCALE_CONFIG"] = str(path)
-        settings = ForescaleSettings(**overrides)
+        with _file_values(values):
+            settings = ForescaleSettings(**overrides)
     except SettingsError as exc:
         raise ConfigError(f"invalid settings: {exc}") from None
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {_message(err)}" for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from None
-    finally:
-        if config is not None:
-            if previous is None:
-                os.environ.pop("FORESCALE_CONFIG", None)
-            else:
-                os.environ["FORESCALE_CONFIG"] = previous
     register_secret(*secret_values(settings))
     return settings
 
@@ -243,3 +348,64 @@ def secret_values(settings: ForescaleSettings) -> list[str]:
             ]
     values += [os.environ.get(name, "") for name in _AWS_SECRETS]
     return sorted({*values, *map(unquote, values)} - {""})  # as written and percent-decoded
+
+
+def _message(error: Any) -> str:
+    """Pydantic's message without its "Value error, " prefix (ours are whole sentences)."""
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def check_runnable(settings: ForescaleSettings) -> None:
+    """What ``forescale run`` needs beyond valid values; `ConfigError` naming every problem."""
+    problems: list[str] = []
+    if not settings.prometheus.url:
+        problems.append(
+            "prometheus.url is required (FORESCALE_PROMETHEUS__URL), e.g. http://prometheus:9090"
+        )
+    if not settings.kubernetes.enabled and settings.controller.targets_file is None:
+        problems.append(
+            "no targets: set kubernetes.enabled (PredictiveAutoscaler objects) or "
+            "controller.targets_file (a YAML file of them)"
+        )
+    files = {
+        "prometheus.bearer_token_file": settings.prometheus.bearer_token_file,
+        "kubernetes.kubeconfig": settings.kubernetes.kubeconfig if settings.kubernetes.enabled
+        else None,
+        "api.tls_cert_file": settings.api.tls_cert_file if settings.api.enabled else None,
+        "api.tls_key_file": settings.api.tls_key_file if settings.api.enabled else None,
+    }  # fmt: skip
+    for field, path in files.items():
+        if path is not None and not os.access(path, os.R_OK):
+            why = "not found" if not path.exists() else "not readable"
+            problems.append(f"{field}: {path} is {why}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+_SERVICE_LINK = re.compile(
+    r"FORESCALE(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?"
+    r"|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)"
+)
+"""Variables Kubernetes injects for a Service named forescale(-...) (not settings)."""
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One message per ``FORESCALE_*`` variable that sets nothing, with the nearest setting."""
+    environ = os.environ if environ is None else environ
+    known = {"FORESCALE_CONFIG"}
+    for name, field in ForescaleSettings.model_fields.items():
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            known.update(f"FORESCALE_{name}__{sub}".upper() for sub in group.model_fields)
+        else:
+            known.add(f"FORESCALE_{name}".upper())
+    messages = []
+    for variable in sorted(environ):
+        upper = variable.upper()
+        if not upper.startswith("FORESCALE_") or upper in known or _SERVICE_LINK.fullmatch(upper):
+            continue
+        near = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        messages.append(f"{variable} is not a Forescale setting and is ignored{hint}")
+    return messages

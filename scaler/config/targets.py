@@ -317,6 +317,7 @@ class TargetDocument(_Model):
             history=spec.history,
             events=tuple(e.to_domain() for e in spec.events),
             publish_schedule=spec.target.asg is not None and spec.target.asg.publish_schedule,
+            default_lead_time=spec.lead_time is None and default_lead_time is None,
         )
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -33,6 +32,7 @@ from forescale.models.errors import ModelFileError
 from forescale.models.persistence import CARD_READ_BYTES, ModelCard, card_of, dumps, loads
 from forescale.scaler.aws.errors import AWS_ERRORS, FailureKind, classify
 from forescale.scaler.aws.session import AwsClients
+from forescale.scaler.config.urls import parse_s3_url
 from forescale.scaler.errors import (
     ConfigError,
     ModelNotFound,
@@ -50,7 +50,6 @@ __all__ = ["ModelStoreAccessError", "ModelStoreUnavailable", "S3ModelStore"]
 
 log = logging.getLogger(__name__)
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SHA_KEY = "forescale-sha256"  # object metadata: x-amz-meta-forescale-sha256
 
 
@@ -76,7 +75,7 @@ class S3ModelStore:
     ) -> None:
         if keep is not None and keep < 1:
             raise ConfigError(f"the model store must keep at least 1 version, not {keep}")
-        self.bucket, self.prefix = _parse_url(url)
+        self.bucket, self.prefix = parse_s3_url(url)
         self.url = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         self._clients = clients or AwsClients()
         self._region = region
@@ -272,19 +271,3 @@ class S3ModelStore:
             if failure.kind in (FailureKind.THROTTLED, FailureKind.UNAVAILABLE):
                 raise ModelStoreUnavailable(f"{where}: {failure.explain()}") from None
             raise ModelStoreError(f"{where}: {failure.explain()}") from None
-
-
-def _parse_url(url: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``."""
-    match = re.fullmatch(r"s3://([^/]+)/?(.*)", url.strip())
-    if match is None:
-        raise ConfigError(f"model store URL {url!r} must look like s3://bucket/prefix")
-    bucket, prefix = match.group(1), match.group(2).strip("/")
-    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
-        raise ConfigError(
-            f"model store URL {url!r}: {bucket!r} is not a valid S3 bucket name (3-63 "
-            "lowercase letters, digits, '.' and '-')"
-        )
-    if "//" in prefix:
-        raise ConfigError(f"model store URL {url!r}: the prefix has an empty path segment")
-    return bucket, prefix

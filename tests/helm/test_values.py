@@ -185,11 +185,12 @@ def test_secret_environment_overrides_only_its_field_of_the_file(
     path = tmp_path / "config.yaml"
     path.write_text(settings_yaml(docs))
     monkeypatch.setenv("FORESCALE_STORE__URL", "postgresql+psycopg://forescale:pw@db/forescale")
-    monkeypatch.setenv("FORESCALE_API__OPERATOR_TOKENS", "op-1,op-2")
+    tokens = ["operator-token-number-1", "operator-token-number-2"]
+    monkeypatch.setenv("FORESCALE_API__OPERATOR_TOKENS", ",".join(tokens))
     loaded = load_settings(path)
     assert loaded.store.url == "postgresql+psycopg://forescale:pw@db/forescale"
     assert loaded.store.models_url == "s3://example-forescale-staging/models"  # from the file
-    assert [t.get_secret_value() for t in loaded.api.operator_tokens] == ["op-1", "op-2"]
+    assert [t.get_secret_value() for t in loaded.api.operator_tokens] == tokens
 
 
 def test_tls_settings_point_at_the_mounted_certificate() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from forescale.scaler.actuators.base import Actuator
-from forescale.scaler.aws import BASELINE_TAG, AsgActuator, InvalidGroupState, target_spec
+from forescale.scaler.aws import BASELINE_TAG, AsgActuator, InvalidGroupState, with_warm_up
 from forescale.scaler.clock import VirtualClock
 from forescale.scaler.config.targets import parse_target
 from forescale.scaler.domain import AsgRef
@@ -195,14 +195,12 @@ def test_the_default_lead_time_is_the_groups_warm_up(aws: AwsWorld) -> None:
         },
     }
 
-    assert actuator.default_lead_time(ref) == timedelta(minutes=7)
-    assert target_spec(parse_target(document), actuator=actuator).policy.lead_time == timedelta(
-        minutes=7
-    )
+    warm_up = actuator.default_lead_time(ref)
+    assert warm_up == timedelta(minutes=7)
+    assert with_warm_up(parse_target(document).to_domain(), warm_up).policy.lead_time == warm_up
     document["spec"]["leadTime"] = "3m"  # type: ignore[index]
-    assert target_spec(parse_target(document), actuator=actuator).policy.lead_time == timedelta(
-        minutes=3
-    )
+    given = with_warm_up(parse_target(document).to_domain(), warm_up)
+    assert given.policy.lead_time == timedelta(minutes=3)
 
 
 def test_a_hand_edited_baseline_tag_is_refused_with_how_to_fix_it(aws: AwsWorld) -> None:

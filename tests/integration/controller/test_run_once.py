@@ -59,7 +59,7 @@ def test_run_once_forecasts_from_prometheus_writes_the_floor_and_prints_the_deci
     floor = min_replicas(kube, "nasa")
     assert code == 0
     assert re.fullmatch(
-        rf"shop/nasa: predictive, floor {floor}: floor \d+ because the p90 forecast for "
+        rf"shop/nasa: predictive, floor {floor}, lead 5m: floor \d+ because the p90 forecast for "
         r"\d\d:\d\d-\d\d:\d\d peaks at [\d,.]+ \(seasonal_naive; .*; reactive says \d+ .*\n",
         out,
     ), out

@@ -7,14 +7,15 @@ import re
 import pytest
 
 from forescale.service.main import main
+from tests.conftest import REPO
 
 FIGURES = re.compile(
-    r"^\s+(?P<policy>forescale|hpa alone|oracle)\s+(?P<unserved>[\d.]+)\s+(?P<under>[\d.]+)\s+"
-    r"(?P<hours>[\d.]+)\s+(?P<events>\d+)$"
+    r"^\s+(?P<policy>predictive|reactive|oracle)\s+(?P<under>[\d.]+)\s+(?P<unserved>[\d.]+)\s+"
+    r"(?P<hours>[\d.,]+)\s+(?P<events>[\d,]+)$"
 )
 DECISION = re.compile(
     r"^\d\d \w{3} \d\d:\d\d  demo/nasa-(web|batch)\s+(floor\s+\d+|released)( \(was \d+\))?, "
-    r"HPA alone\s+\d+( \[(predictive|degraded|reactive)\])?: .+"
+    r"reactive\s+\d+( \[(predictive|degraded|reactive)\])?: .+"
 )
 
 
@@ -31,7 +32,7 @@ def summary(output: str) -> dict[str, dict[str, float]]:
     return tables
 
 
-def test_the_demo_prints_each_decision_and_ends_with_forescale_ahead_of_the_hpa_alone(
+def test_the_demo_prints_each_decision_and_ends_with_predictive_ahead_of_reactive(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code = main(["demo", "--days", "0.2", "--speed", "0", "--no-api"])
@@ -46,6 +47,13 @@ def test_the_demo_prints_each_decision_and_ends_with_forescale_ahead_of_the_hpa_
     tables = summary(output)
     assert set(tables) == {"demo/nasa-web", "demo/nasa-batch"}
     for figures in tables.values():
-        assert figures["forescale"] < figures["hpa alone"]
+        assert figures["predictive"] < figures["reactive"]
         assert figures["oracle"] == 0.0
     assert "Forescale left" in output and "(replayed 5 h)" in output
+    sample = next(
+        line for line in decisions
+        if "demo/nasa-web" in line and "(was " in line and "the p90 forecast" in line
+    )  # fmt: skip
+    assert f"\n{sample}\n" in (REPO / "README.md").read_text(), (
+        f"README.md's sample demo line is out of date; the demo prints it now as:\n{sample}"
+    )
