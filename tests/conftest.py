@@ -3,7 +3,7 @@
 - No network except loopback: an autouse guard refuses any other ``socket.connect``.
 - `require(what, ok, why)`: integration tests never skip silently in CI. With ``CI`` set a missing
   server is a failure; elsewhere it is a skip with the reason.
-- Logging levels and root handler filters are put back after each test: a CLI run in process
+- Logging levels, root handlers and their filters are put back after each test: a CLI run in process
   (``main(["run", ...])``) configures the process's logging, and the next test must not inherit it.
 """
 
@@ -78,9 +78,11 @@ def _logging_restored() -> Iterator[None]:
     root = logging.getLogger()
     loggers = [root, *(logging.getLogger(name) for name in ("forescale", "uvicorn"))]
     levels = [logger.level for logger in loggers]
+    handlers = list(root.handlers)
     filters = {handler: list(handler.filters) for handler in root.handlers}
     yield
     for logger, level in zip(loggers, levels, strict=True):
         logger.setLevel(level)
+    root.handlers[:] = handlers  # the CLI adds its own stderr handler
     for handler in root.handlers:
         handler.filters[:] = filters.get(handler, handler.filters)

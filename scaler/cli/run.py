@@ -59,7 +59,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forescale.scaler.cli.logs import configure_logging
-    from forescale.scaler.config.settings import load_settings, unknown_variables
+    from forescale.scaler.config.environment import unknown_variables
+    from forescale.scaler.config.settings import load_settings
     from forescale.scaler.wiring import build
 
     overrides: dict[str, Any] = {}

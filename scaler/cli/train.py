@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     from forescale.scaler.cli.logs import configure_logging
     from forescale.scaler.cli.progress import Progress
     from forescale.scaler.clock import SystemClock
-    from forescale.scaler.config.settings import load_settings, unknown_variables
+    from forescale.scaler.config.environment import unknown_variables
+    from forescale.scaler.config.settings import load_settings
     from forescale.scaler.training import DEFAULT_CANDIDATES, TrainOptions, train_all
     from forescale.scaler.wiring import build_model_store
 

@@ -9,15 +9,13 @@ the Helm values.
 Every check of a value, or of values together (lease timings, token lengths, URLs), is a
 validator here, so ``forescale check-config`` refuses what ``forescale run`` would refuse, naming
 the field. What only running needs (a Prometheus URL, somewhere to read targets from, readable
-files) is `check_runnable`, which both call. `unknown_variables` names ``FORESCALE_*`` variables
-that set nothing (a misspelt group is otherwise silently ignored).
+files) is `check_runnable`, which both call. `scaler.config.environment` names ``FORESCALE_*``
+variables that set nothing (a misspelt group is otherwise silently ignored).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -60,7 +58,6 @@ __all__ = [
     "check_runnable",
     "load_settings",
     "secret_values",
-    "unknown_variables",
 ]
 
 MIN_TOKEN_LENGTH = 16
@@ -381,31 +378,3 @@ def check_runnable(settings: ForescaleSettings) -> None:
             problems.append(f"{field}: {path} is {why}")
     if problems:
         raise ConfigError("; ".join(problems))
-
-
-_SERVICE_LINK = re.compile(
-    r"FORESCALE(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?"
-    r"|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)"
-)
-"""Variables Kubernetes injects for a Service named forescale(-...) (not settings)."""
-
-
-def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
-    """One message per ``FORESCALE_*`` variable that sets nothing, with the nearest setting."""
-    environ = os.environ if environ is None else environ
-    known = {"FORESCALE_CONFIG"}
-    for name, field in ForescaleSettings.model_fields.items():
-        group = field.annotation
-        if isinstance(group, type) and issubclass(group, BaseModel):
-            known.update(f"FORESCALE_{name}__{sub}".upper() for sub in group.model_fields)
-        else:
-            known.add(f"FORESCALE_{name}".upper())
-    messages = []
-    for variable in sorted(environ):
-        upper = variable.upper()
-        if not upper.startswith("FORESCALE_") or upper in known or _SERVICE_LINK.fullmatch(upper):
-            continue
-        near = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.75)
-        hint = f"; did you mean {near[0]}?" if near else ""
-        messages.append(f"{variable} is not a Forescale setting and is ignored{hint}")
-    return messages
