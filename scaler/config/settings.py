@@ -42,6 +42,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from forescale.scaler.config.targets import yaml_problem
 from forescale.scaler.config.urls import check_http_url, check_store_url, parse_s3_url
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.redact import register_secret
@@ -293,9 +294,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     try:
         values = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise ConfigError(f"settings file {path} is not valid YAML{line}") from None
+        raise ConfigError(f"settings file {path} is not valid YAML: {yaml_problem(exc)}") from None
     if values is None:
         return {}
     if not isinstance(values, dict):

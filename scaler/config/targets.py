@@ -63,6 +63,7 @@ from forescale.scaler.units import parse_duration
 
 __all__ = [
     "API_VERSION",
+    "yaml_problem",
     "KIND",
     "TargetDocument",
     "load_targets_file",
@@ -346,13 +347,22 @@ def parse_targets_yaml(text: str, *, source: str = "<input>") -> list[TargetDocu
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{source}: not valid YAML: {yaml_problem(exc)}") from None
     targets = [parse_target(d, source=source) for d in documents]
     names = [t.metadata.namespace + "/" + t.metadata.name for t in targets]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"{source}: duplicate target name(s): {', '.join(dupes)}")
     return targets
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: ``line 2, column 1: expected the node content, ...``
+    (PyYAML's own text spans several lines and quotes the source)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
 
 
 def load_targets_file(path: str | Path) -> list[TargetDocument]:

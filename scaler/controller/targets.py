@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from forescale.scaler.config.targets import parse_target
+from forescale.scaler.config.targets import parse_target, yaml_problem
 from forescale.scaler.domain import TargetName, TargetSpec
 from forescale.scaler.errors import ConfigError
 
@@ -178,7 +178,7 @@ def _documents(path: Path) -> list[Any]:
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
     except Exception as exc:  # noqa: BLE001 - e.g. ValueError for a date like 2026-13-01

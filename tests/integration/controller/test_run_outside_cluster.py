@@ -111,7 +111,7 @@ def test_run_once_with_an_invalid_target_exits_1_with_the_field_and_json_logs(
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("# nothing yet\n", "no"), ("a: [", "forescale run: error: ")],
+    [("# nothing yet\n", "holds no PredictiveAutoscaler document"), ("a: [", "not valid YAML")],
 )
 def test_run_once_with_an_unusable_targets_file_is_one_line_and_exit_1(
     text: str, message: str, tmp_path: Path
@@ -124,5 +124,6 @@ def test_run_once_with_an_unusable_targets_file_is_one_line_and_exit_1(
     }
     done = forescale("run", "--dry-run", "--once", env=env, cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stdout == "" and done.stderr.startswith(message)
+    assert done.stdout == "" and done.stderr.startswith("forescale run: error: ")
+    assert message in done.stderr and len(done.stderr.splitlines()) == 1
     assert "Traceback" not in done.stderr

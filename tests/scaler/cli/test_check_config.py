@@ -147,7 +147,7 @@ def test_no_prometheus_and_no_targets_names_both_settings(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("prometheus: [", "is not valid YAML (line 1)"),
+        ("prometheus: [", "is not valid YAML: line 1, column 14: expected the node content"),
         ("- prometheus\n", "must be a mapping of groups"),
         ("prometheus: {urll: x}\n", "prometheus.urll: Extra inputs are not permitted"),
     ],
