@@ -47,6 +47,7 @@ SETS = (
     "config.aws.asg_control=desired-capacity",
     "config.store.models_url=s3://forescale-test/models",
     "config.store.retention_days=3",
+    "config.store.models_keep=7",
     "watchNamespace=shop",
 )
 
@@ -114,6 +115,7 @@ def test_every_setting_the_chart_renders_reaches_what_it_configures(
         models = assembly.view.store
         assert models.url == "s3://forescale-test/models"  # type: ignore[union-attr]
         assert models._clients.settings.max_attempts == 6  # type: ignore[union-attr]
+        assert models.keep == 7  # type: ignore[union-attr]
 
         # Kubernetes is always on in the chart: its declared targets still run, beside the
         # cluster's objects (none here), from the namespace it watches.
