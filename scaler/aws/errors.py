@@ -126,6 +126,10 @@ _TRANSIENT_EXCEPTIONS = (
     FlexibleChecksumError,  # a download that does not match S3's stored SHA-256
     ResponseParserError,  # a 5xx HTML page from a proxy or load balancer
 )
+_MISSING_CREDENTIALS = frozenset(
+    cls.__name__ for cls in _CREDENTIAL_EXCEPTIONS if cls is not NoRegionError
+)
+"""Raised before any request: nothing was found (or could be read) to sign with."""
 _CREDENTIAL_HELP = (
     "in a cluster, annotate the service account with eks.amazonaws.com/role-arn (IRSA); "
     "locally, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)"
@@ -162,6 +166,13 @@ class AwsFailure:
                     f"(aws sso login / a new session token) or check the IRSA token mount: "
                     f"{_CREDENTIAL_HELP}"
                 )
+            if self.code == NoRegionError.__name__:
+                return f"no AWS region for {call}: set AWS_REGION (or AWS_DEFAULT_REGION)"
+            if self.code in _MISSING_CREDENTIALS:
+                return (
+                    f"no AWS credentials found for {call} ({self.code}: {self.message}); "
+                    f"{_CREDENTIAL_HELP}"
+                )
             return f"AWS credentials rejected by {call} ({self.code}: {self.message}); " + (
                 _CREDENTIAL_HELP
             )
@@ -185,8 +196,6 @@ def classify(exc: Exception, *, service: str, operation: str) -> AwsFailure:
     elif isinstance(exc, _TRANSIENT_EXCEPTIONS):
         kind = FailureKind.UNAVAILABLE
     message = str(exc)
-    if kind is FailureKind.CREDENTIALS and not isinstance(exc, NoRegionError):
-        message = f"{message} ({_CREDENTIAL_HELP})"
     return AwsFailure(
         kind=kind,
         service=service,

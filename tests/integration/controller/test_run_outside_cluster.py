@@ -127,3 +127,24 @@ def test_run_once_with_an_unusable_targets_file_is_one_line_and_exit_1(
     assert done.stdout == "" and done.stderr.startswith("forescale run: error: ")
     assert message in done.stderr and len(done.stderr.splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_an_asg_target_without_aws_credentials_says_so_once(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({
+        "apiVersion": "forescale.io/v1alpha1", "kind": "PredictiveAutoscaler",
+        "metadata": {"name": "fleet", "namespace": "shop"},
+        "spec": {"target": {"asg": {"name": "fleet", "region": "eu-west-1"}}, "query": "up",
+                 "capacityPerReplica": 100, "maxReplicas": 50},
+    }))  # fmt: skip
+    env = {
+        "FORESCALE_PROMETHEUS__URL": "http://127.0.0.1:9",
+        "FORESCALE_PROMETHEUS__RETRIES": "0",
+        "FORESCALE_CONTROLLER__TARGETS_FILE": str(targets),
+    }
+    done = forescale("run", "--dry-run", "--once", env=env, cwd=tmp_path)
+
+    assert done.returncode == 1
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("shop/fleet: error:")]
+    assert "no AWS credentials found for autoscaling:DescribeAutoScalingGroups" in error
+    assert "rejected" not in error and error.count("AWS_PROFILE") == 1

@@ -103,3 +103,12 @@ def test_credential_errors_say_whether_they_expired_or_were_rejected() -> None:
 
     assert "credentials expired" in expired and "aws sso login" in expired
     assert "credentials rejected" in rejected and "AWS_PROFILE" in rejected
+
+
+def test_missing_credentials_are_not_called_rejected_and_the_hint_comes_once() -> None:
+    missing = str(error_for(NoCredentialsError(), operation="DescribeAutoScalingGroups"))
+
+    assert "no AWS credentials found for autoscaling:DescribeAutoScalingGroups" in missing
+    assert "rejected" not in missing
+    assert missing.count("eks.amazonaws.com/role-arn") == 1
+    assert missing.count("AWS_PROFILE") == 1
