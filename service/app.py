@@ -4,7 +4,8 @@ The caller (the controller process, the demo, tests) owns the view, the store an
 registry and passes them in; the app only parses, authorises, calls and serialises. Nothing heavy
 runs at import or startup. Routes:
 
-- ``/v1/...`` JSON API (see ``/docs``; stable operationIds), errors as problem+json;
+- ``/v1/...`` JSON API (see ``/docs``, Swagger UI served from the package: it works offline;
+  stable operationIds), errors as problem+json;
 - ``/`` and ``/targets/{namespace}/{name}``: the server-rendered chart pages;
 - ``/livez``, ``/readyz``, ``/metrics`` (the given Prometheus registry), open to everyone.
 """
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from forescale.scaler.clock import Clock, SystemClock
 from forescale.scaler.config.settings import ApiSettings
 from forescale.scaler.controller.view import ControllerView, RecordStore
-from forescale.service import errors, pages
+from forescale.service import docs, errors, pages
 from forescale.service.auth import Authenticator
 from forescale.service.routes import ROUTERS
 
@@ -81,7 +82,7 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by `docs` from the package, not from a CDN
         redoc_url=None,
     )
     app.state.view, app.state.store, app.state.auth = view, store, auth
@@ -90,6 +91,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)
+    docs.install(app, title="Forescale")
     app.router.routes.append(
         Route("/metrics", _Endpoint(make_asgi_app(registry or REGISTRY)), include_in_schema=False)
     )

@@ -3,6 +3,11 @@
 No build step and no network: Jinja2 templates with inline SVG computed in `chart`, inline CSS,
 no JavaScript. A strict Content-Security-Policy forbids anything else. The page reads the same
 view and store as the API, with the same viewer role.
+
+A target whose last cycle failed (its ``last_error``: a failed read, a refused write, no
+credentials) is marked ``failing`` with the error wherever it is listed, not only in the JSON:
+its mode alone ("reactive") would read as a quiet, healthy fallback. The index reloads itself
+every `REFRESH_SECONDS` (a ``<meta>`` refresh: no script needed).
 """
 
 from __future__ import annotations
@@ -39,12 +44,15 @@ _CSP = (
 )
 COLOURS = {"band": BAND, "mean": MEAN, "load": LOAD, "floor": FLOOR, "reactive": REACTIVE}
 RANGES = (1, 6, 24, 72, 168)
+REFRESH_SECONDS = 30
+"""The index page reloads this often (a cycle is a minute; a wall screen stays current)."""
 RECENT = 15
 ISSUE_SLACK = timedelta(minutes=30)
 
 
 def _html(template: str, **context: Any) -> HTMLResponse:
-    body = _env.get_template(template).render(colours=COLOURS, **context)
+    body = _env.get_template(template).render(colours=COLOURS, reactive_label=reactive_label,
+                                              **context)  # fmt: skip
     return HTMLResponse(body, headers={"Content-Security-Policy": _CSP})
 
 
@@ -56,7 +64,9 @@ def _html(template: str, **context: Any) -> HTMLResponse:
     responses=problems(401, 403, 503),
 )
 def index_page(view: ViewDep, _: Viewer) -> HTMLResponse:
-    return _html("index.html", targets=sorted(view.targets(), key=lambda t: t.name))
+    targets = sorted(view.targets(), key=lambda t: t.name)
+    failing = sum(t.last_error is not None for t in targets)
+    return _html("index.html", targets=targets, failing=failing, refresh=REFRESH_SECONDS)
 
 
 @router.get(
@@ -92,6 +102,12 @@ def target_page(
         latest=issued[-1] if issued else None,
         now=now,
     )
+
+
+def reactive_label(ref: str) -> str:
+    """What ``reactive`` is for this kind of object: the HPA's own recommendation, or an Auto
+    Scaling group's (the same formula on the load, standing in for its target tracking)."""
+    return "reactive (the group's own scaling)" if ref.startswith("asg/") else "reactive (HPA)"
 
 
 def chart_data(

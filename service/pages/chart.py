@@ -130,12 +130,15 @@ def _x_ticks(start: datetime, end: datetime, x: _Scale) -> list[Tick]:
     return ticks
 
 
-def _runs(times: Sequence[datetime], valid: Sequence[bool]) -> list[range]:
-    """Index ranges of consecutive valid points. A time gap longer than 3 typical steps (and
-    than `MIN_GAP`: records come at irregular times) also splits: the controller was not running.
-    """
-    steps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
-    gap = max(steps[len(steps) // 2] * 3 if steps else timedelta(0), MIN_GAP)
+def _runs(
+    times: Sequence[datetime], valid: Sequence[bool], *, gap: timedelta | None = None
+) -> list[range]:
+    """Index ranges of consecutive valid points. A time gap longer than ``gap`` (by default 3
+    typical steps, and at least `MIN_GAP`: records come at irregular times) also splits: the
+    controller was not running."""
+    if gap is None:
+        steps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+        gap = max(steps[len(steps) // 2] * 3 if steps else timedelta(0), MIN_GAP)
     runs, begin = [], None
     for i, ok in enumerate([*valid, False]):
         if begin is not None and (not ok or times[i] - times[i - 1] > gap):
@@ -150,19 +153,30 @@ def _pt(x: float, y: float) -> str:
     return f"{x:.1f},{y:.1f}"
 
 
-def line_path(line: Line, x: _Scale, y: _Scale, *, step: bool = False) -> str:
-    """``M``/``L`` commands per run of values; ``step`` holds each value until the next time."""
+def load_gap(times: Sequence[datetime]) -> timedelta:
+    """Records further apart than this leave the load unknown between them: half as much again
+    as the closest two records (one cycle, where the target was recorded every cycle)."""
+    steps = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
+    return min(steps) * 1.5 if steps else MIN_GAP
+
+
+def line_path(
+    line: Line, x: _Scale, y: _Scale, *, step: bool = False, gap: timedelta | None = None
+) -> str:
+    """``M``/``L`` commands per run of values; ``step`` holds each value until the next time.
+    A lone value is a short tick (``step``) or a zero-length segment, drawn as a dot by the
+    line's round caps."""
     xs = [x(t.timestamp()) for t, _ in line]
     ys = [y(v) if v is not None and _finite(v) else math.nan for _, v in line]
     parts = []
-    for run in _runs([t for t, _ in line], [not math.isnan(v) for v in ys]):
+    for run in _runs([t for t, _ in line], [not math.isnan(v) for v in ys], gap=gap):
         pts: list[str] = []
         for i in run:
             if step and pts:
                 pts.append(_pt(xs[i], ys[i - 1]))
             pts.append(_pt(xs[i], ys[i]))
-        if step and len(run) == 1:  # a lone value still shows as a short tick
-            pts.append(_pt(xs[run[0]] + 4, ys[run[0]]))
+        if len(run) == 1:  # a lone value still shows
+            pts.append(_pt(xs[run[0]] + (4 if step else 0), ys[run[0]]))
         parts.append("M" + " L".join(pts))
     return " ".join(parts)
 
@@ -193,7 +207,11 @@ def build_chart(data: ChartData) -> Chart:
         [
             Shape(band_path(data.band, x, y_load), BAND, "band"),
             Shape(line_path(data.mean, x, y_load), MEAN, "dashed"),
-            Shape(line_path(data.load, x, y_load), LOAD, "line"),
+            Shape(
+                line_path(data.load, x, y_load, gap=load_gap([t for t, _ in data.load])),
+                LOAD,
+                "line",
+            ),
         ],
         load_ticks,
     )

@@ -1,6 +1,14 @@
 """Probes: ``/livez`` (the process serves HTTP) and ``/readyz`` (targets and models loaded).
 
 Both are open (kubelets send no credentials) and answer small JSON bodies.
+
+What ready means when targets fail: ``/readyz`` stays 200 once the controller has loaded its
+targets, even when every target's cycles fail. A failing target fails on something outside the
+pod (no AWS credentials, Prometheus down, RBAC): restarting the pod or taking it out of the
+Service fixes none of it, and would hide the API and pages that say what is wrong. The body
+counts them (``{"status": "ready", "targets": 3, "failing": 3}``); the pages mark each one
+failing with its error, and the chart's ``ForescaleCycleFailing`` and
+``ForescaleActuationFailing`` alerts page on them.
 """
 
 from __future__ import annotations
@@ -22,9 +30,13 @@ def livez() -> dict[str, str]:
     "/readyz",
     operation_id="readyz",
     summary="Readiness: 503 until the controller has loaded its targets and models",
+    description="Stays ready while targets fail (their count is in the body): a failing target "
+    "is an outside problem a restart does not fix.",
     responses={503: {"description": "Not ready yet"}},
 )
 def readyz(view: ViewDep) -> JSONResponse:
     if view.ready:
-        return JSONResponse({"status": "ready"})
+        targets = view.targets()
+        failing = sum(t.last_error is not None for t in targets)
+        return JSONResponse({"status": "ready", "targets": len(targets), "failing": failing})
     return JSONResponse({"status": "not ready"}, status_code=503, headers={"Retry-After": "5"})

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["binary", "colour_count", "read_png", "screenshot"]
+__all__ = ["binary", "colour_count", "dump_dom", "read_png", "run_for", "screenshot"]
+
+_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+)  # fmt: skip
 
 
 def binary() -> str | None:
@@ -42,6 +47,40 @@ def screenshot(chromium: str, url: str, out: Path, *, width: int, height: int) -
             f"chromium failed ({result.returncode}):\n{result.stderr.decode()[-2000:]}"
         )
     return out
+
+
+def dump_dom(chromium: str, url: str, *, settle_ms: int | None = None) -> str:
+    """The page's DOM as Chromium serialises it once loaded (scripts run). ``settle_ms`` of
+    virtual time lets a script finish what it started after the load event (fetches)."""
+    budget = [f"--virtual-time-budget={settle_ms}"] if settle_ms else []
+    with tempfile.TemporaryDirectory(prefix="forescale-chromium-") as profile:
+        result = subprocess.run(
+            [chromium, *_FLAGS, f"--user-data-dir={profile}", *budget, "--dump-dom", url],
+            capture_output=True, text=True, timeout=90, check=False,
+        )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"chromium failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def run_for(chromium: str, url: str, *, seconds: float) -> None:
+    """Keep ``url`` open for ``seconds`` of real time with virtual time running ahead: timers
+    (a ``<meta>`` refresh) fire as fast as the page can be served. Then stop Chromium."""
+    with tempfile.TemporaryDirectory(prefix="forescale-chromium-") as profile:
+        process = subprocess.Popen(
+            [chromium, *_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3600000",
+             "--dump-dom", url],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def read_png(path: Path) -> np.ndarray:

@@ -9,6 +9,8 @@ opens like the controller would.
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,12 +29,15 @@ pytestmark = pytest.mark.notebooks
 NOTEBOOKS = REPO / "notebooks"
 NAMES = ("01-explore-traffic", "02-compare-and-retrain", "03-replay-policy")
 TIMEOUT = 240
+SCRATCH = "02-without-a-store"
 
 
 @dataclass
 class Run:
     process: subprocess.Popen[str]
     output: Path
+    tmp: Path | None = None
+    """The run's own TMPDIR, when it has one."""
 
     def result(self) -> nbformat.NotebookNode:
         try:
@@ -57,22 +62,28 @@ def runs(
     out = tmp_path_factory.mktemp("executed")
     env = {
         **os.environ,
-        "FORESCALE_PROMETHEUS_URL": prometheus.url,
+        "FORESCALE_PROMETHEUS__URL": prometheus.url,
         "FORESCALE_QUERY": NASA_QUERY,
         "FORESCALE_STORE__MODELS_URL": str(store_dir),
         "FORESCALE_TARGET": "shop/nasa",
     }
+    # 02 once more as a user without a model store runs it: its scratch store in a TMPDIR of
+    # its own, which must be empty again when it is done.
+    scratch_tmp = tmp_path_factory.mktemp("notebook-tmp")
+    scratch_env = {k: v for k, v in env.items() if k != "FORESCALE_STORE__MODELS_URL"}
+    scratch_env["TMPDIR"] = str(scratch_tmp)
     execute = Path(sys.executable).parent / "jupyter-execute"
     started = {}
-    for name in NAMES:
-        output = out / f"{name}.ipynb"
+    for key, name, environ in [*((n, n, env) for n in NAMES),
+                               (SCRATCH, "02-compare-and-retrain", scratch_env)]:  # fmt: skip
+        output = out / f"{key}.ipynb"
         command = [str(execute), f"{name}.ipynb", f"--output={output}", "--timeout=180",
                    "--kernel_name=python3"]  # fmt: skip
         process = subprocess.Popen(
-            command, cwd=NOTEBOOKS, env=env, text=True,
+            command, cwd=NOTEBOOKS, env=environ, text=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
-        started[name] = Run(process, output)
+        started[key] = Run(process, output, tmp=scratch_tmp if key == SCRATCH else None)
     yield started
     for run in started.values():
         if run.process.poll() is None:
@@ -137,6 +148,15 @@ def test_compare_and_retrain_promotes_a_model_the_controller_can_load(
     assert card.metrics["mase"] < 1 and len(model.predict(6).mean) == 6
 
 
+def test_compare_and_retrain_without_a_store_leaves_no_temporary_directory(
+    runs: dict[str, Run],
+) -> None:
+    run = runs[SCRATCH]
+    out = texts(run.result())
+    assert "removed the scratch store" in out and "promoted" in out
+    assert run.tmp is not None and list(run.tmp.iterdir()) == []
+
+
 def test_replay_compares_policies_and_chooses_a_quantile_and_lead_time(
     runs: dict[str, Run],
 ) -> None:
@@ -144,3 +164,21 @@ def test_replay_compares_policies_and_chooses_a_quantile_and_lead_time(
     out = texts(nb)
     assert "predictive" in out and "reactive" in out and "oracle" in out
     assert "equal_cost_ratio" in out and "leadTime" in out and images(nb) == 2
+
+
+def test_jupyter_is_an_extra_with_a_lock_that_agrees_with_the_development_one() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    extra = pyproject["project"]["optional-dependencies"]["notebooks"]
+    assert any(req.startswith("jupyterlab") for req in extra)
+    pins = {name: lock_pins(name) for name in ("notebooks", "dev")}
+    assert "jupyterlab" in pins["notebooks"] and "numpy" in pins["notebooks"]
+    shared = set(pins["notebooks"]) & set(pins["dev"])
+    assert {n: pins["notebooks"][n] for n in shared} == {n: pins["dev"][n] for n in shared}
+    assert "  notebooks)" in (REPO / "dev").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "./dev notebooks" in readme and "(notebooks/README.md)" in readme
+
+
+def lock_pins(name: str) -> dict[str, str]:
+    text = (REPO / "requirements" / f"{name}.lock").read_text(encoding="utf-8")
+    return dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)$", text, flags=re.MULTILINE))

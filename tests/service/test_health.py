@@ -22,7 +22,8 @@ def test_readyz_is_503_until_the_controller_is_ready_while_livez_is_always_200(
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503 and not_ready.json() == {"status": "not ready"}
     view.ready_flag = True
-    assert client.get("/readyz").json() == {"status": "ready"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["failing"] == 0
 
 
 def test_metrics_serves_the_given_registry_without_a_redirect(

@@ -10,18 +10,9 @@ import yaml
 
 from tests.console import forescale
 from tests.integration.aws.world import AwsWorld
+from tests.integration.kube.objects import asg_manifest
 
 pytestmark = [pytest.mark.aws]
-
-
-def asg_target(name: str, region: str, **spec: object) -> dict[str, object]:
-    return {
-        "apiVersion": "forescale.io/v1alpha1",
-        "kind": "PredictiveAutoscaler",
-        "metadata": {"name": name, "namespace": "shop"},
-        "spec": {"target": {"asg": {"name": name, "region": region}}, "query": "up",
-                 "capacityPerReplica": 50, "maxReplicas": 10, **spec},
-    }  # fmt: skip
 
 
 def test_run_sizes_an_asg_target_its_groups_warm_up_ahead_unless_it_gives_a_lead_time(
@@ -31,7 +22,9 @@ def test_run_sizes_an_asg_target_its_groups_warm_up_ahead_unless_it_gives_a_lead
     aws.create_group("api", min_size=1, max_size=10, desired=1, grace_seconds=420)
     targets = tmp_path / "targets.yaml"
     targets.write_text(yaml.safe_dump_all([
-        asg_target("web", web.region), asg_target("api", web.region, leadTime="3m"),
+        asg_manifest("web", region=web.region, capacityPerReplica=50, maxReplicas=10),
+        asg_manifest("api", region=web.region, capacityPerReplica=50, maxReplicas=10,
+                     leadTime="3m"),
     ]))  # fmt: skip
     env = {
         "FORESCALE_PROMETHEUS__URL": "http://127.0.0.1:9",  # no load: the lead time is the point

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.console import forescale
-from tests.integration.kube.objects import pa_manifest
+from tests.integration.kube.objects import asg_manifest, pa_manifest
 from tests.integration.prometheus.server import NASA_QUERY, minute_floor, nasa_family
 
 pytestmark = [pytest.mark.prometheus]
@@ -131,12 +131,7 @@ def test_run_once_with_an_unusable_targets_file_is_one_line_and_exit_1(
 
 def test_an_asg_target_without_aws_credentials_says_so_once(tmp_path: Path) -> None:
     targets = tmp_path / "targets.yaml"
-    targets.write_text(yaml.safe_dump({
-        "apiVersion": "forescale.io/v1alpha1", "kind": "PredictiveAutoscaler",
-        "metadata": {"name": "fleet", "namespace": "shop"},
-        "spec": {"target": {"asg": {"name": "fleet", "region": "eu-west-1"}}, "query": "up",
-                 "capacityPerReplica": 100, "maxReplicas": 50},
-    }))  # fmt: skip
+    targets.write_text(yaml.safe_dump(asg_manifest("fleet", "shop")))
     env = {
         "FORESCALE_PROMETHEUS__URL": "http://127.0.0.1:9",
         "FORESCALE_PROMETHEUS__RETRIES": "0",

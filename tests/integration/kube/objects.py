@@ -23,7 +23,7 @@ from tests.integration.kube.resources import (
 )
 from tests.integration.kube.server import KubeApiServer
 
-__all__ = ["hpa_manifest", "pa_manifest", "seed", "stored_hpa", "validated"]
+__all__ = ["asg_manifest", "hpa_manifest", "pa_manifest", "seed", "stored_hpa", "validated"]
 
 Obj = dict[str, Any]
 
@@ -93,6 +93,15 @@ def pa_manifest(name: str = "web", namespace: str = "shop", **spec: Any) -> Obj:
             "metadata": {"name": name, "namespace": namespace},
             "spec": base,
         }
+    )
+
+
+def asg_manifest(name: str = "fleet", namespace: str = "shop", **spec: Any) -> Obj:
+    """A PredictiveAutoscaler for Auto Scaling group ``name`` in eu-west-1 (``region=`` in the
+    target, other keyword arguments override spec fields)."""
+    region = spec.pop("region", "eu-west-1")
+    return pa_manifest(
+        name, namespace, target={"asg": {"name": name, "region": region}}, query="up", **spec
     )
 
 

@@ -217,12 +217,10 @@ def test_the_schema_is_structural() -> None:
     assert _walk(version_schema()["schema"]["openAPIV3Schema"], "") == []
 
 
-def test_printer_columns_show_target_mode_floor_reactive_model_and_age_from_declared_fields() -> (
-    None
-):
+def test_printer_columns_show_target_mode_floor_reactive_model_problem_and_age() -> None:
     columns = version_schema()["additionalPrinterColumns"]
     default = [c["name"] for c in columns if c.get("priority", 0) == 0]
-    assert default == ["Target", "Mode", "Floor", "Reactive", "Model", "Age"]
+    assert default == ["Target", "Mode", "Floor", "Reactive", "Model", "Problem", "Age"]
     status = version_schema()["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
     for column in columns:
         path = column["jsonPath"]
@@ -234,3 +232,8 @@ def test_the_crd_ships_as_package_data() -> None:
     assert crd_path().is_file()
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert "*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["*"]
+
+
+def test_the_chart_ships_the_same_crd() -> None:
+    chart_copy = REPO / "helm" / "forescale" / "crds" / "predictiveautoscalers.forescale.io.yaml"
+    assert chart_copy.read_text(encoding="utf-8") == crd_path().read_text(encoding="utf-8")
