@@ -66,6 +66,8 @@ SUITE = (
     Benchmark("memory", "memory per target", quick_cost=3),
     Benchmark("forecast_accuracy", "forecast accuracy (MASE, coverage) on the NASA trace",
               quick_cost=4),
+    Benchmark("cli_startup", "forescale --help start-up vs importing what it used to",
+              quick_cost=12),
 )  # fmt: skip
 BY_NAME = {b.name: b for b in SUITE}
 
