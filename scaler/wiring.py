@@ -21,12 +21,8 @@ from prometheus_client import CollectorRegistry
 from forescale.scaler.actuators.base import Actuator
 from forescale.scaler.actuators.detached import DetachedActuator
 from forescale.scaler.clock import Clock, SystemClock
-from forescale.scaler.config.settings import (
-    AwsGroup,
-    ForescaleSettings,
-    LeaderElectionSettings,
-    check_runnable,
-)
+from forescale.scaler.config.environment import check_runnable
+from forescale.scaler.config.settings import AwsGroup, ForescaleSettings, LeaderElectionSettings
 from forescale.scaler.controller.loop import Controller, ControlSettings
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import RuntimeSettings

@@ -37,8 +37,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forescale.scaler.config.environment import unknown_variables
-    from forescale.scaler.config.settings import check_runnable, load_settings
+    from forescale.scaler.config.environment import check_runnable, unknown_variables
+    from forescale.scaler.config.settings import load_settings
     from forescale.scaler.errors import ConfigError
 
     problems = list(unknown_variables())

@@ -9,8 +9,8 @@ the Helm values.
 Every check of a value, or of values together (lease timings, token lengths, URLs), is a
 validator here, so ``forescale check-config`` refuses what ``forescale run`` would refuse, naming
 the field. What only running needs (a Prometheus URL, somewhere to read targets from, readable
-files) is `check_runnable`, which both call. `scaler.config.environment` names ``FORESCALE_*``
-variables that set nothing (a misspelt group is otherwise silently ignored).
+files, a cluster to reach) and ``FORESCALE_*`` variables that set nothing are checked by
+`scaler.config.environment`, which both call.
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ __all__ = [
     "LeaderElectionSettings",
     "PrometheusSettings",
     "StoreSettings",
-    "check_runnable",
     "load_settings",
     "secret_values",
 ]
@@ -350,30 +349,3 @@ def _message(error: Any) -> str:
     """Pydantic's message without its "Value error, " prefix (ours are whole sentences)."""
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
-
-
-def check_runnable(settings: ForescaleSettings) -> None:
-    """What ``forescale run`` needs beyond valid values; `ConfigError` naming every problem."""
-    problems: list[str] = []
-    if not settings.prometheus.url:
-        problems.append(
-            "prometheus.url is required (FORESCALE_PROMETHEUS__URL), e.g. http://prometheus:9090"
-        )
-    if not settings.kubernetes.enabled and settings.controller.targets_file is None:
-        problems.append(
-            "no targets: set kubernetes.enabled (PredictiveAutoscaler objects) or "
-            "controller.targets_file (a YAML file of them)"
-        )
-    files = {
-        "prometheus.bearer_token_file": settings.prometheus.bearer_token_file,
-        "kubernetes.kubeconfig": settings.kubernetes.kubeconfig if settings.kubernetes.enabled
-        else None,
-        "api.tls_cert_file": settings.api.tls_cert_file if settings.api.enabled else None,
-        "api.tls_key_file": settings.api.tls_key_file if settings.api.enabled else None,
-    }  # fmt: skip
-    for field, path in files.items():
-        if path is not None and not os.access(path, os.R_OK):
-            why = "not found" if not path.exists() else "not readable"
-            problems.append(f"{field}: {path} is {why}")
-    if problems:
-        raise ConfigError("; ".join(problems))

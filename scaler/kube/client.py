@@ -146,7 +146,8 @@ def build_api_client(
     except (ConfigException, OSError) as exc:
         raise ConfigError(
             f"cannot configure the Kubernetes client: {exc}. Run inside a pod with a "
-            "ServiceAccount, or point --kubeconfig/KUBECONFIG at a valid file (and --context)"
+            "ServiceAccount, or set kubernetes.kubeconfig (FORESCALE_KUBERNETES__KUBECONFIG) or "
+            "KUBECONFIG to a valid file"
         ) from None
     configuration.retries = False  # our retry policy is the only one (scaler.kube.retry)
     return client.ApiClient(configuration)

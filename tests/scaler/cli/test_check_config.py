@@ -157,3 +157,16 @@ def test_a_broken_settings_file_is_one_line(text: str, message: str, tmp_path: P
     config.write_text(text)
     done = forescale("check-config", "--config", str(config), cwd=tmp_path)
     assert message in refused(done)
+
+
+def test_kubernetes_without_a_cluster_to_reach_names_the_settings_in_both_commands(
+    targets: Path, tmp_path: Path
+) -> None:
+    env = {**PROMETHEUS, "FORESCALE_KUBERNETES__ENABLED": "true"}  # KUBECONFIG points nowhere
+    checked = forescale("check-config", env=env, cwd=tmp_path)
+    ran = forescale("run", "--once", env=env, cwd=tmp_path)
+
+    for err in (refused(checked), ran.stderr):
+        assert "set kubernetes.kubeconfig (FORESCALE_KUBERNETES__KUBECONFIG)" in err
+        assert "--kubeconfig" not in err and "--context" not in err
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr

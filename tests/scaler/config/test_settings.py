@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from forescale.scaler.config.environment import unknown_variables
-from forescale.scaler.config.settings import ForescaleSettings, check_runnable, load_settings
+from forescale.scaler.config.environment import check_runnable, unknown_variables
+from forescale.scaler.config.settings import ForescaleSettings, load_settings
 from forescale.scaler.errors import ConfigError
 
 

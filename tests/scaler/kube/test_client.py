@@ -44,7 +44,7 @@ def test_a_kubeconfig_file_and_context_select_the_cluster(
 
 
 def test_a_broken_kubeconfig_is_a_config_error_saying_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="point --kubeconfig/KUBECONFIG at a valid file"):
+    with pytest.raises(ConfigError, match="set kubernetes.kubeconfig .* or KUBECONFIG"):
         build_api_client(kubeconfig=str(tmp_path / "missing"))
 
 
