@@ -123,7 +123,7 @@ class Telemetry:
         )
         self.step_duration = Histogram(
             "forescale_step_duration_seconds",
-            "Duration of one step of a cycle (observe, forecast, plan, apply).",
+            "Duration of one phase of a target's cycle (gather, decide, act).",
             ("step",),
             buckets=_DURATION_BUCKETS,
             registry=self.registry,

@@ -104,13 +104,10 @@ class Controller:
             if not self._due(runtime, now):
                 continue
             try:
-                outcome = runtime.cycle(
-                    now=now,
-                    source=self.source,
-                    actuator=self._actuator(runtime.spec),
-                    may_refit=budget > 0,
-                    dry_run=dry_run,
-                )
+                actuator = self._actuator(runtime.spec)
+                gathered = runtime.gather(now=now, source=self.source, actuator=actuator)
+                decided = runtime.decide(gathered, may_refit=budget > 0)
+                outcome = runtime.act(decided, actuator=actuator, dry_run=dry_run)
             except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
                 if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
                     log.exception("%s: unexpected failure", name)
@@ -251,7 +248,9 @@ class Controller:
                     log.error("%s: could not restore an unclaimed floor: %s", ref, exc)
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
-        runtime = TargetRuntime(spec, settings=self.settings.runtime, models=self.models)
+        telemetry = self.reporter.telemetry
+        runtime = TargetRuntime(spec, settings=self.settings.runtime, models=self.models,
+                                step_timer=telemetry.timed_step if telemetry else None)  # fmt: skip
         if previous is not None:
             runtime.carry_over(previous)
         with self._lock:

@@ -37,6 +37,7 @@ from forescale.scaler.controller.outcome import (
 )
 from forescale.scaler.controller.prediction import Prediction, RuntimeSettings
 from forescale.scaler.controller.schedule import ScheduleKeeper
+from forescale.scaler.controller.steps import StepTimer, timed
 from forescale.scaler.controller.view import TargetStatus
 from forescale.scaler.domain import (
     ActuationResult,
@@ -71,8 +72,10 @@ class TargetRuntime:
         *,
         settings: RuntimeSettings | None = None,
         models: ModelStore | None = None,
+        step_timer: StepTimer | None = None,
     ) -> None:
         self._spec = spec
+        self.step_timer = step_timer
         self._prediction = Prediction(spec, settings=settings or RuntimeSettings(), models=models)
         self._hpa = Hpa(behavior=HpaBehavior.default())  # shadow: what the HPA alone would do
         self._last: CycleOutcome | None = None
@@ -145,25 +148,11 @@ class TargetRuntime:
         return last is None or now - last.decision.plan.at >= self._spec.policy.interval - slack
 
     # -- the cycle ----------------------------------------------------------------------------
-    def cycle(
-        self,
-        *,
-        now: datetime,
-        source: MetricsSource,
-        actuator: Actuator,
-        may_refit: bool,
-        dry_run: bool,
-        may_write: Callable[[], bool] = always,
-    ) -> CycleOutcome:
-        """The three phases in order (see the module docstring)."""
-        gathered = self.gather(now=now, source=source, actuator=actuator)
-        decided = self.decide(gathered, may_refit=may_refit)
-        return self.act(decided, actuator=actuator, dry_run=dry_run, may_write=may_write)
-
     def warm(self, source: MetricsSource, *, now: datetime) -> None:
         """Read the history window now (what the first `gather` does; benchmarks, tests)."""
         self._prediction.merge(self._prediction.fetch(source, now=now), now=now)
 
+    @timed("gather")
     def gather(self, *, now: datetime, source: MetricsSource, actuator: Actuator) -> Gathered:
         """Phase 1 (I/O): capacity, new samples, the model store's promoted model."""
         capacity = actuator.observe(self._spec.ref)
@@ -182,6 +171,7 @@ class TargetRuntime:
             store_error=store_error,
         )  # fmt: skip
 
+    @timed("decide")
     def decide(self, gathered: Gathered, *, may_refit: bool) -> Decided:
         """Phase 2 (CPU): merge, refit when due, forecast and plan."""
         now, capacity = gathered.now, gathered.capacity
@@ -197,6 +187,7 @@ class TargetRuntime:
         )
         return Decided(gathered=gathered, decision=decision, refit_reason=refit_reason)
 
+    @timed("act")
     def act(
         self,
         decided: Decided,
