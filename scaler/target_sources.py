@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from forescale.scaler.clock import Clock
+from forescale.scaler.controller.pauses import pause_in
 from forescale.scaler.controller.targets import InvalidSpec, TargetProvider, TargetsUpdate
 from forescale.scaler.domain import AsgRef, TargetName, TargetRef, TargetSpec
 from forescale.scaler.errors import ScalerError
@@ -60,12 +61,18 @@ class CombinedTargets:
                           for i in invalid),
             deleted=(*cluster.deleted, *file.deleted),
             retargeted=(*cluster.retargeted, *file.retargeted),
+            paused=frozenset(getattr(cluster, "paused", ()))
+            | (frozenset(getattr(file, "paused", ())) & self._from_file),
         )  # fmt: skip
 
     def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
         if name in self._from_file:
             return True  # a file has no status to write
         return bool(self.cluster.write_status(name, status))
+
+    def set_paused(self, name: TargetName, paused: bool, *, by: str) -> None:
+        """Where the target lives: its object's annotation, or the file's pause store."""
+        pause_in(self.file if name in self._from_file else self.cluster, name, paused, by=by)
 
 
 class ResolvedTargets:
@@ -87,6 +94,9 @@ class ResolvedTargets:
 
     def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
         return bool(self.inner.write_status(name, status))
+
+    def set_paused(self, name: TargetName, paused: bool, *, by: str) -> None:
+        pause_in(self.inner, name, paused, by=by)
 
     def spec_of(self, ref: TargetRef) -> TargetSpec | None:
         return self._specs.get(ref)

@@ -24,6 +24,7 @@ from forescale.scaler.clock import Clock, SystemClock
 from forescale.scaler.config.environment import check_runnable
 from forescale.scaler.config.settings import AwsGroup, ForescaleSettings, LeaderElectionSettings
 from forescale.scaler.controller.loop import Controller, ControlSettings
+from forescale.scaler.controller.pauses import StoredPauses
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import RuntimeSettings
 from forescale.scaler.controller.targets import FileTargets, TargetProvider
@@ -35,7 +36,7 @@ from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import DEFAULT_KEEP, ModelStore
 from forescale.scaler.planning.fallback import FallbackSettings
 from forescale.scaler.redact import register_secret
-from forescale.scaler.store import Retention, open_store
+from forescale.scaler.store import MemoryRecordStore, Retention, open_store
 from forescale.scaler.target_sources import CombinedTargets, ResolvedTargets
 from forescale.scaler.telemetry import Telemetry
 
@@ -137,7 +138,11 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
         if kube is not None:
             closers.extend(_closer(kube["api"]))
         asg = _asg(settings)
-        targets = ResolvedTargets(_targets(settings, kube), asg=asg, clock=clock)
+        leader = kube.get("leader") if kube is not None else None
+        is_leader = (lambda: leader.is_leader) if leader is not None else (lambda: True)
+        pauses = StoredPauses.factory(store, clock=clock, is_leader=is_leader,
+                                      shared=not isinstance(store, MemoryRecordStore))  # fmt: skip
+        targets = ResolvedTargets(_targets(settings, kube, pauses=pauses), asg=asg, clock=clock)
         actuators: dict[str, Actuator] = {
             "asg": asg,
             "hpa": kube["hpa"] if kube is not None
@@ -145,8 +150,6 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
                 targets.spec_of, dry_run=settings.controller.dry_run, enable=KUBERNETES_ENABLED
             ),
         }  # fmt: skip
-        leader = kube.get("leader") if kube is not None else None
-        is_leader = (lambda: leader.is_leader) if leader is not None else (lambda: True)
         retention = Retention.days(store, settings.store.retention_days)
         reporter = Reporter(
             telemetry=telemetry,
@@ -234,8 +237,14 @@ def _asg(settings: ForescaleSettings) -> AsgActuator:
     return AsgActuator(AwsClients(aws_settings(settings.aws)), control=settings.aws.asg_control)
 
 
-def _targets(settings: ForescaleSettings, kube: dict[str, Any] | None) -> TargetProvider:
-    """The cluster's PredictiveAutoscalers, the targets file's documents, or both."""
+def _targets(
+    settings: ForescaleSettings,
+    kube: dict[str, Any] | None,
+    *,
+    pauses: Callable[[TargetProvider], TargetProvider] = lambda file: file,
+) -> TargetProvider:
+    """The cluster's PredictiveAutoscalers, the targets file's documents (with ``pauses``
+    wrapped around: where the API's pauses of file targets are kept), or both."""
     path = settings.controller.targets_file
     if kube is None and path is None:
         raise ConfigError(
@@ -243,11 +252,11 @@ def _targets(settings: ForescaleSettings, kube: dict[str, Any] | None) -> Target
             "controller.targets_file (a YAML file of them)"
         )
     if kube is None:
-        return FileTargets(path)  # type: ignore[arg-type]
+        return pauses(FileTargets(path))  # type: ignore[arg-type]
     if path is None:
         provider: TargetProvider = kube["targets"]
         return provider
-    return CombinedTargets(kube["targets"], FileTargets(path))
+    return CombinedTargets(kube["targets"], pauses(FileTargets(path)))
 
 
 def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from forescale.scaler.actuators.base import Actuator, Reclaimable
 from forescale.scaler.clock import Clock
+from forescale.scaler.controller.pauses import PauseKeeper
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
 from forescale.scaler.controller.targets import TargetProvider
@@ -86,6 +87,9 @@ class Controller:
         """Some invalid object has no last valid spec: which object it names is unknown."""
         self._claimed_by_invalid: set[object] = set()
         self._reclaimed_at: datetime | None = None
+        self._polls = 0
+        """Polls started so far: a pause set after poll N began is not in poll N's answer."""
+        self._pause_overrides: dict[TargetName, tuple[bool, int]] = {}
 
     # -- one cycle ------------------------------------------------------------------------------
     def run_once(self) -> CycleReport:
@@ -177,6 +181,17 @@ class Controller:
             raise UnknownTarget(f"no target named {name!r}")
         return runtime
 
+    def set_paused(self, name: str, paused: bool, *, by: str = "api") -> TargetStatus:
+        """Pause or resume ``name`` where every replica reads it (`scaler.controller.pauses`),
+        then here at once; a `ScalerError` when it cannot be stored there (never a pause that
+        only this replica knows while the leader keeps scaling)."""
+        runtime = self.runtime(name)
+        if isinstance(self.targets, PauseKeeper):
+            self.targets.set_paused(runtime.spec.name, paused, by=by)
+            with self._lock:  # polls that began before the write do not know it yet
+                self._pause_overrides[runtime.spec.name] = (paused, self._polls)
+        return runtime.set_paused(paused)
+
     def statuses(self) -> list[TargetStatus]:
         """Every target's status snapshot (never waits for a cycle)."""
         with self._lock:
@@ -186,6 +201,9 @@ class Controller:
     # -- targets --------------------------------------------------------------------------------
     def _sync_targets(self, *, dry_run: bool) -> None:
         self._polled = False
+        with self._lock:
+            self._polls += 1
+            poll = self._polls
         try:
             update = self.targets.poll()
         except ScalerError as exc:
@@ -211,6 +229,22 @@ class Controller:
                 except Exception as exc:  # noqa: BLE001 - the spec is refused, the rest run
                     log.exception("%s: could not start the target", spec.name)
                     self.invalid[str(spec.name)] = f"{type(exc).__name__}: {exc}"
+        if isinstance(self.targets, PauseKeeper):
+            self._apply_pauses(frozenset(getattr(update, "paused", ())), poll=poll)
+
+    def _apply_pauses(self, paused: frozenset[TargetName], *, poll: int) -> None:
+        """The durable pauses, as this poll read them, unless one was set since it began."""
+        with self._lock:
+            for name, runtime in self.runtimes.items():
+                wanted = name in paused
+                override = self._pause_overrides.get(name)
+                if override is not None and override[1] >= poll:
+                    wanted = override[0]
+                else:
+                    self._pause_overrides.pop(name, None)
+                if runtime.paused != wanted:
+                    log.info("%s: %s", name, "paused" if wanted else "resumed")
+                    runtime.set_paused(wanted)
 
     def _reclaim(self, now: datetime, *, dry_run: bool) -> None:
         """Release the floors no target claims (see `Reclaimable`): at a new leader's first

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import yaml
 
 from forescale.scaler.config.targets import parse_target, yaml_problem
+from forescale.scaler.controller.pauses import PAUSED, PauseUnavailable, annotated_pause
 from forescale.scaler.domain import TargetName, TargetSpec
 from forescale.scaler.errors import ConfigError
 
@@ -37,6 +38,8 @@ class TargetsUpdate:
     invalid: tuple[InvalidSpec, ...] = ()
     deleted: tuple[TargetSpec, ...] = ()
     retargeted: tuple[TargetSpec, ...] = ()
+    paused: frozenset[TargetName] = frozenset()
+    """Targets paused where their spec lives (see `scaler.controller.pauses`)."""
 
 
 class TargetProvider(Protocol):
@@ -50,11 +53,13 @@ class TargetProvider(Protocol):
 
 
 class StaticTargets:
-    """A fixed list of specs (tests, the demo); `replace` swaps it like an edit would."""
+    """A fixed list of specs (tests, the demo); `replace` swaps it like an edit would. Pauses
+    are kept in memory: there is only the one process."""
 
     def __init__(self, specs: Sequence[TargetSpec]) -> None:
         self._specs = tuple(specs)
         self._previous: dict[TargetName, TargetSpec] = {}
+        self._paused: set[TargetName] = set()
         self.statuses: dict[TargetName, dict[str, Any]] = {}
 
     def replace(self, specs: Sequence[TargetSpec]) -> None:
@@ -62,6 +67,9 @@ class StaticTargets:
 
     def poll(self) -> TargetsUpdate:
         return self._diff(self._specs)
+
+    def set_paused(self, name: TargetName, paused: bool, *, by: str) -> None:  # noqa: ARG002
+        (self._paused.add if paused else self._paused.discard)(name)
 
     def _diff(
         self, specs: Sequence[TargetSpec], invalid: Sequence[InvalidSpec] = ()
@@ -76,8 +84,9 @@ class StaticTargets:
         )
         self._previous = {**{n: s for n, s in self._previous.items() if n in broken}, **current}
         return TargetsUpdate(
-            targets=tuple(specs), invalid=tuple(invalid), deleted=deleted, retargeted=retargeted
-        )
+            targets=tuple(specs), invalid=tuple(invalid), deleted=deleted, retargeted=retargeted,
+            paused=frozenset(self._paused),
+        )  # fmt: skip
 
     def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
         self.statuses[name] = status
@@ -104,6 +113,13 @@ class FileTargets(StaticTargets):
         self._invalid: tuple[InvalidSpec, ...] = ()
         self._load(startup=True)
 
+    def set_paused(self, name: TargetName, paused: bool, *, by: str) -> None:  # noqa: ARG002
+        """A file is not written back: pause it in the record store (`StoredPauses`)."""
+        raise PauseUnavailable(
+            f"{name} comes from the targets file, which Forescale does not write: pause it with "
+            f"the {PAUSED} annotation in its document"
+        )
+
     def _load(self, *, startup: bool = False) -> None:
         try:
             stat = self.path.stat()
@@ -123,6 +139,7 @@ class FileTargets(StaticTargets):
         last_valid = {s.name: s for s in self._specs_cache}
         last_valid.update((i.name, i.last_valid) for i in self._invalid if i.last_valid)
         specs, invalid = _parse(documents, source=str(self.path), last_valid=last_valid)
+        self._paused = {n for d in documents if annotated_pause(d) and (n := _name_of(d))}
         for problem in invalid:
             log.error("targets file %s: %s", self.path, problem.message)
         nameless = [n for n, d in enumerate(documents, start=1) if _name_of(d) is None]

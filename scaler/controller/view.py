@@ -92,8 +92,9 @@ class ControllerView(Protocol):
 
     def promote(self, name: str, version: str) -> ModelInfo: ...
 
-    def set_paused(self, name: str, paused: bool) -> TargetStatus:
-        """A paused target gets its floor released and is not actuated until resumed."""
+    def set_paused(self, name: str, paused: bool, *, by: str = "api") -> TargetStatus:
+        """A paused target gets its floor released and is not actuated until resumed, by
+        whichever replica leads (stored durably; ``by`` names who asked)."""
         ...
 
 

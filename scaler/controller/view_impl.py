@@ -101,8 +101,8 @@ class LiveView:
         runtime.adopt(model, fitted_at=self.controller.clock.now(), version=version)
         return ModelInfo(version=version, promoted=True, card=card.to_json())
 
-    def set_paused(self, name: str, paused: bool) -> TargetStatus:
-        return self.controller.runtime(name).set_paused(paused)
+    def set_paused(self, name: str, paused: bool, *, by: str = "api") -> TargetStatus:
+        return self.controller.set_paused(name, paused, by=by)
 
 
 def _live(card: ModelCard) -> ModelInfo:

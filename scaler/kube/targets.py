@@ -19,6 +19,8 @@ from typing import Any
 
 from forescale.scaler.clock import Clock
 from forescale.scaler.config import parse_target
+from forescale.scaler.controller.pauses import PAUSED, PAUSED_BY, annotated_pause
+from forescale.scaler.controller.view import UnknownTarget
 from forescale.scaler.domain import TargetName, TargetSpec
 from forescale.scaler.errors import AccessDenied, ConfigError, ScalerError, TemporaryError
 from forescale.scaler.kube.client import PREDICTIVE_AUTOSCALER, KubeApi, KubeError, RequestRejected
@@ -50,6 +52,8 @@ class TargetsSnapshot:
     """Last valid spec of each object gone since the previous poll: release its floor."""
     retargeted: tuple[TargetSpec, ...] = ()
     """Previous spec of each object that now names another HPA/ASG: release the old floor."""
+    paused: frozenset[TargetName] = frozenset()
+    """Objects annotated ``forescale.io/paused: "true"`` (`scaler.controller.pauses`)."""
 
 
 class KubeTargetSource:
@@ -81,10 +85,13 @@ class KubeTargetSource:
         invalid: list[InvalidTarget] = []
         retargeted: list[TargetSpec] = []
         seen: set[TargetName] = set()
+        paused: set[TargetName] = set()
         for obj in objects:
             meta = obj.get("metadata") or {}
             name = TargetName(f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}")
             seen.add(name)
+            if annotated_pause(obj):
+                paused.add(name)
             self._generations[name] = int(meta.get("generation") or 0)
             try:
                 spec = parse_target(obj, source="PredictiveAutoscaler").to_domain()
@@ -114,36 +121,51 @@ class KubeTargetSource:
             invalid=tuple(invalid),
             deleted=tuple(deleted),
             retargeted=tuple(retargeted),
+            paused=frozenset(paused),
         )
+
+    def set_paused(self, name: TargetName, paused: bool, *, by: str) -> None:
+        """Pause or resume by the object's annotation, which every replica's poll reads (and
+        ``kubectl annotate pa NAME forescale.io/paused=true`` sets just the same)."""
+        annotations = {PAUSED: "true", PAUSED_BY: by[:253]} if paused else {
+            PAUSED: None, PAUSED_BY: None}  # fmt: skip
+        if not self._patch(name, {"metadata": {"annotations": annotations}}):
+            raise UnknownTarget(f"{name}: its PredictiveAutoscaler was deleted")
 
     def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
         """Merge ``status`` into the object's status subresource; ``False`` if it is gone.
 
         A merge patch: keys absent from ``status`` are kept, ``None`` removes a key, and a list
         (``conditions``) is replaced whole, so send every condition each time."""
-        namespace, _, short = name.partition("/")
         if name in self._generations:
             status = {"observedGeneration": self._generations[name], **status}
+        if not self._patch(name, {"status": status}, status=True):
+            logger.debug("%s: deleted before its status could be written", name)
+            return False
+        return True
+
+    # -- internals ----------------------------------------------------------------------------
+    def _patch(self, name: TargetName, patch: dict[str, Any], *, status: bool = False) -> bool:
+        """A merge patch to the object (or its status), retried; ``False`` if it is gone."""
+        namespace, _, short = name.partition("/")
         try:
             with_retries(
                 lambda: self._api.merge_patch(
                     PREDICTIVE_AUTOSCALER,
                     namespace=namespace,
                     name=short,
-                    patch={"status": status},
-                    status=True,
-                ),
+                    patch=patch,
+                    status=status,
+                ),  # fmt: skip
                 policy=self._policy,
                 clock=self._clock,
             )
         except KubeError as err:
             if err.status == 404:
-                logger.debug("%s: deleted before its status could be written", name)
                 return False
             raise self._translate(err) from None
         return True
 
-    # -- internals ----------------------------------------------------------------------------
     def _list(self) -> list[dict[str, Any]]:
         try:
             return with_retries(

@@ -66,6 +66,7 @@ class MemoryRecordStore:
         self._decisions: _Series[DecisionRecord] = _Series(lambda r: r.at)
         self._forecasts: _Series[ForecastRecord] = _Series(lambda r: r.issued_at)
         self._accuracy: _Series[AccuracyRecord] = _Series(lambda r: r.at)
+        self._pauses: set[str] = set()
 
     def record_decision(self, record: DecisionRecord) -> None:
         with self._lock:
@@ -78,6 +79,16 @@ class MemoryRecordStore:
     def record_accuracy(self, record: AccuracyRecord) -> None:
         with self._lock:
             self._accuracy.add(clean_accuracy(record), next(self._seq))
+
+    def set_pause(self, target: str, paused: bool, *, by: str, at: datetime) -> None:  # noqa: ARG002
+        """Pause or resume ``target`` (kept as long as the process: nothing else shares it)."""
+        check_time(at, "at")
+        with self._lock:
+            (self._pauses.add if paused else self._pauses.discard)(target)
+
+    def paused_targets(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._pauses)
 
     def decisions(
         self, target: str, *, start: datetime, end: datetime, limit: int = 100, offset: int = 0

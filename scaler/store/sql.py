@@ -120,6 +120,14 @@ class SqlRecordStore:
     def record_accuracy(self, record: AccuracyRecord) -> None:
         self._insert(tables.accuracy, codec.accuracy_row(record))
 
+    def set_pause(self, target: str, paused: bool, *, by: str, at: datetime) -> None:
+        """Pause (one row per target, the newest wins) or resume (no row) ``target``."""
+        row = {"target": target, "paused_by": by[:200], "paused_at": check_time(at, "at")}
+        with self._errors("storing a pause"), self._engine.begin() as connection:
+            connection.execute(delete(tables.pauses).where(tables.pauses.c.target == target))
+            if paused:
+                connection.execute(insert(tables.pauses), row)
+
     def purge(self, *, before: datetime) -> int:
         before = check_time(before, "before")
         removed = 0
@@ -146,6 +154,10 @@ class SqlRecordStore:
         return self._read(
             self._between(tables.accuracy, target, start, end), codec.accuracy_from_row
         )
+
+    def paused_targets(self) -> frozenset[str]:
+        with self._errors("reading pauses"), self._engine.connect() as connection:
+            return frozenset(connection.execute(select(tables.pauses.c.target)).scalars())
 
     # -- plumbing ------------------------------------------------------------------------
     @staticmethod

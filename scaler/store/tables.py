@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "accuracy", "decisions", "forecasts", "metadata"]
+__all__ = ["UtcDateTime", "accuracy", "decisions", "forecasts", "metadata", "pauses"]
 
 NAME_LENGTH = 253
 """Longest target name kept (a Kubernetes object name is at most 253 characters)."""
@@ -137,3 +137,13 @@ accuracy = Table(
     Index(None, "target", "at"),
     Index(None, "at"),
 )
+
+pauses = Table(
+    "pauses",
+    metadata,
+    Column("target", String(NAME_LENGTH), primary_key=True),
+    Column("paused_by", String(200), nullable=False),
+    Column("paused_at", UtcDateTime(), nullable=False),
+)
+"""Targets paused through the API (targets-file targets; objects use an annotation): one row per
+paused target, deleted on resume, read by whichever replica leads (`StoredPauses`)."""

@@ -54,7 +54,7 @@ def get_plan(
 
 
 def _set_paused(name: str, paused: bool, view: ViewDep, who: str) -> TargetOut:
-    status = view.set_paused(name, paused)
+    status = view.set_paused(name, paused, by=who)
     log.info("target %s %s by %s", name, "paused" if paused else "resumed", who)
     return TargetOut.of(status)
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.helm
 
 # What scaler/kube needs, and nothing else (apiGroup, resource) -> verbs.
 CONTROLLER_RULES = {
-    ("forescale.io", "predictiveautoscalers"): {"get", "list", "watch"},
+    ("forescale.io", "predictiveautoscalers"): {"get", "list", "watch", "patch"},  # pause
     ("forescale.io", "predictiveautoscalers/status"): {"patch"},
     ("autoscaling", "horizontalpodautoscalers"): {"get", "list", "watch", "patch"},
     ("events.k8s.io", "events"): {"create"},

@@ -118,7 +118,7 @@ class FakeController:
             target.models = [replace(m, promoted=m.version == version) for m in target.models]
             return next(m for m in target.models if m.promoted)
 
-    def set_paused(self, name: str, paused: bool) -> TargetStatus:
+    def set_paused(self, name: str, paused: bool, *, by: str = "api") -> TargetStatus:  # noqa: ARG002
         with self._lock:
             target = self._get(name)
             target.paused = paused

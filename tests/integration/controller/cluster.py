@@ -13,6 +13,7 @@ ceil(1000 / 80) = 13 replicas, ``api`` ceil(400 / 80) = 5.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from forescale.scaler.clock import Clock
 from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import RuntimeSettings
+from forescale.scaler.controller.targets import TargetProvider
+from forescale.scaler.controller.view_impl import LiveView
 from forescale.scaler.kube import (
     EventRecorder,
     HpaActuator,
@@ -36,6 +39,7 @@ from forescale.scaler.kube import (
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.memory import FrameSource
 from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.records import Recorder
 from forescale.scaler.telemetry import Telemetry
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
 from tests.integration.kube.resources import EVENT, HPA, PREDICTIVE_AUTOSCALER
@@ -77,6 +81,18 @@ def seed_shop(kube: KubeApiServer, *names: str) -> None:
         seed(kube, pa(name))
 
 
+def shared_source(clock: Clock) -> FrameSource:
+    """The flat loads of every seeded target, read at ``clock``'s time."""
+    queries = {pa(name)["spec"]["query"]: flat_load(level) for name, level in LOADS.items()}
+    return FrameSource(queries, now=clock.now)
+
+
+def elect(leader: KubeController, follower: KubeController) -> None:
+    """``leader`` takes the Lease; ``follower`` then finds it held."""
+    assert leader.elector is not None and follower.elector is not None
+    assert leader.elector.try_acquire_or_renew() and not follower.elector.try_acquire_or_renew()
+
+
 def control(*, dry_run: bool = False) -> ControlSettings:
     """Predictive from the first healthy cycle (these tests are about the API, not hysteresis)."""
     fallback = FallbackSettings(recovery_threshold=1)
@@ -97,13 +113,18 @@ class KubeController:
     settings: ControlSettings = field(default_factory=control)
     source: MetricsSource | None = None
     telemetry: Telemetry | None = None
+    targets_from: Callable[[KubeController], TargetProvider] | None = None
+    """Where the targets come from instead of the cluster's objects (e.g. a targets file)."""
+    recorder: Recorder | None = None
 
     def __post_init__(self) -> None:
         self.client = build_api_client(host=self.url)
         self.api = KubeApi(self.client, timeout=self.timeout)
         self.events = EventRecorder(self.api, clock=self.clock, instance=self.identity)
         self.hpa = HpaActuator(self.api, clock=self.clock, events=self.events)
-        self.targets = KubeTargetSource(self.api, clock=self.clock, events=self.events)
+        self.targets: TargetProvider = KubeTargetSource(
+            self.api, clock=self.clock, events=self.events
+        )
         self.elector = (
             LeaderElector(
                 self.api,
@@ -113,17 +134,24 @@ class KubeController:
             if self.leader_election
             else None
         )
-        queries = {pa(name)["spec"]["query"]: flat_load(level) for name, level in LOADS.items()}
-        self.source = self.source or FrameSource(queries, now=self.clock.now)
+        if self.targets_from is not None:
+            self.targets = self.targets_from(self)
+        self.source = self.source or shared_source(self.clock)
         self.controller = Controller(
             targets=self.targets,
             source=self.source,
             actuators={"hpa": self.hpa},
             clock=self.clock,
             settings=self.settings,
-            reporter=Reporter(status=self.targets.write_status, telemetry=self.telemetry),
-            is_leader=(lambda: self.elector.is_leader) if self.elector else (lambda: True),
+            reporter=Reporter(
+                status=self.targets.write_status, telemetry=self.telemetry, recorder=self.recorder
+            ),
+            is_leader=self.is_leader,
         )
+        self.view = LiveView(self.controller)
+
+    def is_leader(self) -> bool:
+        return self.elector.is_leader if self.elector is not None else True
 
     def run_once(self) -> CycleReport:
         return self.controller.run_once()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,14 +12,12 @@ from tests.integration.controller.cluster import (
     BASELINES,
     FLOORS,
     HPA_PATH,
-    LOADS,
-    START,
     KubeController,
+    elect,
     events,
     flat_load,
     min_replicas,
     pa,
-    seed_shop,
 )
 from tests.integration.kube.server import KubeApiServer
 
@@ -30,37 +27,6 @@ LEASE = timedelta(seconds=15)  # LeaseConfig defaults: 15 s lease, 10 s renew de
 RETRY = timedelta(seconds=2)
 BUSIER = 1400.0  # web's load after the hand-over: ceil(1400 / 80) = 18 replicas
 WEB_QUERY = pa("web")["spec"]["query"]
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(START)
-
-
-@pytest.fixture
-def source(clock: VirtualClock) -> FrameSource:
-    """One metrics backend for both replicas, as in a cluster."""
-    queries = {pa(name)["spec"]["query"]: flat_load(level) for name, level in LOADS.items()}
-    return FrameSource(queries, now=clock.now)
-
-
-@pytest.fixture
-def pair(
-    kube: KubeApiServer, clock: VirtualClock, source: FrameSource
-) -> Iterator[tuple[KubeController, KubeController]]:
-    seed_shop(kube)
-    a, b = (
-        KubeController(kube.url, clock, identity=name, leader_election=True, source=source)
-        for name in ("forescale-a", "forescale-b")
-    )
-    yield a, b
-    a.close()
-    b.close()
-
-
-def elect(a: KubeController, b: KubeController) -> None:
-    assert a.elector is not None and b.elector is not None
-    assert a.elector.try_acquire_or_renew() and not b.elector.try_acquire_or_renew()
 
 
 def writers(kube: KubeApiServer, name: str) -> list[str]:

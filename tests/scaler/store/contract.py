@@ -202,3 +202,15 @@ class StoreContract:
             w.join()
         got = store.decisions("shop/checkout", start=T0, end=T0 + 200 * MINUTE, limit=500)
         assert [d.at for d in got] == [T0 + k * MINUTE for k in range(150)]
+
+    def test_a_pause_is_kept_until_resumed_and_pausing_twice_is_one_pause(
+        self, store: RecordStore
+    ) -> None:
+        pauses: Any = store  # every store also keeps pauses (`scaler.controller.pauses`)
+        assert pauses.paused_targets() == frozenset()
+        pauses.set_pause("shop/web", True, by="operator token", at=T0)
+        pauses.set_pause("shop/web", True, by="someone else", at=T0 + MINUTE)
+        pauses.set_pause("shop/api", True, by="operator token", at=T0)
+        pauses.set_pause("shop/api", False, by="operator token", at=T0 + MINUTE)
+        pauses.set_pause("shop/never-paused", False, by="operator token", at=T0)
+        assert pauses.paused_targets() == frozenset({"shop/web"})
