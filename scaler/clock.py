@@ -1,6 +1,13 @@
-"""Wall-clock abstraction, so the control loop runs in virtual time in tests and the demo.
+"""Clock abstraction, so the control loop runs in virtual time in tests and the demo.
 
 Pure code never reads the clock: it receives ``now``. Only the loop asks a `Clock`.
+
+Two readings, as client-go keeps them apart: ``now`` (wall time: what samples, records and
+timestamps written to the API carry) and ``monotonic`` (seconds that never jump: every interval,
+deadline and lease validity). NTP steps, a VM resumed from suspend or an operator's ``date``
+move the wall clock by hours; measured on it, the loop slept 7,500 s after a jump back, targets
+were skipped for two hours, and a leader whose clock went back an hour kept leading beside its
+successor. `VirtualClock.jump` moves the wall time alone, to test exactly that.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ class Clock(Protocol):
         """Current time, tz-aware UTC."""
         ...
 
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps (its origin means nothing): for intervals."""
+        ...
+
     def sleep(self, seconds: float, *, stop: threading.Event | None = None) -> None:
         """Wait ``seconds`` (returns early when ``stop`` is set)."""
         ...
@@ -29,6 +40,9 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
     def sleep(self, seconds: float, *, stop: threading.Event | None = None) -> None:
         if seconds <= 0:
@@ -50,6 +64,7 @@ class VirtualClock:
         if start.tzinfo is None:
             raise ValueError("VirtualClock needs a tz-aware start time")
         self._now = start.astimezone(UTC)
+        self._elapsed = 0.0
         self._speed = speed
         self._lock = threading.Lock()
 
@@ -57,7 +72,18 @@ class VirtualClock:
         with self._lock:
             return self._now
 
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._elapsed
+
     def advance(self, delta: timedelta) -> None:
+        """Time passes: both readings move."""
+        with self._lock:
+            self._now += delta
+            self._elapsed += delta.total_seconds()
+
+    def jump(self, delta: timedelta) -> None:
+        """The wall clock is set (an NTP step, ``date -s``): only ``now`` moves."""
         with self._lock:
             self._now += delta
 

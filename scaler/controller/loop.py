@@ -86,7 +86,10 @@ class Controller:
         self._unknown_claims = False
         """Some invalid object has no last valid spec: which object it names is unknown."""
         self._claimed_by_invalid: set[object] = set()
-        self._reclaimed_at: datetime | None = None
+        self._reclaimed_at: float | None = None
+        """Monotonic time of the last sweep for unclaimed floors."""
+        self._decided: dict[TargetName, tuple[TargetRuntime, float]] = {}
+        """Per target: the runtime that last decided and the monotonic time it did."""
         self._polls = 0
         """Polls started so far: a pause set after poll N began is not in poll N's answer."""
         self._pause_overrides: dict[TargetName, tuple[bool, int]] = {}
@@ -94,18 +97,18 @@ class Controller:
     # -- one cycle ------------------------------------------------------------------------------
     def run_once(self) -> CycleReport:
         started = time.perf_counter()
-        now = self.clock.now()
+        now, tick = self.clock.now(), self.clock.monotonic()
         leader = self.is_leader()
         dry_run = self.settings.dry_run or not leader
         outcomes: dict[str, CycleOutcome] = {}
         errors: dict[str, str] = {}
         self._sync_targets(dry_run=dry_run)
-        self._reclaim(now, dry_run=dry_run)
+        self._reclaim(tick, dry_run=dry_run)
         budget = self.settings.max_refits_per_cycle
         with self._lock:  # held for the dict only: a cycle's network I/O never blocks the API
             runtimes = list(self.runtimes.items())
         for name, runtime in runtimes:
-            if not self._due(runtime, now):
+            if not self._due(runtime, tick):
                 continue
             try:
                 actuator = self._actuator(runtime.spec)
@@ -119,6 +122,7 @@ class Controller:
                 continue
             if outcome.refit_reason is not None:
                 budget -= 1
+            self._decided[name] = (runtime, tick)
             outcomes[name] = outcome
             self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name))
         self.cycles += 1
@@ -139,18 +143,18 @@ class Controller:
         Whatever a cycle raises, the floors are given back on the way out: an ``Exception`` is
         logged and the next tick runs (a bug must not stop every target's control for good);
         anything else (KeyboardInterrupt, SystemExit) ends the loop through `shutdown` first."""
-        interval = timedelta(seconds=self.settings.interval_seconds)
+        interval = self.settings.interval_seconds
         try:
             while not stop.is_set():
-                at = self.clock.now()
+                started = self.clock.monotonic()
                 try:
-                    at = self.run_once().at
+                    self.run_once()
                 except Exception:  # noqa: BLE001 - logged; the loop must outlive a bad cycle
                     log.exception("control cycle failed; the next one runs at the next tick")
-                # The next tick by the clock's own reckoning: on a real clock the cycle took
-                # time, on a virtual one it did not (subtracting its real duration would drift).
-                wait = (at + interval - self.clock.now()).total_seconds()
-                self.clock.sleep(max(0.0, wait), stop=stop)
+                # The next tick on the clock's monotonic reading: a real cycle took time, a
+                # virtual one did not, and a wall-clock jump meanwhile changes neither.
+                spent = self.clock.monotonic() - started
+                self.clock.sleep(min(interval, max(0.0, interval - spent)), stop=stop)
         finally:
             self.shutdown()
 
@@ -246,7 +250,7 @@ class Controller:
                     log.info("%s: %s", name, "paused" if wanted else "resumed")
                     runtime.set_paused(wanted)
 
-    def _reclaim(self, now: datetime, *, dry_run: bool) -> None:
+    def _reclaim(self, tick: float, *, dry_run: bool) -> None:
         """Release the floors no target claims (see `Reclaimable`): at a new leader's first
         cycle, then every ``reclaim_every``. Skipped while the claims are not fully known (the
         poll failed, or an invalid object's target cannot be told), so nothing a user still
@@ -256,13 +260,10 @@ class Controller:
             return
         if not self._polled or self._unknown_claims:
             return
-        recent = (
-            self._reclaimed_at is not None
-            and now - self._reclaimed_at < self.settings.reclaim_every
-        )
-        if recent:
+        every = self.settings.reclaim_every.total_seconds()
+        if self._reclaimed_at is not None and tick - self._reclaimed_at < every:
             return
-        self._reclaimed_at = now
+        self._reclaimed_at = tick
         claimed = {rt.spec.ref for rt in self.runtimes.values()} | self._claimed_by_invalid
         actuators = {id(a): a for a in self.actuators.values() if isinstance(a, Reclaimable)}
         for actuator in actuators.values():
@@ -298,6 +299,7 @@ class Controller:
                 self.runtimes.pop(spec.name, None)
         if not replaced:
             self.reporter.forget(str(spec.name))
+            self._decided.pop(spec.name, None)
         if runtime is None or not runtime.applied:
             return
         why = (
@@ -310,10 +312,16 @@ class Controller:
         except ScalerError as exc:
             log.error("%s: could not restore the floor of %s: %s", spec.name, spec.ref, exc)
 
-    def _due(self, runtime: TargetRuntime, now: datetime) -> bool:
-        """A target decides every ``spec.interval`` (never more often than the loop runs); half
-        a loop interval of slack keeps a 60 s target from skipping a 59.9 s tick."""
-        return runtime.due(now, slack=timedelta(seconds=self.settings.interval_seconds / 2))
+    def _due(self, runtime: TargetRuntime, tick: float) -> bool:
+        """A target decides every ``spec.interval`` (never more often than the loop runs), on
+        the monotonic clock; half a loop interval of slack keeps a 60 s target from skipping a
+        59.9 s tick. A new or edited target (a new runtime) and one that never decided are due
+        now."""
+        runtime_, at = self._decided.get(runtime.spec.name, (None, 0.0))
+        if runtime_ is not runtime:
+            return True
+        slack = self.settings.interval_seconds / 2
+        return tick - at >= runtime.spec.policy.interval.total_seconds() - slack
 
     def _actuator(self, spec: TargetSpec) -> Actuator:
         try:

@@ -78,10 +78,8 @@ class Reporter:
             spec_error,
         )  # fmt: skip
         changed = key != self._last_key.get(name)
-        due = (
-            now - self._last_at.get(name, datetime.min.replace(tzinfo=now.tzinfo))
-            >= self.record_every
-        )
+        since = now - self._last_at.get(name, datetime.min.replace(tzinfo=now.tzinfo))
+        due = since >= self.record_every or since < timedelta(0)  # < 0: the clock went back
         self._telemetry(runtime, outcome)
         if changed or due:
             if changed:

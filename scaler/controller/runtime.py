@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
@@ -140,12 +140,6 @@ class TargetRuntime:
     def status(self) -> TargetStatus:
         """A snapshot, replaced whole after every change: reading it never waits for a cycle."""
         return self._status
-
-    def due(self, now: datetime, *, slack: timedelta) -> bool:
-        """Decides every ``spec.interval`` (``slack`` keeps a 60 s target from skipping a
-        59.9 s tick); a target whose last cycle failed is due every tick."""
-        last = self._last
-        return last is None or now - last.decision.plan.at >= self._spec.policy.interval - slack
 
     # -- the cycle ----------------------------------------------------------------------------
     def warm(self, source: MetricsSource, *, now: datetime) -> None:
@@ -338,6 +332,12 @@ class TargetRuntime:
             capacity_per_replica=p.capacity_per_replica,
             target_utilization=p.target_utilization,
         )
+        if self._hpa.is_before_last_sync(now):  # the wall clock was set back
+            log.warning(
+                "%s: the clock went back to %s: the reactive shadow starts its stabilization "
+                "window afresh", self._spec.name, now.isoformat(),
+            )  # fmt: skip
+            self._hpa = Hpa(behavior=HpaBehavior.default())
         low = max(0, min(capacity.baseline_min_replicas, capacity.max_replicas))
         current = max(capacity.current_replicas, low, 1)
         decision = self._hpa.reconcile(

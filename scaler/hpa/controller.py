@@ -128,6 +128,11 @@ class Hpa:
     def config(self) -> HpaConfig:
         return self._config
 
+    def is_before_last_sync(self, now: datetime) -> bool:
+        """``now`` is earlier than the previous sync (the wall clock was set back): `reconcile`
+        would refuse it; the caller starts a new Hpa instead."""
+        return self._last_us is not None and to_us(now) < self._last_us
+
     def reconcile(
         self,
         *,

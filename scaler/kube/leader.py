@@ -5,6 +5,10 @@ client-go's ``leaderelection`` semantics, in a clock we can drive:
 - a candidate takes the Lease when it has no holder, or when its record has not changed for
   ``leaseDurationSeconds`` of *our* time since we first saw that record (client-go's observed
   time: no trust in other machines' clocks);
+- every duration (lease validity, the renew deadline) is measured on the local *monotonic*
+  clock (`Clock.monotonic`), never on wall time: a leader whose wall clock jumps back an hour
+  still stops acting ``renew_deadline`` after its last renew, and a follower whose clock jumps
+  forward does not take a Lease that is still being renewed;
 - the holder renews (``renewTime``); taking over from someone else sets ``acquireTime`` and
   increments ``leaseTransitions``;
 - every write is a PUT carrying the read ``resourceVersion``: two candidates racing for an
@@ -23,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from forescale.scaler.clock import Clock
@@ -62,15 +66,16 @@ class LeaderElector:
         self.config = config
         self._clock = clock
         self._lease: dict[str, Any] | None = None  # last Lease read or written
-        self._observed_at: datetime | None = None  # our time when that record last changed
-        self._renewed_at: datetime | None = None  # our last successful acquire/renew
+        self._observed_at: float | None = None  # our monotonic time when that record changed
+        self._renewed_at: float | None = None  # monotonic: our last successful acquire/renew
 
     @property
     def is_leader(self) -> bool:
-        """We hold the Lease and renewed it less than ``renew_deadline`` ago."""
+        """We hold the Lease and renewed it less than ``renew_deadline`` ago (monotonic)."""
         if self._renewed_at is None or self._holder() != self.config.identity:
             return False
-        return self._clock.now() - self._renewed_at < self.config.renew_deadline
+        elapsed = self._clock.monotonic() - self._renewed_at
+        return elapsed < self.config.renew_deadline.total_seconds()
 
     @property
     def holder(self) -> str | None:
@@ -130,7 +135,7 @@ class LeaderElector:
 
     # -- internals ----------------------------------------------------------------------------
     def _round(self) -> None:
-        now = self._clock.now()
+        now = self._clock.monotonic()  # taken before the request: the deadline errs early
         try:
             lease = self._api.get(LEASE, namespace=self.config.namespace, name=self.config.name)
         except KubeError as err:
@@ -141,7 +146,7 @@ class LeaderElector:
         self._observe(lease, now)
         spec = self._spec()
         holder = spec.get("holderIdentity") or ""
-        duration = timedelta(seconds=spec.get("leaseDurationSeconds") or 0)
+        duration = float(spec.get("leaseDurationSeconds") or 0)
         assert self._observed_at is not None
         if holder and holder != self.config.identity and self._observed_at + duration > now:
             return  # someone else holds a valid lease
@@ -177,7 +182,7 @@ class LeaderElector:
                 "leaseTransitions": 0,
             },
         }
-        now = self._clock.now()
+        now = self._clock.monotonic()
         try:
             self._store(self._api.create(LEASE, namespace=self.config.namespace, body=body))
         except KubeError as err:
@@ -193,7 +198,7 @@ class LeaderElector:
             LEASE, namespace=self.config.namespace, name=self.config.name, body=body
         )
 
-    def _observe(self, lease: dict[str, Any], now: datetime) -> None:
+    def _observe(self, lease: dict[str, Any], now: float) -> None:
         version = (lease.get("metadata") or {}).get("resourceVersion")
         if self._lease is None or version != self._lease["metadata"].get("resourceVersion"):
             self._observed_at = now
@@ -201,7 +206,7 @@ class LeaderElector:
 
     def _store(self, lease: dict[str, Any]) -> None:
         self._lease = lease
-        self._observed_at = self._clock.now()
+        self._observed_at = self._clock.monotonic()
 
     def _spec(self) -> dict[str, Any]:
         spec = (self._lease or {}).get("spec") or {}

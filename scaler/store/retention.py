@@ -47,8 +47,8 @@ class Retention:
     def maybe_purge(self, now: datetime) -> int | None:
         """Purge if due; returns how many records went, or None when not due yet."""
         now = check_time(now, "now")
-        if self._last is not None and now - self._last < self.every:
-            return None
+        if self._last is not None and timedelta(0) <= now - self._last < self.every:
+            return None  # (a negative interval: the clock was set back; purging is harmless)
         removed = self._store.purge(before=now - self.window)
         self._last = now
         if removed:
