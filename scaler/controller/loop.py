@@ -3,7 +3,8 @@
 ``run_once`` polls the targets, runs one cycle per target, and records what happened. A failure in
 one target is logged, counted and shown in its status; it never stops the others. Fits are
 budgeted per cycle so that many targets due at once cannot stretch a cycle. Only the leader
-actuates (everything is still computed and published on a follower, like dry run). On shutdown
+actuates and writes history and statuses (a follower computes everything, like a dry run, and
+shows it in its own API and metrics: two replicas on one store write each row once). On shutdown
 the floors are given back to their owners when ``restore_on_shutdown`` is set. A new leader also
 releases floors that no target claims any more (their object deleted while no leader ran).
 """
@@ -124,7 +125,10 @@ class Controller:
                 budget -= 1
             self._decided[name] = (runtime, tick)
             outcomes[name] = outcome
-            self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name))
+            # Only the leader writes history and statuses, asked again now: the Lease may have
+            # lapsed since the cycle began.
+            self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name),
+                                leader=leader and self.is_leader())  # fmt: skip
         self.cycles += 1
         seconds = time.perf_counter() - started
         self.reporter.finished(seconds=seconds, at=now, leader=leader)
@@ -338,5 +342,6 @@ class Controller:
         message = runtime.fail(exc, actuator=actuator, dry_run=dry_run)
         log.warning("%s: cycle failed (%s): %s", runtime.spec.name, runtime.status().mode, message)
         spec_error = self.invalid.get(str(runtime.spec.name))
-        self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=spec_error)
+        self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=spec_error,
+                             leader=self.is_leader())  # fmt: skip
         return message

@@ -64,9 +64,13 @@ class Reporter:
         *,
         now: datetime,
         spec_error: str | None = None,
+        leader: bool = True,
     ) -> None:
         """Publish one cycle's decision. ``spec_error``: why the target's newest spec was
-        refused while its last valid one keeps running (shown in the status, not hidden)."""
+        refused while its last valid one keeps running (shown in the status, not hidden).
+        ``leader``: this replica leads; a follower updates its own telemetry and listeners but
+        writes no history or status (two replicas on one store would write every row twice,
+        and their statuses would fight)."""
         name = str(runtime.spec.name)
         plan = outcome.decision.plan
         record = DecisionRecord.build(
@@ -81,7 +85,7 @@ class Reporter:
         since = now - self._last_at.get(name, datetime.min.replace(tzinfo=now.tzinfo))
         due = since >= self.record_every or since < timedelta(0)  # < 0: the clock went back
         self._telemetry(runtime, outcome)
-        if changed or due:
+        if leader and (changed or due):
             if changed:
                 log.info("%s: %s [%s] %s", name, _summary(record), plan.mode.value, plan.explain())
             if self._publish(runtime, outcome, record, now=now, spec_error=spec_error):
@@ -133,15 +137,17 @@ class Reporter:
         *,
         now: datetime,
         spec_error: str | None = None,
+        leader: bool = True,
     ) -> None:
-        """A failed cycle: the error, and the mode the fallback machine is in now."""
+        """A failed cycle: the error, and the mode the fallback machine is in now (the status
+        is written by the leader only)."""
         name, status_now = str(runtime.spec.name), runtime.status()
         mode = Mode(status_now.mode)
         released = mode is Mode.REACTIVE and not runtime.applied
         if self.telemetry is not None:
             self.telemetry.record_actuation_error(name, exc)
             self.telemetry.record_failure(name, mode=mode, released=released)
-        if self.status is not None:
+        if self.status is not None and leader:
             reason = status_now.mode_reason
             status: dict[str, Any] = {
                 "mode": mode.value, "modeReason": reason,
