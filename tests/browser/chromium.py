@@ -7,7 +7,9 @@ profile and no background networking, so nothing leaves loopback.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -65,22 +67,36 @@ def dump_dom(chromium: str, url: str, *, settle_ms: int | None = None) -> str:
 
 def run_for(chromium: str, url: str, *, seconds: float) -> None:
     """Keep ``url`` open for ``seconds`` of real time with virtual time running ahead: timers
-    (a ``<meta>`` refresh) fire as fast as the page can be served. Then stop Chromium."""
-    with tempfile.TemporaryDirectory(prefix="forescale-chromium-") as profile:
+    (a ``<meta>`` refresh) fire as fast as the page can be served. Then stop Chromium.
+
+    Chromium runs in its own process group, stopped whole: its helper processes (renderer,
+    crashpad) outlived a terminated browser and kept writing to the profile while it was being
+    removed ("Directory not empty: 'Default'"). Removing the throwaway profile is best effort."""
+    with tempfile.TemporaryDirectory(
+        prefix="forescale-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [chromium, *_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3600000",
              "--dump-dom", url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         try:
             process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
-            process.terminate()
+            _signal_group(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        _signal_group(process.pid, signal.SIGKILL)  # helpers still running, if any
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass  # the whole group has exited
 
 
 def read_png(path: Path) -> np.ndarray:
