@@ -90,8 +90,28 @@ class SimulatedCluster:
         return min(n for _, n in w._recent)
 
     def requested_series(self, key: str, *, step: timedelta) -> pd.Series:
-        """Requested replicas per trace step (the last sync inside each step)."""
+        """Requested replicas per trace step: the count held for most of each step.
+
+        Each sync's count holds until the next sync (the last one for one sync period) and is
+        counted in the step the sync fell in; a tie goes to the higher count. The same rule as
+        the replay (`scaler.simulate.hpa_steps.most_held`), so the demo's figures and
+        ``forescale simulate``'s agree. Steps without a sync repeat the previous count.
+        """
         w = self.workloads[key]
-        times, counts = zip(*w.requested, strict=True) if w.requested else ((), ())
-        s = pd.Series(np.asarray(counts, dtype=float), index=pd.DatetimeIndex(times))
-        return s.resample(step).last().ffill()
+        if not w.requested:
+            return pd.Series(dtype=float)
+        times = pd.DatetimeIndex([at for at, _ in w.requested])
+        counts = np.asarray([n for _, n in w.requested], dtype=np.int64)
+        gaps = (times[1:] - times[:-1]).total_seconds().to_numpy(dtype=float)
+        held = np.append(gaps, SYNC.total_seconds())
+        # Seconds held per (step, count): one column per distinct count, highest first, so that
+        # idxmax (the first maximum) breaks a tie towards the higher count.
+        distinct = np.unique(counts)[::-1]
+        seconds = (
+            pd.DataFrame({int(c): np.where(counts == c, held, 0.0) for c in distinct}, index=times)
+            .resample(step)
+            .sum()
+        )
+        synced = seconds.sum(axis=1) > 0
+        most = seconds.idxmax(axis=1).astype(float).where(synced)
+        return most.ffill()

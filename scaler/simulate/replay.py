@@ -6,7 +6,10 @@ Semantics (see `scaler.simulate.workload` for readiness and scoring):
   (the HPA gets no metric and holds; Forescale's data goes stale) and they are not scored;
 - at each step ``t`` every policy decides a requested replica count using data up to and
   including ``t`` only. The HPA syncs every 15 s within the step, seeing the step's load, as the
-  real one would with a metric scraped once per step;
+  real one would with a metric scraped once per step; the count that represents the step is the
+  one it held for most of the step (`scaler.simulate.hpa_steps`): a scale-up shows in the same
+  step; a scale-down, which waits out the 300 s stabilisation window, shows from the first step
+  that mostly holds the lower count (on a 5-minute trace, the step after the drop);
 - ``predictive`` is the full Forescale policy (the same `TargetPolicy` and `TargetForecaster` the
   controller runs: refits on its cadence, cheap forecasts in between, live calibration, fallback),
   acting as the HPA's ``minReplicas``; ``reactive`` is the HPA port alone with the same target
@@ -41,16 +44,13 @@ from forescale.scaler.forecasting.engine import (
     causal_fill,
     fit_model,
 )
-from forescale.scaler.hpa.behavior import HpaBehavior
-from forescale.scaler.hpa.controller import Hpa
-from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.planning.fallback import Health, Issue
 from forescale.scaler.planning.policy import PolicySettings, TargetPolicy
+from forescale.scaler.simulate.hpa_steps import HpaRunner, replay_reactive
 from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
 
 __all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive"]
 
-HPA_SYNC = timedelta(seconds=15)
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
 
@@ -160,54 +160,6 @@ def replay(
     )
 
 
-def replay_reactive(load: np.ndarray, index: pd.DatetimeIndex, policy: ScalingPolicy) -> np.ndarray:
-    """The HPA port alone (autoscaling/v2 default behavior), synced every 15 s."""
-    out = np.empty(len(load), dtype=np.int64)
-    runner = _HpaRunner(policy, index)
-    for t in range(len(load)):
-        out[t] = runner.step(t, load[t], floor=None)
-    return out
-
-
-class _HpaRunner:
-    """One simulated HPA: ``syncs`` reconciles per trace step with that step's load."""
-
-    def __init__(self, policy: ScalingPolicy, index: pd.DatetimeIndex) -> None:
-        self.hpa = Hpa(behavior=HpaBehavior.default())
-        self.policy = policy
-        self.times = index.to_pydatetime()
-        step = infer_step(index) if len(index) > 1 else pd.Timedelta(minutes=1)
-        self.syncs = max(1, int(step.total_seconds() // HPA_SYNC.total_seconds()))
-        self.current = max(1, policy.min_replicas)
-        self.last_proposal: int | None = None
-        self.last_reason = ""
-
-    def step(self, t: int, load: float, *, floor: int | None) -> int:
-        p = self.policy
-        value = None if not math.isfinite(load) else float(load)
-        metric = load_metric(
-            value,
-            capacity_per_replica=p.capacity_per_replica,
-            target_utilization=p.target_utilization,
-        )
-        low = min(p.max_replicas, max(p.min_replicas, floor or 0, 1))
-        start = self.times[t]
-        for k in range(self.syncs):
-            decision = self.hpa.reconcile(
-                now=start + k * HPA_SYNC, current_replicas=self.current, min_replicas=low,
-                max_replicas=p.max_replicas, metrics=(metric,),
-            )  # fmt: skip
-            self.current = decision.replicas
-            if decision.proposal is not None:
-                self.last_proposal = decision.proposal
-            # Same load for the rest of the step: skip the remaining syncs when that is exact.
-            if k < self.syncs - 1 and self.hpa.hold(
-                decision, until=start + (self.syncs - 1) * HPA_SYNC
-            ):
-                break
-        return self.current
-
-
 def _replay_predictive(
     y: pd.Series,
     spec: TargetSpec,
@@ -224,7 +176,7 @@ def _replay_predictive(
     forecaster = TargetForecaster(
         spec.model, step=spec.step, horizon=policy.horizon, refit=config.refit
     )
-    hpa = _HpaRunner(spec.policy, cast(pd.DatetimeIndex, y.index))
+    hpa = HpaRunner(spec.policy, cast(pd.DatetimeIndex, y.index))
     future = pd.date_range(y.index[0], periods=n + policy.horizon + 1, freq=spec.step, tz="UTC")
     observed = np.cumsum(np.isfinite(load))
     times = cast(pd.DatetimeIndex, y.index).to_pydatetime()
