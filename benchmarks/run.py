@@ -61,7 +61,7 @@ SUITE = (
     Benchmark("control_cycle", "control-cycle duration for 10/100/1,000 targets", quick_cost=5),
     Benchmark("prometheus_load", "Prometheus history load and batch query",
               needs=("prometheus", "promtool"), quick_cost=6),
-    Benchmark("replay_quality", "replay quality per trace (equal-cost ratio, cost vs oracle)",
+    Benchmark("replay_quality", "replay quality per trace (equal-cost and equal-service ratios)",
               quick_cost=16),
     Benchmark("memory", "memory per target", quick_cost=3),
     Benchmark("forecast_accuracy", "forecast accuracy (MASE, coverage) on the NASA trace",
