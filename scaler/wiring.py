@@ -94,6 +94,8 @@ def control_settings(settings: ForescaleSettings) -> ControlSettings:
     return ControlSettings(
         interval_seconds=c.interval_seconds, dry_run=c.dry_run,
         restore_on_shutdown=c.restore_on_shutdown, max_refits_per_cycle=c.max_refits_per_cycle,
+        cycle_deadline_seconds=c.cycle_deadline_seconds, io_workers=c.io_workers,
+        shutdown_seconds=c.shutdown_seconds,
         runtime=RuntimeSettings(
             fallback=FallbackSettings(failure_threshold=c.failure_threshold,
                                       recovery_threshold=c.recovery_threshold),

@@ -76,17 +76,19 @@ def target_name(
 TargetName = Annotated[str, Depends(target_name)]
 
 
-def get_view(request: Request) -> ControllerView:
+# The getters are coroutines: a plain function dependency runs on the worker threads, where a
+# probe would queue behind hanging reads (see routes/health.py); these only read app.state.
+async def get_view(request: Request) -> ControllerView:
     view: ControllerView = request.app.state.view
     return view
 
 
-def get_store(request: Request) -> RecordStore:
+async def get_store(request: Request) -> RecordStore:
     store: RecordStore = request.app.state.store
     return store
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 

@@ -94,10 +94,12 @@ def print_cycle(report: CycleReport, *, view: ControllerView) -> int:
     problems = {**report.errors, **report.invalid}
     for name, error in problems.items():
         print(f"{name}: error: {error}", file=sys.stderr)  # noqa: T201
+    for name, why in report.skipped.items():
+        print(f"{name}: skipped: {why}", file=sys.stderr)  # noqa: T201
     if not report.outcomes and not problems:
         print("no targets: nothing was decided", file=sys.stderr)  # noqa: T201
         return 1
-    return 1 if problems else 0
+    return 1 if problems or report.skipped else 0
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -100,6 +100,14 @@ class ControllerSettings(_Group):
     """How often each target's model is refitted (sooner when live quality drops)."""
     max_refits_per_cycle: int = Field(default=10, ge=1)
     """Bound on model fits per cycle so that many targets cannot stretch one cycle."""
+    cycle_deadline_seconds: float = Field(default=0.0, ge=0)
+    """Real seconds one cycle may take (0: 0.8 x ``interval_seconds``); a target whose reads
+    have not returned by then (a hanging Prometheus) is skipped, counted as its failure."""
+    io_workers: int = Field(default=8, ge=1, le=64)
+    """Targets read at once (Prometheus, the HPA or group) in each cycle."""
+    shutdown_seconds: float = Field(default=20.0, gt=0)
+    """Real seconds giving every floor back may take on SIGTERM; keep it under the pod's
+    termination grace period (the chart refuses to render otherwise)."""
     targets_file: Path | None = None
     """A YAML file of PredictiveAutoscaler objects (for running outside a cluster)."""
 

@@ -11,18 +11,27 @@ releases floors that no target claims any more (their object deleted while no le
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from concurrent.futures import Future
 
-from forescale.scaler.actuators.base import Actuator, Reclaimable
+from forescale.scaler.actuators.base import Actuator
 from forescale.scaler.clock import Clock
-from forescale.scaler.controller.pauses import PauseKeeper
+from forescale.scaler.controller.cycle import (
+    ControlSettings,
+    CycleReport,
+    CycleState,
+    CycleTimeout,
+)
+from forescale.scaler.controller.gathering import Gatherer, restore_all
+from forescale.scaler.controller.outcome import Gathered
+from forescale.scaler.controller.pauses import PauseKeeper, PauseOverrides
+from forescale.scaler.controller.reclaim import release_unclaimed
 from forescale.scaler.controller.reporting import Reporter
-from forescale.scaler.controller.runtime import CycleOutcome, RuntimeSettings, TargetRuntime
+from forescale.scaler.controller.runtime import TargetRuntime
 from forescale.scaler.controller.targets import TargetProvider
 from forescale.scaler.controller.view import TargetStatus, UnknownTarget
 from forescale.scaler.domain import TargetName, TargetSpec
@@ -30,30 +39,9 @@ from forescale.scaler.errors import ScalerError
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import ModelStore
 
-__all__ = ["ControlSettings", "Controller", "CycleReport"]
+__all__ = ["ControlSettings", "Controller", "CycleReport", "CycleTimeout"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ControlSettings:
-    interval_seconds: float = 60.0
-    dry_run: bool = False
-    restore_on_shutdown: bool = True
-    max_refits_per_cycle: int = 10
-    reclaim_every: timedelta = timedelta(hours=1)
-    """How often the leader looks for floors no target claims (also at each new leadership)."""
-    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CycleReport:
-    at: datetime
-    seconds: float
-    outcomes: dict[str, CycleOutcome]
-    errors: dict[str, str]
-    invalid: dict[str, str]
-    leader: bool
 
 
 class Controller:
@@ -91,55 +79,98 @@ class Controller:
         """Monotonic time of the last sweep for unclaimed floors."""
         self._decided: dict[TargetName, tuple[TargetRuntime, float]] = {}
         """Per target: the runtime that last decided and the monotonic time it did."""
-        self._polls = 0
-        """Polls started so far: a pause set after poll N began is not in poll N's answer."""
-        self._pause_overrides: dict[TargetName, tuple[bool, int]] = {}
+        self._pauses = PauseOverrides()
+        self._io = Gatherer(self.settings.io_workers)
 
     # -- one cycle ------------------------------------------------------------------------------
-    def run_once(self) -> CycleReport:
+    def run_once(self, *, stop: threading.Event | None = None) -> CycleReport:
+        """One cycle: every due target read at once (`Gatherer`), then decided and acted on
+        until the cycle's deadline or ``stop``; each write asks for the Lease as it is made,
+        since leadership may lapse while the cycle runs."""
         started = time.perf_counter()
         now, tick = self.clock.now(), self.clock.monotonic()
         leader = self.is_leader()
-        dry_run = self.settings.dry_run or not leader
-        outcomes: dict[str, CycleOutcome] = {}
-        errors: dict[str, str] = {}
-        self._sync_targets(dry_run=dry_run)
-        self._reclaim(tick, dry_run=dry_run)
-        budget = self.settings.max_refits_per_cycle
+        cycle = CycleState(now=now, leader=leader, dry_run=self.settings.dry_run or not leader,
+                       budget=self.settings.max_refits_per_cycle)  # fmt: skip
+        self._sync_targets(dry_run=cycle.dry_run)
+        self._reclaim(tick, dry_run=cycle.dry_run)
         with self._lock:  # held for the dict only: a cycle's network I/O never blocks the API
-            runtimes = list(self.runtimes.items())
-        for name, runtime in runtimes:
-            if not self._due(runtime, tick):
-                continue
-            try:
-                actuator = self._actuator(runtime.spec)
-                gathered = runtime.gather(now=now, source=self.source, actuator=actuator)
-                decided = runtime.decide(gathered, may_refit=budget > 0)
-                outcome = runtime.act(decided, actuator=actuator, dry_run=dry_run)
-            except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
-                if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
-                    log.exception("%s: unexpected failure", name)
-                errors[name] = self._fail(runtime, exc, dry_run=dry_run)
-                continue
-            if outcome.refit_reason is not None:
-                budget -= 1
-            self._decided[name] = (runtime, tick)
-            outcomes[name] = outcome
-            # Only the leader writes history and statuses, asked again now: the Lease may have
-            # lapsed since the cycle began.
-            self.reporter.cycle(runtime, outcome, now=now, spec_error=self.invalid.get(name),
-                                leader=leader and self.is_leader())  # fmt: skip
+            runtimes = {n: r for n, r in self.runtimes.items() if self._due(r, tick)}
+        deadline = self.settings.deadline_seconds
+        reads = self._io.start(self._reads(runtimes, cycle))
+        first = True
+        while reads.pending or first:  # in order once all are back (or half the deadline)
+            until = reads.started + (deadline / 2 if first else deadline)
+            batch, first = reads.collect(until=until, stop=stop, every=first), False
+            for name, read in batch:
+                late = self._late(started, deadline, stop)
+                if late is not None:
+                    cycle.skipped[name] = late
+                elif self._step(runtimes[name], read, cycle):
+                    self._decided[name] = (runtimes[name], tick)
+            if self._late(started, deadline, stop) is not None:
+                break
+        late = f"the cycle's deadline ({deadline:g} s) passed before its read returned"
+        hung = {**reads.refused, **dict.fromkeys(reads.pending.values(), late)}
+        for name, why in hung.items():  # its outside read hung: a failed cycle of its own
+            if stop is not None and stop.is_set():
+                cycle.skipped[name] = "Forescale is shutting down"
+            else:
+                self._fail(runtimes[name], CycleTimeout(f"not decided: {why}"), cycle)
+        for target, why in cycle.skipped.items():
+            log.warning("%s: skipped this cycle: %s", target, why)
         self.cycles += 1
         seconds = time.perf_counter() - started
         self.reporter.finished(seconds=seconds, at=now, leader=leader)
         return CycleReport(
-            at=now,
-            seconds=seconds,
-            outcomes=outcomes,
-            errors=errors,
-            invalid=dict(self.invalid),
-            leader=leader,
-        )
+            at=now, seconds=seconds, outcomes=cycle.outcomes, errors=cycle.errors,
+            invalid=dict(self.invalid), leader=leader, skipped=cycle.skipped,
+        )  # fmt: skip
+
+    def _step(self, runtime: TargetRuntime, read: Future[Gathered], cycle: CycleState) -> bool:
+        """Phases 2 and 3 of one target, then its report; ``False`` if it failed."""
+        name = str(runtime.spec.name)
+        try:
+            decided = runtime.decide(read.result(), may_refit=cycle.budget > 0)
+            outcome = runtime.act(decided, actuator=self._actuator(runtime.spec),
+                                  dry_run=cycle.dry_run, may_write=self.is_leader)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
+            if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
+                log.exception("%s: unexpected failure", name)
+            self._fail(runtime, exc, cycle)
+            return False
+        cycle.budget -= outcome.refit_reason is not None
+        cycle.outcomes[name] = outcome
+        # Only the leader writes history and statuses, asked again now: the Lease may have
+        # lapsed since the cycle began.
+        self.reporter.cycle(runtime, outcome, now=cycle.now, spec_error=self.invalid.get(name),
+                            leader=cycle.leader and self.is_leader())  # fmt: skip
+        return True
+
+    def _reads(
+        self, runtimes: Mapping[TargetName, TargetRuntime], cycle: CycleState
+    ) -> dict[TargetName, Callable[[], Gathered]]:
+        """Phase 1 of each target, as a job for the pool (a target with no actuator fails)."""
+        jobs: dict[TargetName, Callable[[], Gathered]] = {}
+        for name, runtime in runtimes.items():
+            try:
+                actuator = self._actuator(runtime.spec)
+            except ScalerError as exc:
+                self._fail(runtime, exc, cycle)
+                continue
+            jobs[name] = functools.partial(
+                runtime.gather, now=cycle.now, source=self.source, actuator=actuator
+            )
+        return jobs
+
+    @staticmethod
+    def _late(started: float, deadline: float, stop: threading.Event | None) -> str | None:
+        """Why the remaining targets are not decided this cycle (None: there is time)."""
+        if stop is not None and stop.is_set():
+            return "Forescale is shutting down"
+        if time.perf_counter() - started > deadline:
+            return f"the cycle's deadline ({deadline:g} s) passed before its turn"
+        return None
 
     def run_forever(self, stop: threading.Event) -> None:
         """``run_once``, then sleep to the next tick, until ``stop`` is set; then `shutdown`.
@@ -152,7 +183,7 @@ class Controller:
             while not stop.is_set():
                 started = self.clock.monotonic()
                 try:
-                    self.run_once()
+                    self.run_once(stop=stop)
                 except Exception:  # noqa: BLE001 - logged; the loop must outlive a bad cycle
                     log.exception("control cycle failed; the next one runs at the next tick")
                 # The next tick on the clock's monotonic reading: a real cycle took time, a
@@ -160,25 +191,32 @@ class Controller:
                 spent = self.clock.monotonic() - started
                 self.clock.sleep(min(interval, max(0.0, interval - spent)), stop=stop)
         finally:
-            self.shutdown()
+            try:
+                self.shutdown()
+            finally:
+                self._io.close()
 
     def shutdown(self) -> None:
-        """Give the floors back when configured (SIGTERM), as the leader only; one target's
-        failure never keeps the others' floors raised."""
+        """Give the floors back when configured (SIGTERM), as the leader only: all at once, on
+        a pool of their own (the cycle's may be stuck in hung reads), within
+        ``shutdown_seconds`` so that it fits the pod's grace period. One target's failure never
+        keeps the others' floors raised; a floor not restored in time is logged at ERROR."""
         if not self.settings.restore_on_shutdown or self.settings.dry_run or not self.is_leader():
             return
         with self._lock:
-            runtimes = list(self.runtimes.items())
-        for name, runtime in runtimes:
-            if not runtime.applied:
-                continue
-            try:
-                runtime.release(
-                    self._actuator(runtime.spec), reason="Forescale is shutting down", dry_run=False
-                )
-                log.info("%s: floor restored on shutdown", name)
-            except Exception as exc:  # noqa: BLE001 - the others are still restored
-                log.error("%s: could not restore the floor on shutdown: %s", name, exc)
+            runtimes = {n: r for n, r in self.runtimes.items() if r.applied}
+        jobs = {
+            name: functools.partial(
+                runtime.release,
+                self._actuator(runtime.spec),
+                reason="Forescale is shutting down",
+                dry_run=False,
+                may_write=self.is_leader,
+            )  # fmt: skip
+            for name, runtime in runtimes.items()
+            if runtime.spec.ref.kind in self.actuators
+        }
+        restore_all(jobs, workers=self.settings.io_workers, seconds=self.settings.shutdown_seconds)
 
     # -- what the API reads -------------------------------------------------------------------
     def runtime(self, name: str) -> TargetRuntime:
@@ -196,8 +234,7 @@ class Controller:
         runtime = self.runtime(name)
         if isinstance(self.targets, PauseKeeper):
             self.targets.set_paused(runtime.spec.name, paused, by=by)
-            with self._lock:  # polls that began before the write do not know it yet
-                self._pause_overrides[runtime.spec.name] = (paused, self._polls)
+            self._pauses.written(runtime.spec.name, paused)
         return runtime.set_paused(paused)
 
     def statuses(self) -> list[TargetStatus]:
@@ -209,9 +246,7 @@ class Controller:
     # -- targets --------------------------------------------------------------------------------
     def _sync_targets(self, *, dry_run: bool) -> None:
         self._polled = False
-        with self._lock:
-            self._polls += 1
-            poll = self._polls
+        poll = self._pauses.poll_started()
         try:
             update = self.targets.poll()
         except ScalerError as exc:
@@ -238,21 +273,9 @@ class Controller:
                     log.exception("%s: could not start the target", spec.name)
                     self.invalid[str(spec.name)] = f"{type(exc).__name__}: {exc}"
         if isinstance(self.targets, PauseKeeper):
-            self._apply_pauses(frozenset(getattr(update, "paused", ())), poll=poll)
-
-    def _apply_pauses(self, paused: frozenset[TargetName], *, poll: int) -> None:
-        """The durable pauses, as this poll read them, unless one was set since it began."""
-        with self._lock:
-            for name, runtime in self.runtimes.items():
-                wanted = name in paused
-                override = self._pause_overrides.get(name)
-                if override is not None and override[1] >= poll:
-                    wanted = override[0]
-                else:
-                    self._pause_overrides.pop(name, None)
-                if runtime.paused != wanted:
-                    log.info("%s: %s", name, "paused" if wanted else "resumed")
-                    runtime.set_paused(wanted)
+            with self._lock:
+                runtimes = dict(self.runtimes)
+            self._pauses.apply(runtimes, frozenset(getattr(update, "paused", ())), poll=poll)
 
     def _reclaim(self, tick: float, *, dry_run: bool) -> None:
         """Release the floors no target claims (see `Reclaimable`): at a new leader's first
@@ -269,22 +292,7 @@ class Controller:
             return
         self._reclaimed_at = tick
         claimed = {rt.spec.ref for rt in self.runtimes.values()} | self._claimed_by_invalid
-        actuators = {id(a): a for a in self.actuators.values() if isinstance(a, Reclaimable)}
-        for actuator in actuators.values():
-            try:
-                orphans = [ref for ref in actuator.managed() if ref not in claimed]
-            except Exception as exc:  # noqa: BLE001 - housekeeping must never stop the loop
-                log.warning("could not look for unclaimed floors: %s", exc)
-                continue
-            for ref in orphans:
-                try:
-                    actuator.release(
-                        ref, reason="floor restored: no PredictiveAutoscaler names this object "
-                        "any more (it was removed while no Forescale leader was running)",
-                    )  # fmt: skip
-                    log.warning("%s: unclaimed floor restored to the user's own minimum", ref)
-                except Exception as exc:  # noqa: BLE001 - the next sweep tries again
-                    log.error("%s: could not restore an unclaimed floor: %s", ref, exc)
+        release_unclaimed(self.actuators.values(), claimed, may_write=self.is_leader)
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
         telemetry = self.reporter.telemetry
@@ -312,7 +320,8 @@ class Controller:
             else "its PredictiveAutoscaler was deleted"
         )
         try:
-            runtime.release(self._actuator(spec), reason=f"floor restored: {why}", dry_run=dry_run)
+            runtime.release(self._actuator(spec), reason=f"floor restored: {why}", dry_run=dry_run,
+                            may_write=self.is_leader)  # fmt: skip
         except ScalerError as exc:
             log.error("%s: could not restore the floor of %s: %s", spec.name, spec.ref, exc)
 
@@ -335,13 +344,14 @@ class Controller:
                 f"no actuator for {spec.ref.kind} targets is configured (enable it in settings)"
             ) from None
 
-    def _fail(self, runtime: TargetRuntime, exc: BaseException, *, dry_run: bool) -> str:
+    def _fail(self, runtime: TargetRuntime, exc: BaseException, cycle: CycleState) -> None:
         """The target's cycle raised: counted by its fallback machine (which gives the floor
         back at the threshold), logged, shown in its status and metrics."""
+        name = str(runtime.spec.name)
         actuator = self.actuators.get(runtime.spec.ref.kind)
-        message = runtime.fail(exc, actuator=actuator, dry_run=dry_run)
-        log.warning("%s: cycle failed (%s): %s", runtime.spec.name, runtime.status().mode, message)
-        spec_error = self.invalid.get(str(runtime.spec.name))
-        self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=spec_error,
+        cycle.errors[name] = message = runtime.fail(
+            exc, actuator=actuator, dry_run=cycle.dry_run, may_write=self.is_leader
+        )
+        log.warning("%s: cycle failed (%s): %s", name, runtime.status().mode, message)
+        self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=self.invalid.get(name),
                              leader=self.is_leader())  # fmt: skip
-        return message

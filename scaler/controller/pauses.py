@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -32,6 +33,7 @@ __all__ = [
     "PAUSED",
     "PAUSED_BY",
     "PauseKeeper",
+    "PauseOverrides",
     "PauseStore",
     "PauseUnavailable",
     "StoredPauses",
@@ -78,6 +80,47 @@ def pause_in(provider: object, name: TargetName, paused: bool, *, by: str) -> No
     if not isinstance(provider, PauseKeeper):
         raise PauseUnavailable(f"{name}: its targets come from a source that keeps no pauses")
     provider.set_paused(name, paused, by=by)
+
+
+class _Pausable(Protocol):
+    @property
+    def paused(self) -> bool: ...
+
+    def set_paused(self, paused: bool) -> object: ...
+
+
+class PauseOverrides:
+    """The pauses the polls read, applied to the running targets; a pause written through
+    this replica since a poll began wins over that poll's (older) answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._polls = 0
+        self._written: dict[TargetName, tuple[bool, int]] = {}
+
+    def poll_started(self) -> int:
+        with self._lock:
+            self._polls += 1
+            return self._polls
+
+    def written(self, name: TargetName, paused: bool) -> None:
+        with self._lock:  # polls that began before the write do not know it yet
+            self._written[name] = (paused, self._polls)
+
+    def apply(
+        self, runtimes: Mapping[TargetName, _Pausable], paused: frozenset[TargetName], *, poll: int
+    ) -> None:
+        for name, runtime in runtimes.items():
+            wanted = name in paused
+            with self._lock:
+                written = self._written.get(name)
+                if written is not None and written[1] >= poll:
+                    wanted = written[0]
+                else:
+                    self._written.pop(name, None)
+            if runtime.paused != wanted:
+                log.info("%s: %s", name, "paused" if wanted else "resumed")
+                runtime.set_paused(wanted)
 
 
 class PauseStore(Protocol):

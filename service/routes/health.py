@@ -1,6 +1,10 @@
 """Probes: ``/livez`` (the process serves HTTP) and ``/readyz`` (targets and models loaded).
 
-Both are open (kubelets send no credentials) and answer small JSON bodies.
+Both are open (kubelets send no credentials) and answer small JSON bodies. Both are coroutines
+served on the event loop itself, never on the worker threads the other routes share: when reads
+hang (a locked table, a slow store), 40 of them fill that pool, and a probe queued behind them
+timed out and got a healthy pod restarted. Nothing they do blocks: ``view.ready`` is a flag and
+``view.targets()`` copies status snapshots under a lock held only for a dict.
 
 What ready means when targets fail: ``/readyz`` stays 200 once the controller has loaded its
 targets, even when every target's cycles fail. A failing target fails on something outside the
@@ -22,7 +26,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/livez", operation_id="livez", summary="Liveness")
-def livez() -> dict[str, str]:
+async def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
@@ -34,7 +38,7 @@ def livez() -> dict[str, str]:
     "is an outside problem a restart does not fix.",
     responses={503: {"description": "Not ready yet"}},
 )
-def readyz(view: ViewDep) -> JSONResponse:
+async def readyz(view: ViewDep) -> JSONResponse:
     if view.ready:
         targets = view.targets()
         failing = sum(t.last_error is not None for t in targets)

@@ -171,6 +171,18 @@ def test_a_password_in_the_settings_file_is_refused(setting: str, advice: str) -
     assert advice in error and "hunter2" not in error
 
 
+def test_a_grace_period_too_short_to_give_the_floors_back_is_refused() -> None:
+    error = render_error(
+        "controller.terminationGracePeriodSeconds=30", "config.controller.shutdown_seconds=28"
+    )
+    assert "terminationGracePeriodSeconds (30) must leave 5 s beyond" in error
+    assert "shutdown_seconds (28)" in error
+    fits = render(sets=("controller.terminationGracePeriodSeconds=45",
+                        "config.controller.shutdown_seconds=40"))  # fmt: skip
+    pod = one(fits, "Deployment")["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 45
+
+
 def test_a_database_url_without_a_password_renders() -> None:
     docs = render(sets=("config.store.url=postgresql+psycopg://app@db/forescale?sslmode=require",))
     assert settings(docs)["store"]["url"].endswith("?sslmode=require")

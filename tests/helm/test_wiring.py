@@ -37,6 +37,9 @@ SETS = (
     "config.controller.recovery_threshold=6",
     "config.controller.refit_every_seconds=7200",
     "config.controller.max_refits_per_cycle=3",
+    "config.controller.cycle_deadline_seconds=25",
+    "config.controller.io_workers=3",
+    "config.controller.shutdown_seconds=15",
     "config.kubernetes.timeout_seconds=4",
     "config.leader_election.lease_duration_seconds=20",
     "config.leader_election.renew_deadline_seconds=12",
@@ -88,6 +91,7 @@ def test_every_setting_the_chart_renders_reaches_what_it_configures(
         c = controller.settings
         assert (c.interval_seconds, c.dry_run, c.restore_on_shutdown) == (30, True, False)
         assert c.max_refits_per_cycle == 3
+        assert (c.deadline_seconds, c.io_workers, c.shutdown_seconds) == (25, 3, 15)
         assert c.runtime.fallback.failure_threshold == 4
         assert c.runtime.fallback.recovery_threshold == 6
         assert c.runtime.refit.refit_every == timedelta(hours=2)

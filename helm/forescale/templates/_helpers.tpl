@@ -168,6 +168,10 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 {{- fail "training.enabled with a directory model store needs persistence.enabled with accessModes [ReadWriteMany] (or persistence.existingClaim): the CronJob pod must reach the controller's volume; or use s3://" }}
 {{- end }}
 {{- end }}
+{{- $shutdown := .Values.config.controller.shutdown_seconds | default 20 | float64 }}
+{{- if lt (float64 .Values.controller.terminationGracePeriodSeconds) (addf $shutdown 5) }}
+{{- fail (printf "controller.terminationGracePeriodSeconds (%v) must leave 5 s beyond config.controller.shutdown_seconds (%v) to release the Lease and stop the API: the kubelet would kill the pod with floors still raised" .Values.controller.terminationGracePeriodSeconds $shutdown) }}
+{{- end }}
 {{- if and .Values.api.tls.enabled (not .Values.api.tls.secretName) }}
 {{- fail "api.tls.enabled needs api.tls.secretName: a kubernetes.io/tls Secret (tls.crt, tls.key)" }}
 {{- end }}

@@ -8,9 +8,18 @@ import pytest
 
 from forescale.scaler.clock import VirtualClock
 from forescale.scaler.metrics.memory import FrameSource
-from tests.integration.controller.cluster import START, KubeController, seed_shop, shared_source
+from tests.integration.controller.cluster import (
+    LOADS,
+    START,
+    KubeController,
+    flat_load,
+    pa,
+    seed_shop,
+    shared_source,
+)
 from tests.integration.kube import fixtures
 from tests.integration.kube.server import KubeApiServer
+from tests.integration.prometheus.standin import PromStandIn
 
 # Until tests/conftest.py loads the plugin (pytest_plugins), expose its fixtures here.
 kube_apiserver = fixtures.kube_apiserver
@@ -42,3 +51,11 @@ def pair(
     yield a, b
     a.close()
     b.close()
+
+
+@pytest.fixture
+def standin(clock: VirtualClock) -> Iterator[PromStandIn]:
+    """A scriptable Prometheus serving every seeded target's flat load up to ``clock``."""
+    series = {pa(name)["spec"]["query"]: flat_load(level) for name, level in LOADS.items()}
+    with PromStandIn(series, now=clock.now) as server:
+        yield server

@@ -10,8 +10,6 @@ target was never decided again, stayed "predictive" and kept its floor raised.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -21,11 +19,9 @@ from forescale.scaler.telemetry import Telemetry
 from tests.integration.controller.cluster import (
     BASELINES,
     FLOORS,
-    LOADS,
     START,
     STEP,
     KubeController,
-    flat_load,
     min_replicas,
     pa,
     seed_shop,
@@ -47,13 +43,6 @@ WEB = pa("web")["spec"]["query"]
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock(START)
-
-
-@pytest.fixture
-def standin(clock: VirtualClock) -> Iterator[PromStandIn]:
-    series = {pa(name)["spec"]["query"]: flat_load(level) for name, level in LOADS.items()}
-    with PromStandIn(series, now=clock.now) as server:
-        yield server
 
 
 def mode_gauge(telemetry: Telemetry, mode: str) -> float | None:
