@@ -261,7 +261,7 @@ def _targets(
     return CombinedTargets(kube["targets"], pauses(FileTargets(path)))
 
 
-def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
+def _kube(settings: ForescaleSettings, clock: Clock, *, reports: bool = True) -> dict[str, Any]:
     from forescale.scaler.kube import (
         EventRecorder,
         HpaActuator,
@@ -280,7 +280,9 @@ def _kube(settings: ForescaleSettings, clock: Clock) -> dict[str, Any]:
     out: dict[str, Any] = {
         "api": api_client,
         "hpa": HpaActuator(api, clock=clock, events=events, namespace=k.namespace),
-        "targets": KubeTargetSource(api, clock=clock, namespace=k.namespace, events=events),
+        "targets": KubeTargetSource(
+            api, clock=clock, namespace=k.namespace, events=events, reports=reports
+        ),
     }
     if le.enabled:
         out["leader"] = LeaderElector(api, config=lease_config(le), clock=clock)
@@ -294,5 +296,8 @@ def metrics_source(settings: ForescaleSettings) -> MetricsSource:
 
 def target_provider(settings: ForescaleSettings, *, clock: Clock) -> TargetProvider:
     """Where ``settings`` say the targets are: the cluster's PredictiveAutoscalers, the targets
-    file, or both; `ConfigError` when neither is configured."""
-    return _targets(settings, _kube(settings, clock) if settings.kubernetes.enabled else None)
+    file, or both; `ConfigError` when neither is configured. Read only (one-shot jobs such as
+    ``forescale train``, whose service account may only list PredictiveAutoscalers): invalid
+    specs are reported by the controller, not here."""
+    kube = _kube(settings, clock, reports=False) if settings.kubernetes.enabled else None
+    return _targets(settings, kube)

@@ -65,7 +65,11 @@ class KubeTargetSource:
         namespace: str | None = None,
         events: EventRecorder | None = None,
         policy: RetryPolicy | None = None,
+        reports: bool = True,
     ) -> None:
+        """``reports``: write invalid specs' status and Events (the controller does; a reader
+        such as ``forescale train`` runs with list rights only and leaves that to it)."""
+        self._reports = reports
         self._api = api
         self._clock = clock
         self.namespace = namespace
@@ -101,7 +105,8 @@ class KubeTargetSource:
                         name=name, message=str(exc), last_valid=self._last_valid.get(name)
                     )
                 )
-                self._report_invalid(obj, name, str(exc))
+                if self._reports:
+                    self._report_invalid(obj, name, str(exc))
                 continue
             self._reported.pop(name, None)
             previous = self._last_valid.get(name)

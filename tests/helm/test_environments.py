@@ -56,7 +56,8 @@ def test_staging_and_prod_run_two_elected_replicas_on_postgresql_with_monitoring
     alerts = {r["alert"] for r in one(docs, "PrometheusRule")["spec"]["groups"][0]["rules"]}
     assert {"ForescaleTargetStuckReactive", "ForescaleLeaderMissing"} <= alerts
     assert one(docs, "CronJob")["spec"]["concurrencyPolicy"] == "Forbid"
-    assert "eks.amazonaws.com/role-arn" in one(docs, "ServiceAccount")["metadata"]["annotations"]
+    for account in of_kind(docs, "ServiceAccount"):  # the controller's and the trainer's
+        assert "eks.amazonaws.com/role-arn" in account["metadata"]["annotations"]
     assert env(controller(docs))["SENTRY_ENVIRONMENT"]["value"] == environment
 
 

@@ -25,14 +25,15 @@ from tests.helm.chart import (
 
 pytestmark = pytest.mark.helm
 
-# What scaler/kube needs, and nothing else (apiGroup, resource) -> verbs.
+# What scaler/kube needs, and nothing else (apiGroup, resource) -> verbs; test_rbac_matches_requests
+# checks these against the requests the code makes.
 CONTROLLER_RULES = {
-    ("forescale.io", "predictiveautoscalers"): {"get", "list", "watch", "patch"},  # pause
+    ("forescale.io", "predictiveautoscalers"): {"list", "patch"},  # patch: the pause annotation
     ("forescale.io", "predictiveautoscalers/status"): {"patch"},
-    ("autoscaling", "horizontalpodautoscalers"): {"get", "list", "watch", "patch"},
+    ("autoscaling", "horizontalpodautoscalers"): {"get", "list", "patch"},
     ("events.k8s.io", "events"): {"create"},
-    ("", "events"): {"create", "patch"},
 }
+TRAIN_RULES = {("forescale.io", "predictiveautoscalers"): {"list"}}
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|DSN|KEY|STORE__URL", re.IGNORECASE)
 
 
@@ -87,6 +88,45 @@ def test_rbac_has_no_wildcards_and_only_the_rules_the_code_needs(value_set: str)
                 assert "*" not in rule.get(field, []), f"{role['metadata']['name']}: {rule}"
     (main,) = [r for r in roles if r["metadata"]["name"].endswith("-controller")]
     assert rules_of(main) == CONTROLLER_RULES
+    for train in [r for r in roles if r["metadata"]["name"].endswith("-train")]:
+        assert rules_of(train) == TRAIN_RULES
+
+
+def test_the_training_job_runs_as_its_own_account_with_its_own_role() -> None:
+    docs = render(VALUE_SETS["prod"])
+    (cronjob,) = of_kind(docs, "CronJob")
+    assert cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["serviceAccountName"] == (
+        "forescale-train"
+    )
+    accounts = {a["metadata"]["name"]: a for a in of_kind(docs, "ServiceAccount")}
+    assert set(accounts) == {"forescale", "forescale-train"}
+    role = next(r for r in of_kind(docs, "ClusterRole") if r["metadata"]["name"].endswith("-train"))
+    assert rules_of(role) == TRAIN_RULES
+    bindings = of_kind(docs, "ClusterRoleBinding") + of_kind(docs, "RoleBinding")
+    for binding in bindings:
+        train = binding["roleRef"]["name"].endswith("-train")
+        assert {s["name"] for s in binding["subjects"]} == {
+            "forescale-train" if train else "forescale"
+        }
+    # IRSA: the controller's role unless the trainer is given its own (S3 rights only)
+    own = "arn:aws:iam::222222222222:role/forescale-train"
+    docs = render(
+        VALUE_SETS["prod"],
+        (f"training.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn={own}",),
+    )
+    accounts = {a["metadata"]["name"]: a for a in of_kind(docs, "ServiceAccount")}
+    assert accounts["forescale-train"]["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": own
+    }
+    assert accounts["forescale"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] != own
+
+
+def test_a_watched_namespace_confines_the_training_role_too() -> None:
+    docs = render(VALUE_SETS["ci/namespaced-values.yaml"], ("training.enabled=true",
+                  "config.store.models_url=s3://bucket/models"))  # fmt: skip
+    assert not of_kind(docs, "ClusterRole") and not of_kind(docs, "ClusterRoleBinding")
+    roles = {(r["metadata"]["name"], r["metadata"]["namespace"]) for r in of_kind(docs, "Role")}
+    assert ("fs-train", "shop") in roles
 
 
 def test_all_namespaces_need_a_cluster_role_and_the_lease_stays_namespaced() -> None:
@@ -141,7 +181,9 @@ def test_secrets_arrive_only_by_reference(value_set: str) -> None:
 
 def test_aws_access_is_the_service_account_role_annotation() -> None:
     docs = render(VALUE_SETS["ci/targets-values.yaml"])
-    account = one(docs, "ServiceAccount")
+    (account,) = [
+        a for a in of_kind(docs, "ServiceAccount") if a["metadata"]["name"] == "forescale"
+    ]
     role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert role == "arn:aws:iam::111111111111:role/forescale"
     pod = one(docs, "Deployment")["spec"]["template"]["spec"]

@@ -52,6 +52,16 @@ app.kubernetes.io/part-of: forescale
 {{- end }}
 {{- end }}
 
+{{/* The training CronJob's own ServiceAccount: it only lists PredictiveAutoscalers (and reaches
+the model store through its own IRSA role), never the controller's HPA and Lease rights. */}}
+{{- define "forescale.trainServiceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (printf "%s-train" (include "forescale.fullname" .)) .Values.training.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.training.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
 {{- define "forescale.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
