@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Literal, NewType
 from zoneinfo import ZoneInfo
 
+from forescale.scaler.tuning.objective import Objective
+
 __all__ = [
     "ActuationResult",
     "AsgRef",
@@ -201,6 +203,10 @@ class TargetSpec:
     """Known events; their floors are also in ``policy.scheduled_floors``."""
     publish_schedule: bool = False
     """ASG targets: also publish the coming hours' floors as the group's scheduled actions."""
+    objective: Objective = Objective()
+    """What self-tuning keeps while it minimises cost."""
+    tuning: Literal["fixed", "tuned"] | None = "fixed"
+    """Self-tuning mode: ``fixed``, ``tuned`` or None (off); see `scaler.tuning.tuner`."""
     default_lead_time: bool = False
     """The spec gave no lead time, so ``policy.lead_time`` is a default: 5 minutes, which the
     controller replaces with an Auto Scaling group's instance warm-up (`scaler.wiring`)."""

@@ -2,7 +2,7 @@
 
     forescale simulate TRACE.csv --capacity 20 --startup 5m [--target-utilization 0.8]
         [--quantile 0.9] [--lead-time 5m] [--model auto] [--out decisions.csv]
-        [--plot replay.png] [--json]
+        [--plot replay.png] [--json] [--hpa-target fixed|tuned|off] [--objective same-as-hpa]
 
 TRACE is a ``timestamp,value`` CSV (or .csv.gz), or ``example:nasa`` for the bundled trace.
 Policies: ``predictive`` (Forescale's floor under the HPA), ``reactive`` (the HPA alone) and
@@ -10,7 +10,12 @@ Policies: ``predictive`` (Forescale's floor under the HPA), ``reactive`` (the HP
 the replicas each policy keeps running through them count in its replica-hours (the table says
 how many hours that is). ``--out`` writes ``timestamp,load,predictive,reactive`` (requested
 replicas; ``load`` empty in gaps); ``--json`` prints ``{"predictive": {...}, "reactive": {...},
-"oracle": {...}}``. ``--out`` and ``--plot`` are checked before the replay starts.
+"oracle": {...}, "tuning": {...}}``. ``--out`` and ``--plot`` are checked before the replay starts.
+
+Self-tuning (``--hpa-target``, default ``fixed``) runs at each refit on the history replayed so
+far, exactly as the controller does: it picks the sized quantile and lead window, and turns the
+floor off where forecasting did not pay over the last week (do no harm); ``tuned`` also picks the
+HPA's target utilisation, the cheapest setting meeting ``--objective``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from forescale.scaler.cli.args import duration, fraction, positive, writable
 
 if TYPE_CHECKING:
     from forescale.scaler.simulate.replay import ReplayResult
+    from forescale.scaler.tuning.objective import Objective
 
 __all__ = ["register"]
 
@@ -64,6 +70,21 @@ def register(subparsers: Any) -> None:
         help="how far ahead to size the floor (default: --startup)",
     )
     p.add_argument("--model", default="auto", help="forecasting model (default auto)")
+    p.add_argument(
+        "--hpa-target",
+        choices=("fixed", "tuned", "off"),
+        default="fixed",
+        help="self-tuning at each refit: 'fixed' keeps the HPA's target and tunes the floor (and "
+        "turns it off where forecasting does not pay); 'tuned' also picks the HPA's target, "
+        "the cheapest setting meeting --objective; 'off' runs the given settings throughout",
+    )
+    p.add_argument(
+        "--objective",
+        type=_objective,
+        default="same-as-hpa",
+        help="with --hpa-target tuned: 'same-as-hpa' (default: serve as much as the HPA alone) "
+        "or 'max-unserved:P%%'",
+    )
     p.add_argument("--min-replicas", type=int, default=1)
     p.add_argument("--max-replicas", type=int, default=10_000)
     p.add_argument("--out", type=Path, help="write per-step decisions to this CSV")
@@ -76,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from forescale.scaler.cli.progress import Progress
     from forescale.scaler.cli.traces import load_trace_arg
     from forescale.scaler.simulate.replay import ReplayConfig, replay
+    from forescale.scaler.simulate.tuned import TuningConfig
 
     for flag, path in (("--out", args.out), ("--plot", args.plot)):
         if path is not None:
@@ -85,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
         capacity=args.capacity, startup=args.startup, target_utilization=args.target_utilization,
         quantile=args.quantile, lead_time=args.lead_time, model=args.model,
         min_replicas=args.min_replicas, max_replicas=args.max_replicas,
+        tuning=TuningConfig(
+            mode=None if args.hpa_target == "off" else args.hpa_target, objective=args.objective
+        ),
     )  # fmt: skip
     progress = Progress("simulate", unit="steps")
     result = replay(trace, config, progress=progress)
@@ -98,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
 
         plot_replay(result, capacity=args.capacity, path=args.plot, title=f"{args.trace}")
     if args.json:
-        figures = {name: f.as_dict() for name, f in result.figures.items()}
+        figures: dict[str, object] = {name: f.as_dict() for name, f in result.figures.items()}
+        figures["tuning"] = tuning_summary(result)
         print(json.dumps(figures))  # noqa: T201 - the command's output
     else:
         print(format_result(result))  # noqa: T201
@@ -110,6 +136,12 @@ def format_result(result: ReplayResult) -> str:
     from forescale.scaler.cli.figures import format_figures
 
     lines = [format_figures(result.figures)]
+    tuning = tuning_summary(result)
+    if tuning["tunings"]:
+        lines.append(
+            f"tuning: {tuning['tunings']} tunings, {tuning['reactive_only']} of them reactive-only;"
+            f" last: {tuning['last_reason']}"
+        )
     hour = timedelta(hours=1)
     gap_hours = gap_steps(result) * result.step / hour
     if gap_hours > 0:
@@ -119,6 +151,27 @@ def format_result(result: ReplayResult) -> str:
             "not scored, but the replicas kept through them count in replica-hours"
         )
     return "\n".join(lines)
+
+
+def tuning_summary(result: ReplayResult) -> dict[str, object]:
+    """How often the walk-forward tuner ran, how often it turned the floor off, its last word."""
+    tunings = result.tunings
+    last = tunings[-1][1] if tunings else None
+    return {
+        "tunings": len(tunings),
+        "reactive_only": sum(1 for _, t in tunings if not t.setting.predictive),
+        "last_setting": None if last is None else last.setting.describe(),
+        "last_reason": None if last is None else last.reason,
+    }
+
+
+def _objective(text: str) -> Objective:
+    from forescale.scaler.tuning.objective import Objective, ObjectiveError
+
+    try:
+        return Objective.parse(text)
+    except ObjectiveError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def gap_steps(result: ReplayResult) -> int:

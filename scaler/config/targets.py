@@ -59,6 +59,7 @@ from forescale.scaler.domain import (
     utc,
 )
 from forescale.scaler.errors import ConfigError
+from forescale.scaler.tuning.objective import Objective, ObjectiveError
 from forescale.scaler.units import parse_duration
 
 __all__ = [
@@ -247,10 +248,24 @@ class TargetSpecModel(_Model):
     history: Duration = Field(default=timedelta(days=28))
     model: str = Field(default="auto", min_length=1)
     mode: Literal["Auto", "ForecastOnly"] = "Auto"
+    objective: str = "same-as-hpa"
+    """What self-tuning must keep: ``same-as-hpa`` or ``max-unserved:P%`` (cost is minimised)."""
+    tuning: Literal["Fixed", "Tuned", "Disabled"] = "Fixed"
+    """``Fixed``: tune the floor on the target's own history and turn it off where forecasting
+    does not pay; ``Tuned``: also recommend the HPA's target utilisation; ``Disabled``: as given
+    (not ``Off``, which YAML reads as false)."""
     scheduled_floors: list[ScheduledFloorModel] = Field(
         default_factory=list, alias="scheduledFloors"
     )
     events: list[EventModel] = Field(default_factory=list, max_length=500)
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: str) -> str:
+        try:
+            return Objective.parse(value).to_text()
+        except ObjectiveError as e:
+            raise ValueError(str(e)) from None
 
     @model_validator(mode="after")
     def _bounds(self) -> TargetSpecModel:
@@ -261,6 +276,13 @@ class TargetSpecModel(_Model):
         if self.step > self.interval:
             raise ValueError("step must not be longer than interval")
         return self
+
+
+_TUNING: dict[str, Literal["fixed", "tuned"] | None] = {
+    "Fixed": "fixed",
+    "Tuned": "tuned",
+    "Disabled": None,
+}
 
 
 class Metadata(_Model):
@@ -319,6 +341,8 @@ class TargetDocument(_Model):
             events=tuple(e.to_domain() for e in spec.events),
             publish_schedule=spec.target.asg is not None and spec.target.asg.publish_schedule,
             default_lead_time=spec.lead_time is None and default_lead_time is None,
+            objective=Objective.parse(spec.objective),
+            tuning=_TUNING[spec.tuning],
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -34,6 +34,9 @@ from forescale.scaler.planning.fallback import (
     advance,
 )
 from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+from forescale.scaler.simulate.tuned import TuningConfig
+from forescale.scaler.tuning.record import ForecastRecord
+from forescale.scaler.tuning.tuner import TuningResult
 
 __all__ = ["Prediction", "RuntimeSettings"]
 
@@ -44,6 +47,8 @@ class RuntimeSettings:
     refit: RefitPolicy = RefitPolicy()
     forecast_horizon: timedelta = timedelta(hours=1)
     """How far each cycle's forecast reaches (published to the API and status)."""
+    tuning: TuningConfig = TuningConfig()
+    """Self-tuning after each refit (`scaler.controller.tuning`)."""
 
 
 class Prediction:
@@ -67,6 +72,16 @@ class Prediction:
         self.last_forecast: Forecast | None = None
         """The newest forecast, with the band its floor was sized on (`calibrated_band`)."""
         self._problem: Health | None = None
+        self._tuning_config = replace(
+            settings.tuning, mode=spec.tuning if settings.tuning.mode else None,
+            objective=spec.objective,
+        )  # fmt: skip
+        self.record = ForecastRecord(
+            step=spec.step, horizon=self.policy.horizon,
+            steps=max(int(settings.tuning.window / spec.step), settings.tuning.min_window_steps),
+        )  # fmt: skip
+        self.tuning: TuningResult | None = None
+        """The newest tuning: the setting in use and why (None before the first)."""
 
     @property
     def state(self) -> FallbackState:
@@ -107,7 +122,22 @@ class Prediction:
                 )
             return None
         self._problem = self.fit(now=now)
+        if self._problem is None:
+            self._retune(now)
         return why
+
+    def _retune(self, now: datetime) -> None:
+        from forescale.scaler.controller.tuning import retune
+
+        with self.lock:
+            previous = None if self.tuning is None else self.tuning.setting
+            result = retune(
+                policy=self.policy, base=self.spec.policy, history=self.history.series,
+                record=self.record, config=self._tuning_config, step=self.spec.step,
+                previous=previous, now=now,
+            )  # fmt: skip
+            if result is not None:
+                self.tuning = result
 
     def decide(
         self, *, now: datetime, reactive: int, reactive_reason: str, object_max: int
@@ -123,6 +153,7 @@ class Prediction:
             )  # fmt: skip
             if forecast is not None:
                 self.last_forecast = decision.forecast
+                self.record.record(forecast.index[0] - self.spec.step, forecast.mean)
             return decision
 
     def fail(self, health: Health) -> FallbackState:
@@ -192,12 +223,14 @@ class Prediction:
             same_model = (old.model, old.events) == (new.model, new.events)
             if same_model and previous.forecaster.horizon == self.forecaster.horizon:
                 self.forecaster = previous.forecaster
+            if previous.record.horizon == self.record.horizon and old.step == new.step:
+                self.record = previous.record  # the tuner's week of forecasts survives an edit
 
     # -- pieces ------------------------------------------------------------------------------
     def _forecast(self) -> Forecast | None:
         if self.forecaster.model is None or self.history.empty:
             return None
-        q = self.spec.policy.quantile
+        q = self.policy.spec.policy.quantile
         result = self.forecaster.forecast(self._context(), quantiles=tuple(sorted({0.1, q})))
         if isinstance(result, Health):
             self._problem = result

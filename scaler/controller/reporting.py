@@ -201,7 +201,7 @@ class Reporter:
             reactive=plan.reactive,
         )
         fc = outcome.decision.forecast
-        q = runtime.spec.policy.quantile
+        q = runtime.sized_quantile
         lead = runtime.lead_steps
         if fc is not None and len(fc.mean) >= lead:
             self.telemetry.record_forecast(
@@ -221,7 +221,7 @@ def forecast_record(runtime: TargetRuntime, *, issued_at: datetime) -> ForecastR
     fc = runtime.last_forecast
     if fc is None:
         return None
-    q = runtime.spec.policy.quantile
+    q = runtime.sized_quantile
     upper = _quantile_or_none(fc, q)  # the band the floor was sized on
     lower = _quantile_or_none(fc, 0.1)
     points = tuple(
@@ -265,7 +265,7 @@ def status_of(
     fc = runtime.last_forecast
     summary: dict[str, Any] | None = None
     if fc is not None and len(fc.mean):
-        q = runtime.spec.policy.quantile
+        q = runtime.sized_quantile
         band = _quantile_or_none(fc, q)
         band = fc.mean if band is None else band
         summary = {

@@ -115,6 +115,11 @@ class TargetRuntime:
         return self._paused
 
     @property
+    def sized_quantile(self) -> float:
+        """The quantile floors are sized on now (the spec's, or the tuner's choice)."""
+        return self._prediction.policy.spec.policy.quantile
+
+    @property
     def lead_steps(self) -> int:
         return self._prediction.policy.lead_steps
 
@@ -203,7 +208,7 @@ class TargetRuntime:
             actuation = self._actuate(actuator, decision, dry_run=dry, may_write=may_write)
         error = self._schedule.keep(
             actuator, self._spec, predictive=decision.plan.mode is not Mode.REACTIVE,
-            band=lambda steps: self.band(quantile=self._spec.policy.quantile, horizon=steps),
+            band=lambda steps: self.band(quantile=self.sized_quantile, horizon=steps),
             now=now, dry_run=dry or not may_write(),
         )  # fmt: skip
         self._last_error = error or self._last_error
@@ -384,7 +389,11 @@ class TargetRuntime:
         with self._prediction.lock:
             state, model = self._prediction.state, self._prediction.forecaster.model
             accuracy = self._prediction.policy.accuracy()
+            off = self._prediction.policy.predictive_off
+            spec = dataclasses.replace(self._spec, policy=self._prediction.policy.spec.policy)
+        if off is not None and state.mode is not Mode.REACTIVE:  # the tuner turned the floor off
+            state = dataclasses.replace(state, mode=Mode.REACTIVE, reason=off)
         return target_status(
-            self._spec, self._last, state=state, model=model, accuracy=accuracy,
+            spec, self._last, state=state, model=model, accuracy=accuracy,
             last_error=self._last_error, paused=self._paused,
         )  # fmt: skip

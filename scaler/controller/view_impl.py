@@ -43,7 +43,7 @@ class LiveView:
         self, name: str, *, horizon_steps: int, quantile: float | None = None
     ) -> ForecastRecord:
         runtime = self.controller.runtime(name)
-        q = quantile if quantile is not None else runtime.spec.policy.quantile
+        q = quantile if quantile is not None else runtime.sized_quantile
         fc = runtime.band(quantile=q, horizon=horizon_steps)
         upper = np.asarray(fc.quantile(q), dtype=float)
         lower = np.asarray(fc.quantile(0.1), dtype=float)

@@ -168,16 +168,20 @@ class QualityJudge:
     def poor(self) -> bool:
         return self._poor
 
-    def judge(self, snapshot: AccuracySnapshot) -> Health:
+    def judge(self, snapshot: AccuracySnapshot, *, quantile: float = 0.9) -> Health:
+        """``quantile``: the band's quantile. The under-rate thresholds are set for a p90 band
+        (10 % of actuals above it by design); a lower band misses more by design, so they move up
+        by that much (a p70 band is not poor for missing 30 %)."""
         s = self._settings
         if snapshot.scored < s.min_scored:
             return Health(issue=Issue.OK)
         skill, under = snapshot.skill, snapshot.under_rate
+        extra = max(0.0, 0.9 - quantile)
         too_bad = (skill is not None and skill > s.demote_skill) or (
-            under is not None and under > s.demote_under_rate
+            under is not None and under > s.demote_under_rate + extra
         )
         good_again = (skill is None or skill < s.recover_skill) and (
-            under is None or under < s.recover_under_rate
+            under is None or under < s.recover_under_rate + extra
         )
         if too_bad:
             self._poor = True

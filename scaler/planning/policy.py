@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from forescale.models.base import Forecast
-from forescale.scaler.domain import CapacityPlan, TargetSpec
+from forescale.scaler.domain import CapacityPlan, Mode, ScalingPolicy, TargetSpec
 from forescale.scaler.planning.band import calibrated_band
 from forescale.scaler.planning.fallback import (
     STARTING,
@@ -91,6 +91,19 @@ class TargetPolicy:
         self._last_sample: datetime | None = None
         self._sized: deque[tuple[datetime, int]] = deque()
         self._max_age = self.settings.max_data_age or (2 * step + p.interval)
+        self._off_reason: str | None = None
+
+    def retune(self, policy: ScalingPolicy, *, predictive_off: str | None = None) -> None:
+        """Decide with ``policy`` from now on (the tuner's choice of quantile, lead time and
+        target utilisation). ``predictive_off``: why no floor is set at all (forecasting did not
+        pay on this target's history); the fallback state machine keeps running underneath, so
+        health is still judged and reported."""
+        self.spec = replace(self.spec, policy=policy)
+        self._off_reason = predictive_off
+
+    @property
+    def predictive_off(self) -> str | None:
+        return self._off_reason
 
     @property
     def last_plan(self) -> CapacityPlan | None:
@@ -144,9 +157,12 @@ class TargetPolicy:
         health = self._health(now, forecast, forecast_problem, accuracy)
         self.state = advance(self.state, health, self.settings.fallback)
         previous = self._last_plan.floor if self._last_plan is not None else None
+        mode, reason = self.state.mode, self.state.reason
+        if self._off_reason is not None and mode is not Mode.REACTIVE:
+            mode, reason = Mode.REACTIVE, self._off_reason
         result = plan(PlanInputs(
-            target=self.spec.name, policy=self.spec.policy, now=now, mode=self.state.mode,
-            mode_reason=self.state.reason, reactive=reactive, reactive_reason=reactive_reason,
+            target=self.spec.name, policy=self.spec.policy, now=now, mode=mode,
+            mode_reason=reason, reactive=reactive, reactive_reason=reactive_reason,
             forecast=sized, previous_floor=previous, object_max=object_max, unit=self.unit,
             recent_floor=self._recent_floor(now), explain=self.explain,
         ))  # fmt: skip
@@ -179,7 +195,7 @@ class TargetPolicy:
             return Health(issue=Issue.STALE_DATA, detail=f"newest sample {seen}")
         if forecast is None:
             return problem or Health(issue=Issue.MODEL_FAILURE, detail="no forecast")
-        return self._judge.judge(accuracy)
+        return self._judge.judge(accuracy, quantile=self.spec.policy.quantile)
 
     def _reusable_forecast(self, now: datetime) -> Forecast | None:
         last = self._last_forecast

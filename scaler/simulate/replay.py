@@ -29,7 +29,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
 import numpy as np
@@ -47,7 +47,9 @@ from forescale.scaler.forecasting.engine import (
 from forescale.scaler.planning.fallback import Health, Issue
 from forescale.scaler.planning.policy import PolicySettings, TargetPolicy
 from forescale.scaler.simulate.hpa_steps import HpaRunner, replay_reactive
+from forescale.scaler.simulate.tuned import TuningConfig, WalkForwardTuner
 from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
+from forescale.scaler.tuning.tuner import TuningResult
 
 __all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive"]
 
@@ -76,6 +78,8 @@ class ReplayConfig:
     """Use a second core: the HPA-alone replay and each next model fit run in a worker process
     (a fit is a pure function of the data up to its time, so the decisions are identical)."""
     policy: PolicySettings = field(default_factory=PolicySettings)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
+    """Walk-forward self-tuning at each refit (``TuningConfig(mode=None)``: fixed settings)."""
 
     def __post_init__(self) -> None:
         if not self.capacity > 0:
@@ -95,6 +99,8 @@ class ReplayResult:
     modes: np.ndarray
     step: timedelta
     startup_steps: int
+    tunings: tuple[tuple[datetime, TuningResult], ...] = ()
+    """Each tuning of the predictive policy: when, and what it chose and why."""
 
     def decisions(self) -> pd.DataFrame:
         """Rows ``timestamp, load, predictive, reactive`` (``load`` empty in gaps)."""
@@ -122,6 +128,7 @@ def replay(
     requested: dict[str, np.ndarray] = {}
     band = np.full((len(load), 2), np.nan)
     modes = np.full(len(load), "", dtype=object)
+    tunings: list[tuple[datetime, TuningResult]] = []
     with _pool(config.parallel and "predictive" in policies) as pool:
         reactive = None
         if "reactive" in policies:
@@ -131,7 +138,14 @@ def replay(
                 requested["reactive"] = replay_reactive(load, index, spec.policy)
         if "predictive" in policies:
             requested["predictive"] = _replay_predictive(
-                y, spec, config, band=band, modes=modes, progress=progress, pool=pool
+                y,
+                spec,
+                config,
+                band=band,
+                modes=modes,
+                progress=progress,
+                pool=pool,
+                tunings=tunings,
             )
         if reactive is not None:
             done = _result(reactive)
@@ -157,6 +171,7 @@ def replay(
         modes=modes,
         step=step,
         startup_steps=startup,
+        tunings=tuple(tunings),
     )
 
 
@@ -169,6 +184,7 @@ def _replay_predictive(
     modes: np.ndarray,
     progress: Progress | None,
     pool: Executor | None = None,
+    tunings: list[tuple[datetime, TuningResult]] | None = None,
 ) -> np.ndarray:
     load = y.to_numpy(dtype=float)
     n = len(load)
@@ -188,6 +204,11 @@ def _replay_predictive(
     seg_start = 0
     problem: Health | None = None
     lead = policy.lead_steps
+    tuner = WalkForwardTuner(
+        config.tuning, load=load, horizon=policy.horizon, step=spec.step, base=spec.policy,
+        history_window=config.refit.history_window,
+        startup=startup_steps(config.startup, spec.step),
+    )  # fmt: skip
     for t in range(n):
         now = times[t]
         policy.observe(now, None if not math.isfinite(load[t]) else float(load[t]))
@@ -196,6 +217,9 @@ def _replay_predictive(
         if why is not None:
             problem = fitter.refit(t)
             paths, seg_start = None, t
+            tuned = tuner.tune(t, now, policy)
+            if tuned is not None:
+                hpa.policy = tuned
         if forecaster.model is None and problem is None:
             problem = forecaster.no_history(int(observed[t]))
         if paths is None and forecaster.model is not None:
@@ -208,6 +232,7 @@ def _replay_predictive(
         if paths is not None and math.isfinite(load[t]) and t - seg_start < len(paths):
             row, upper = paths[t - seg_start], bands[t - seg_start]
             if np.isfinite(row).all():
+                tuner.record(t, row)
                 quantiles = {spec.policy.quantile: upper} if np.isfinite(upper).all() else {}
                 forecast = Forecast(
                     index=future[t + 1 : t + 1 + policy.horizon], mean=row, quantiles=quantiles,
@@ -221,12 +246,14 @@ def _replay_predictive(
         out[t] = hpa.step(t, load[t], floor=plan.floor)
         modes[t] = plan.mode.value
         if decision.forecast is not None and len(decision.forecast.mean) >= lead:
-            band[t, 0] = decision.forecast.quantile(spec.policy.quantile)[lead - 1]
+            band[t, 0] = decision.forecast.quantile(policy.spec.policy.quantile)[lead - 1]
         band[t, 1] = np.nan if plan.floor is None else plan.floor
         if progress is not None and (t % 2000 == 0 or t == n - 1):
             progress(t + 1, n)
         if forecaster.model is not None and paths is not None and t - seg_start + 1 >= len(paths):
             paths = None  # segment exhausted without a refit (e.g. refit postponed)
+    if tunings is not None:
+        tunings.extend(tuner.results)
     return out
 
 

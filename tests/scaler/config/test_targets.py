@@ -105,3 +105,24 @@ def test_duplicate_names_and_broken_yaml_are_refused(tmp_path: Path) -> None:
         load_targets_file(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         load_targets_file(tmp_path / "missing.yaml")
+
+
+def test_self_tuning_defaults_to_fixed_with_the_hpas_service_and_can_be_set_or_refused() -> None:
+    from forescale.scaler.tuning.objective import Objective
+
+    hpa = parse_targets_yaml(GOOD)[0].to_domain()
+    assert hpa.tuning == "fixed" and hpa.objective == Objective()
+    first = GOOD.split("---")[0]
+    tuned = parse_targets_yaml(
+        first.replace(
+            "leadTime: 3m", "leadTime: 3m\n  tuning: Tuned\n  objective: max-unserved:0.1%"
+        )
+    )[0].to_domain()
+    assert tuned.tuning == "tuned" and tuned.objective == Objective(max_unserved_pct=0.1)
+    off = parse_targets_yaml(first.replace("leadTime: 3m", "leadTime: 3m\n  tuning: Disabled"))
+    assert off[0].to_domain().tuning is None
+    for patch, field in (("objective: cheapest", "objective"), ("tuning: Always", "tuning"),
+                         ("objective: max-unserved:150%", "objective")):  # fmt: skip
+        with pytest.raises(ConfigError) as err:
+            parse_targets_yaml(first.replace("leadTime: 3m", f"leadTime: 3m\n  {patch}"))
+        assert f"spec.{field}" in str(err.value) and "shop/checkout" in str(err.value)

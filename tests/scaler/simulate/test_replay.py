@@ -83,7 +83,14 @@ def test_cli_writes_exact_columns_and_json_figures(
     )
     assert code == 0
     figures = json.loads(capsys.readouterr().out)
-    assert set(figures) == {"predictive", "reactive", "oracle"}
+    assert set(figures) == {"predictive", "reactive", "oracle", "tuning"}
+    # 600 five-minute steps hold too few forecasts to tune on (two days are needed).
+    assert figures["tuning"] == {
+        "tunings": 0,
+        "reactive_only": 0,
+        "last_setting": None,
+        "last_reason": None,
+    }
     assert set(figures["reactive"]) == {
         "under_provisioned_pct",
         "unserved_load_pct",
