@@ -60,6 +60,10 @@ class ForecastUnavailable(ScalerError):
     """No usable forecast for a target (no model yet, too little history, model failure)."""
 
 
+class NotTunedYet(ScalerError):
+    """A target has not been tuned yet (too few recorded forecasts, or tuning is off)."""
+
+
 class ModelStoreError(ScalerError):
     """The model store cannot read or write an artifact."""
 

@@ -17,11 +17,11 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
@@ -110,6 +110,11 @@ class Telemetry:
             "under_forecasts", "Outcomes where load exceeded the forecast quantile."
         )
         self.decisions = counter("decisions", "Decisions per mode and action.", "mode", "action")
+        self.expected_savings = gauge(
+            "expected_savings_ratio",
+            "Self-tuning's expected saving in replica-hours vs the HPA alone over its window "
+            "(1 - tuned / HPA; negative: costs more); absent before the first tuning.",
+        )
         self.actuation_errors = counter(
             "actuation_errors", "Failed writes to the HPA/ASG, by kind.", "kind"
         )
@@ -171,6 +176,14 @@ class Telemetry:
             if reactive is not None:
                 self._child(self.reactive, target).set(reactive)
             self._child(self.decisions, target, mode.value, action).inc()
+
+    def record_tuning(self, target: str, tuning: Mapping[str, Any] | None) -> None:
+        """The newest tuning's expected saving (`scaler.tuning.report.tuning_status`)."""
+        with self._lock:
+            if tuning is None:
+                self._remove_all(self.expected_savings, target)
+            else:
+                self._child(self.expected_savings, target).set(float(tuning["expectedSavings"]))
 
     def record_failure(self, target: str, *, mode: Mode, released: bool) -> None:
         """A cycle that failed: the mode the fallback machine is in now (so ``forescale_mode``

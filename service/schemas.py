@@ -118,6 +118,11 @@ class TargetOut(_Out):
     training_window: Window | None
     last_decision_at: datetime | None
     last_error: str | None
+    tuning: dict[str, Any] | None = Field(
+        default=None,
+        description="Self-tuning: the setting in use, why, when, and the expected replica-hours "
+        "and unserved load vs the HPA alone (null before the first tuning).",
+    )
 
     @classmethod
     def of(cls, t: TargetStatus) -> TargetOut:
@@ -128,7 +133,7 @@ class TargetOut(_Out):
             lead_time_seconds=t.lead_time_seconds, model=t.model,
             accuracy=AccuracyOut.of(t.accuracy) if t.accuracy else None,
             training_window=Window.of(t.training_start, t.training_end),
-            last_decision_at=t.last_decision_at, last_error=t.last_error,
+            last_decision_at=t.last_decision_at, last_error=t.last_error, tuning=t.tuning,
         )  # fmt: skip
 
 

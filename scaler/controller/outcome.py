@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -64,6 +65,7 @@ def target_status(
     accuracy: AccuracySnapshot,
     last_error: str | None,
     paused: bool,
+    tuning: dict[str, Any] | None = None,
 ) -> TargetStatus:
     """The status of a target whose newest cycle is ``last`` and fallback state ``state``.
 
@@ -81,7 +83,7 @@ def target_status(
         paused=paused, forecast_only=spec.forecast_only, quantile=spec.policy.quantile,
         lead_time_seconds=spec.policy.lead_time.total_seconds(),
         training_start=_ts(getattr(model, "train_start_", None)),
-        training_end=_ts(getattr(model, "train_end_", None)),
+        training_end=_ts(getattr(model, "train_end_", None)), tuning=tuning,
     )  # fmt: skip
 
 

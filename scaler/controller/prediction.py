@@ -13,6 +13,7 @@ import math
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -82,6 +83,7 @@ class Prediction:
         )  # fmt: skip
         self.tuning: TuningResult | None = None
         """The newest tuning: the setting in use and why (None before the first)."""
+        self.tuned_at: datetime | None = None
 
     @property
     def state(self) -> FallbackState:
@@ -137,7 +139,18 @@ class Prediction:
                 previous=previous, now=now,
             )  # fmt: skip
             if result is not None:
-                self.tuning = result
+                self.tuning, self.tuned_at = result, now
+
+    def tuning_report(self, *, detail: bool = False) -> dict[str, Any] | None:
+        """The newest tuning as the status/API show it (None before the first)."""
+        from forescale.scaler.tuning.report import tuning_detail, tuning_status
+
+        with self.lock:
+            result, at = self.tuning, self.tuned_at
+        if result is None or at is None:
+            return None
+        report = tuning_detail if detail else tuning_status
+        return report(result, at=at, objective=self.spec.objective)
 
     def decide(
         self, *, now: datetime, reactive: int, reactive_reason: str, object_max: int
@@ -223,6 +236,15 @@ class Prediction:
             same_model = (old.model, old.events) == (new.model, new.events)
             if same_model and previous.forecaster.horizon == self.forecaster.horizon:
                 self.forecaster = previous.forecaster
+            if previous.tuning is not None and (old.policy, old.objective, old.tuning) == (
+                new.policy,
+                new.objective,
+                new.tuning,
+            ):  # an edit elsewhere keeps the tuned setting; one that touches it waits to retune
+                self.tuning, self.tuned_at = previous.tuning, previous.tuned_at
+                self.policy.retune(
+                    previous.policy.spec.policy, predictive_off=previous.policy.predictive_off
+                )
             if previous.record.horizon == self.record.horizon and old.step == new.step:
                 self.record = previous.record  # the tuner's week of forecasts survives an edit
 

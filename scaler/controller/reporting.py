@@ -200,6 +200,7 @@ class Reporter:
             floor_source=source,
             reactive=plan.reactive,
         )
+        self.telemetry.record_tuning(name, runtime.tuning())
         fc = outcome.decision.forecast
         q = runtime.sized_quantile
         lead = runtime.lead_steps
@@ -286,6 +287,7 @@ def status_of(
         "model": plan.model,
         "forecast": summary,
         "lastError": spec_error or runtime.last_error,
+        "tuning": runtime.tuning(),
         "lastDecisionTime": _iso(now),
         "conditions": _conditions(
             runtime, mode=plan.mode, reason=plan.mode_reason, now=now, spec_error=spec_error

@@ -22,6 +22,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -322,6 +323,10 @@ class TargetRuntime:
         self._prediction.adopt(model, fitted_at=fitted_at, version=version)
         self._status = self._snapshot()
 
+    def tuning(self, *, detail: bool = False) -> dict[str, Any] | None:
+        """The newest self-tuning (with ``detail``: the HPA frontier and every candidate)."""
+        return self._prediction.tuning_report(detail=detail)
+
     def model_card(self) -> tuple[BaseForecaster, ModelCard] | None:
         """The model in use and its card (None before the first fit)."""
         return self._prediction.model_card()
@@ -390,10 +395,11 @@ class TargetRuntime:
             state, model = self._prediction.state, self._prediction.forecaster.model
             accuracy = self._prediction.policy.accuracy()
             off = self._prediction.policy.predictive_off
+            tuning = self._prediction.tuning_report()
             spec = dataclasses.replace(self._spec, policy=self._prediction.policy.spec.policy)
         if off is not None and state.mode is not Mode.REACTIVE:  # the tuner turned the floor off
             state = dataclasses.replace(state, mode=Mode.REACTIVE, reason=off)
         return target_status(
             spec, self._last, state=state, model=model, accuracy=accuracy,
-            last_error=self._last_error, paused=self._paused,
+            last_error=self._last_error, paused=self._paused, tuning=tuning,
         )  # fmt: skip

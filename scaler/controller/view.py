@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from forescale.scaler.domain import CapacityPlan
 from forescale.scaler.errors import ScalerError
@@ -50,6 +50,8 @@ class TargetStatus:
     lead_time_seconds: float
     training_start: datetime | None
     training_end: datetime | None
+    tuning: dict[str, Any] | None = None
+    """The newest self-tuning (`scaler.tuning.report.tuning_status`); None before the first."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +84,11 @@ class ControllerView(Protocol):
 
     def dry_run_plan(self, name: str, *, quantile: float | None = None) -> CapacityPlan:
         """What the controller would decide now, optionally for another quantile; writes nothing."""
+        ...
+
+    def tuning(self, name: str) -> dict[str, Any]:
+        """The newest self-tuning with the HPA's frontier and every candidate
+        (`scaler.tuning.report.tuning_detail`); `NotTunedYet` before the first."""
         ...
 
     def models(self, name: str) -> list[ModelInfo]: ...

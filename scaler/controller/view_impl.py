@@ -9,13 +9,15 @@ the next cycle uses the new model.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from forescale.models.persistence import ModelCard
 from forescale.scaler.controller.loop import Controller
 from forescale.scaler.controller.view import ModelInfo, TargetStatus
 from forescale.scaler.domain import CapacityPlan
-from forescale.scaler.errors import ModelNotFound, ModelStoreError
+from forescale.scaler.errors import ModelNotFound, ModelStoreError, NotTunedYet
 from forescale.scaler.modelstore.base import ModelStore, model_key
 from forescale.scaler.records import ForecastPoint, ForecastRecord
 
@@ -60,6 +62,19 @@ class LiveView:
             points=points,
             notes=fc.notes,
         )
+
+    def tuning(self, name: str) -> dict[str, Any]:
+        runtime = self.controller.runtime(name)
+        report = runtime.tuning(detail=True)
+        if report is None:
+            why = (
+                "self-tuning is disabled for it (spec.tuning: Disabled)"
+                if runtime.spec.tuning is None
+                else "it has not been tuned yet: tuning runs after a refit once two days of its "
+                "forecasts have been recorded"
+            )
+            raise NotTunedYet(f"{name}: {why}")
+        return report
 
     def dry_run_plan(self, name: str, *, quantile: float | None = None) -> CapacityPlan:
         runtime = self.controller.runtime(name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 
@@ -51,6 +51,17 @@ def get_plan(
     with user_input("quantile"):
         plan = view.dry_run_plan(target, quantile=quantile)
     return PlanOut.of(plan)
+
+
+@router.get(
+    "/{namespace}/{name}/tuning",
+    operation_id="getTuning",
+    summary="Self-tuning: the setting in use, why, the expected cost and unserved load vs the HPA "
+    "alone, the HPA's cost/unserved frontier and every candidate on the target's own history",
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+def get_tuning(target: TargetName, view: ViewDep, _: Viewer) -> dict[str, Any]:
+    return view.tuning(target)
 
 
 def _set_paused(name: str, paused: bool, view: ViewDep, who: str) -> TargetOut:

@@ -15,11 +15,12 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import NormalDist
+from typing import Any
 
 from forescale.scaler.clock import Clock
 from forescale.scaler.controller.view import ModelInfo, TargetStatus, UnknownTarget
 from forescale.scaler.domain import CapacityPlan, Mode, PlanStep, TargetName
-from forescale.scaler.errors import ForecastUnavailable, ModelNotFound
+from forescale.scaler.errors import ForecastUnavailable, ModelNotFound, NotTunedYet
 from forescale.scaler.planning.ledger import AccuracySnapshot
 from forescale.scaler.records import ForecastPoint, ForecastRecord
 
@@ -40,6 +41,7 @@ class FakeTarget:
     mode: Mode = Mode.PREDICTIVE
     paused: bool = False
     models: list[ModelInfo] = field(default_factory=list)
+    tuning: dict[str, Any] | None = None
 
 
 def card(version: str, *, trained_until: datetime, mase: float = 0.8) -> dict[str, object]:
@@ -95,6 +97,13 @@ class FakeController:
         with self._lock:
             target = self._get(name)
             return self._plan(target, quantile or target.quantile)
+
+    def tuning(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            target = self._get(name)
+        if target.tuning is None:
+            raise NotTunedYet(f"{name}: it has not been tuned yet")
+        return target.tuning
 
     def models(self, name: str) -> list[ModelInfo]:
         with self._lock:

@@ -44,7 +44,7 @@ def test_gaps_are_reported_and_their_hours_named_beside_the_figures(
 def test_a_startup_shorter_than_the_step_is_warned(gappy: Path, tmp_path: Path) -> None:
     done = forescale("simulate", str(gappy), *QUICK, "--startup", "30s", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert set(json.loads(done.stdout)) == {"predictive", "reactive", "oracle"}
+    assert set(json.loads(done.stdout)) == {"predictive", "reactive", "oracle", "tuning"}
     assert "warning: --startup 30s is shorter than the trace's step (1m)" in done.stderr
 
 
