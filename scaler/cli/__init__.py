@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ApiLauncher", "RunningApi", "main"]
 
-SUBCOMMANDS = ("demo", "run", "backtest", "simulate", "train", "check_config")
+SUBCOMMANDS = ("demo", "run", "backtest", "simulate", "tune", "train", "check_config")
 _NEGATIVE_DURATION = re.compile(r"-\d+(\.\d+)?[a-zA-Z]+")
 SIGPIPE_EXIT = 141
 """128 + SIGPIPE: what a shell reports for a command whose reader went away (``| head``)."""

@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--objective",
-        type=_objective,
+        type=parse_objective,
         default="same-as-hpa",
         help="with --hpa-target tuned: 'same-as-hpa' (default: serve as much as the HPA alone) "
         "or 'max-unserved:P%%'",
@@ -165,7 +165,7 @@ def tuning_summary(result: ReplayResult) -> dict[str, object]:
     }
 
 
-def _objective(text: str) -> Objective:
+def parse_objective(text: str) -> Objective:
     from forescale.scaler.tuning.objective import Objective, ObjectiveError
 
     try:

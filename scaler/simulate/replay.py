@@ -51,7 +51,7 @@ from forescale.scaler.simulate.tuned import TuningConfig, WalkForwardTuner
 from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
 from forescale.scaler.tuning.tuner import TuningResult
 
-__all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive"]
+__all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive", "scaling_policy"]
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -101,6 +101,9 @@ class ReplayResult:
     startup_steps: int
     tunings: tuple[tuple[datetime, TuningResult], ...] = ()
     """Each tuning of the predictive policy: when, and what it chose and why."""
+    forecasts: np.ndarray | None = None
+    """``forecasts[t, h - 1]``: the mean forecast for ``t + h`` the policy was given at ``t``
+    (NaN where none): what a tuning at the end of the trace replays."""
 
     def decisions(self) -> pd.DataFrame:
         """Rows ``timestamp, load, predictive, reactive`` (``load`` empty in gaps)."""
@@ -129,6 +132,7 @@ def replay(
     band = np.full((len(load), 2), np.nan)
     modes = np.full(len(load), "", dtype=object)
     tunings: list[tuple[datetime, TuningResult]] = []
+    forecasts: list[np.ndarray] = []
     with _pool(config.parallel and "predictive" in policies) as pool:
         reactive = None
         if "reactive" in policies:
@@ -146,6 +150,7 @@ def replay(
                 progress=progress,
                 pool=pool,
                 tunings=tunings,
+                forecasts=forecasts,
             )
         if reactive is not None:
             done = _result(reactive)
@@ -172,6 +177,7 @@ def replay(
         step=step,
         startup_steps=startup,
         tunings=tuple(tunings),
+        forecasts=forecasts[0] if forecasts else None,
     )
 
 
@@ -185,6 +191,7 @@ def _replay_predictive(
     progress: Progress | None,
     pool: Executor | None = None,
     tunings: list[tuple[datetime, TuningResult]] | None = None,
+    forecasts: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     load = y.to_numpy(dtype=float)
     n = len(load)
@@ -254,6 +261,8 @@ def _replay_predictive(
             paths = None  # segment exhausted without a refit (e.g. refit postponed)
     if tunings is not None:
         tunings.extend(tuner.results)
+    if forecasts is not None:
+        forecasts.append(tuner.means)
     return out
 
 
@@ -362,6 +371,11 @@ def _segment_paths(
         empty = np.full((len(origins), len(steps)), np.nan)
         return empty, empty
     return np.asarray(result["mean"], dtype=float), np.asarray(result[quantile], dtype=float)
+
+
+def scaling_policy(config: ReplayConfig, step: timedelta) -> ScalingPolicy:
+    """The policy a replay of ``config`` on a trace of ``step`` runs (before any tuning)."""
+    return _spec(config, step).policy
 
 
 def _spec(config: ReplayConfig, step: timedelta) -> TargetSpec:

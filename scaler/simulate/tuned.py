@@ -65,8 +65,8 @@ class WalkForwardTuner:
         if self.first is None:
             self.first = t
 
-    def tune(self, t: int, now: datetime, policy: TargetPolicy) -> ScalingPolicy | None:
-        """Tune on steps before ``t``; returns the policy for the HPA (None: unchanged)."""
+    def result_at(self, t: int) -> TuningResult | None:
+        """Tune on the steps before ``t`` (None: tuning off, or too few forecasts yet)."""
         if self.config.mode is None or self.first is None or t - self.first < self.min_steps:
             return None
         lo = max(self.first, t - self.window_steps)
@@ -77,13 +77,21 @@ class WalkForwardTuner:
             max_replicas=b.max_replicas, startup=self.startup,
             calibration=max(60, int(timedelta(days=1) / self.step)),
         )  # fmt: skip
-        lead_steps = max(1, round(b.lead_time / self.step))
-        result = tune(
+        short = t - lo < int(self.config.window / self.step)
+        return tune(
             window, quantile=b.quantile, target_utilization=b.target_utilization,
-            lead_steps=lead_steps, mode=self.config.mode, objective=self.config.objective,
-            previous=self.setting,
+            lead_steps=max(1, round(b.lead_time / self.step)), mode=self.config.mode,
+            objective=self.config.objective, previous=self.setting,
+            window_note="; less history than the 7-day default exists" if short else "",
         )  # fmt: skip
+
+    def tune(self, t: int, now: datetime, policy: TargetPolicy) -> ScalingPolicy | None:
+        """Tune on steps before ``t`` and apply; returns the policy for the HPA (None: none)."""
+        result = self.result_at(t)
+        if result is None:
+            return None
         self.results.append((now, result))
+        b = self.base
         s = self.setting = result.setting
         chosen = replace(
             b, quantile=s.quantile if s.predictive else b.quantile,
@@ -92,3 +100,20 @@ class WalkForwardTuner:
         )  # fmt: skip
         policy.retune(chosen, predictive_off=None if s.predictive else result.reason)
         return chosen
+
+    @classmethod
+    def resume(
+        cls, config: TuningConfig, *, load: np.ndarray, forecasts: np.ndarray, step: timedelta,
+        base: ScalingPolicy, history_window: timedelta, startup: int,
+        previous: Setting | None = None,
+    ) -> WalkForwardTuner:  # fmt: skip
+        """A tuner holding a finished replay's forecasts (to tune once more at its end)."""
+        tuner = cls(
+            config, load=load, horizon=forecasts.shape[1], step=step, base=base,
+            history_window=history_window, startup=startup,
+        )  # fmt: skip
+        tuner.means = forecasts
+        recorded = np.flatnonzero(np.isfinite(forecasts).all(axis=1))
+        tuner.first = int(recorded[0]) if recorded.size else None
+        tuner.setting = previous
+        return tuner
