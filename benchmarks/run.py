@@ -66,6 +66,8 @@ SUITE = (
     Benchmark("memory", "memory per target", quick_cost=3),
     Benchmark("forecast_accuracy", "forecast accuracy (MASE, coverage) on the NASA trace",
               quick_cost=4),
+    Benchmark("tuning_speed", "self-tuning one target on 7 days at 1 minute vs exact replays",
+              quick_cost=20),
     Benchmark("cli_startup", "forescale --help start-up vs importing what it used to",
               quick_cost=12),
 )  # fmt: skip

@@ -88,11 +88,20 @@ def calibrated_factors(window: Window, quantile: float, horizon: int) -> np.ndar
 
 
 def sized_floors(
-    window: Window, *, quantile: float, horizon: int, per_replica: float
+    window: Window,
+    *,
+    quantile: float,
+    horizon: int,
+    per_replica: float,
+    factors: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The floor per step (NaN where no forecast): see the module docstring."""
+    """The floor per step (NaN where no forecast): see the module docstring. ``factors``:
+    `calibrated_factors` for this quantile (at least ``horizon`` columns), when already known
+    (the tuner computes them once per quantile, not once per candidate)."""
     mean = window.mean[:, :horizon]
-    factors = calibrated_factors(window, quantile, horizon)
+    if factors is None:
+        factors = calibrated_factors(window, quantile, horizon)
+    factors = factors[:, :horizon]
     c = window.offset
     band = np.where(
         np.isfinite(factors),

@@ -30,7 +30,7 @@ from typing import Literal
 
 import numpy as np
 
-from forescale.scaler.tuning.fastsim import Window, hpa_counts, sized_floors
+from forescale.scaler.tuning.fastsim import Window, calibrated_factors, hpa_counts, sized_floors
 from forescale.scaler.tuning.objective import Objective
 
 __all__ = ["Mode", "Outcome", "Setting", "TuningResult", "tune"]
@@ -111,8 +111,9 @@ def tune(
         targets += tuple(u for u in HOTTER if u > target_utilization)
     leads = (0, -1) if lead_steps >= 2 else (0,)
     quantiles = tuple(sorted({*QUANTILES, quantile}))
+    factors = {q: calibrated_factors(window, q, lead_steps + 1) for q in quantiles}
     candidates = [
-        _predictive(window, Setting(True, q, u, off), lead_steps)
+        _predictive(window, Setting(True, q, u, off), lead_steps, factors[q])
         for u in targets
         for q in quantiles
         for off in leads
@@ -143,11 +144,11 @@ def _reactive(window: Window, target: float) -> Outcome:
     return _outcome(window, Setting(False, 0.0, target), counts)
 
 
-def _predictive(window: Window, setting: Setting, lead_steps: int) -> Outcome:
+def _predictive(window: Window, setting: Setting, lead_steps: int, factors: np.ndarray) -> Outcome:
     horizon = lead_steps + 1 + setting.lead_offset
     floors = sized_floors(
         window, quantile=setting.quantile, horizon=horizon,
-        per_replica=window.capacity * setting.target_utilization,
+        per_replica=window.capacity * setting.target_utilization, factors=factors,
     )  # fmt: skip
     counts = hpa_counts(window, target_utilization=setting.target_utilization, floors=floors)
     return _outcome(window, setting, counts)

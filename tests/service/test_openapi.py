@@ -13,6 +13,7 @@ OPERATIONS = {
     ("get", "/v1/targets"): "listTargets",
     ("get", "/v1/targets/{namespace}/{name}"): "getTarget",
     ("get", "/v1/targets/{namespace}/{name}/plan"): "getPlan",
+    ("get", "/v1/targets/{namespace}/{name}/tuning"): "getTuning",
     ("post", "/v1/targets/{namespace}/{name}/pause"): "pauseTarget",
     ("post", "/v1/targets/{namespace}/{name}/resume"): "resumeTarget",
     ("get", "/v1/targets/{namespace}/{name}/forecast"): "getForecast",

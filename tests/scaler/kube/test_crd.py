@@ -217,10 +217,14 @@ def test_the_schema_is_structural() -> None:
     assert _walk(version_schema()["schema"]["openAPIV3Schema"], "") == []
 
 
-def test_printer_columns_show_target_mode_floor_reactive_model_paused_problem_and_age() -> None:
+def test_printer_columns_show_target_mode_floor_reactive_model_paused_tuning_problem_and_age() -> (
+    None
+):
     columns = version_schema()["additionalPrinterColumns"]
     default = [c["name"] for c in columns if c.get("priority", 0) == 0]
-    assert default == ["Target", "Mode", "Floor", "Reactive", "Model", "Paused", "Problem", "Age"]
+    assert default == [
+        "Target", "Mode", "Floor", "Reactive", "Model", "Paused", "Tuning", "Problem", "Age"
+    ]  # fmt: skip
     (paused,) = [c for c in columns if c["name"] == "Paused"]
     assert paused["jsonPath"] == ".metadata.annotations.forescale\\.io/paused"  # the pause
     status = version_schema()["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
