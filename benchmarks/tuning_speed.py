@@ -28,12 +28,8 @@ from forescale.models.base import Forecast
 from forescale.models.datasets import load_example
 from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpec
 from forescale.scaler.planning.policy import TargetPolicy
-from forescale.scaler.simulate.replay import (
-    ReplayConfig,
-    _HpaRunner,
-    replay,
-    scaling_policy,
-)
+from forescale.scaler.simulate.hpa_steps import HpaRunner
+from forescale.scaler.simulate.replay import ReplayConfig, replay, scaling_policy
 from forescale.scaler.simulate.tuned import TuningConfig
 from forescale.scaler.simulate.workload import score, startup_steps
 from forescale.scaler.tuning.fastsim import Window
@@ -79,7 +75,7 @@ def exact(
         policy=policy, step=STEP,
     )  # fmt: skip
     decide = TargetPolicy(spec, explain=False)
-    hpa = _HpaRunner(policy, index)
+    hpa = HpaRunner(policy, index)
     horizon = window.mean.shape[1]
     future = pd.date_range(index[0], periods=len(index) + horizon + 1, freq=STEP)
     times = index.to_pydatetime()

@@ -38,7 +38,8 @@ def test_the_summary_gives_median_and_worst_skips_na_and_names_traces_above_the_
     # equal-cost over a, c (b is na): median (0.2 + 1.2) / 2 = 0.70, worst 1.20;
     # equal-service over all three: median 1.01, worst 1.05; only c is above 1.02.
     assert line == (
-        "- real traces (3): equal-cost unserved ratio median **0.70**, worst **1.20** (1 na); "
+        "- real traces (3): default (`--hpa-target fixed`) equal-cost unserved ratio median "
+        "**0.70**, worst **1.20** (1 na); "
         "equal-service cost ratio median **1.01**, worst **1.05**. Above the do-no-harm bounds: "
         "equal-cost > 1 on c; equal-service > 1.02 on c."
     )
