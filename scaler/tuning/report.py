@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from forescale.scaler.tuning.objective import Objective
-from forescale.scaler.tuning.tuner import Outcome, TuningResult
+from forescale.scaler.tuning.tuner import Outcome, Setting, TuningResult
 
 __all__ = ["tuning_detail", "tuning_status"]
 
@@ -19,10 +19,7 @@ def tuning_status(result: TuningResult, *, at: datetime, objective: Objective) -
     """The status block: the setting in use, why, when, and the expectation vs the HPA alone."""
     s = result.setting
     return {
-        "setting": s.describe(),
-        "predictive": s.predictive,
-        "quantile": s.quantile if s.predictive else None,
-        "leadOffsetSteps": s.lead_offset,
+        **_setting(s),
         "recommendedTargetUtilization": s.target_utilization,
         "reason": result.reason,
         "objective": objective.to_text(),
@@ -48,13 +45,19 @@ def tuning_detail(result: TuningResult, *, at: datetime, objective: Objective) -
     }
 
 
-def _point(o: Outcome) -> dict[str, Any]:
-    s = o.setting
+def _setting(s: Setting) -> dict[str, Any]:
     return {
         "setting": s.describe(),
         "predictive": s.predictive,
         "quantile": s.quantile if s.predictive else None,
         "leadOffsetSteps": s.lead_offset,
+    }
+
+
+def _point(o: Outcome) -> dict[str, Any]:
+    s = o.setting
+    return {
+        **_setting(s),
         "targetUtilization": s.target_utilization,
         "replicaHours": round(o.replica_hours, 3),
         "unservedPercent": round(o.unserved_pct, 4),
