@@ -11,9 +11,10 @@ and the tuner tries a few dozen. Here the same arithmetic is done once per step 
   held for ``window - 1`` steps (the planner's stabilisation over the lead time);
 - the **HPA** is the autoscaling/v2 algorithm with its default behavior, once per step: the
   tolerance band, scale-up at once (rate-limited per 15 s sync), scale-down to the highest
-  recommendation of the stabilisation window, and the floor as its ``minReplicas``. On a step of
-  five minutes or more a scale-down shows one step later (the HPA holds the higher count for most
-  of that step); on an hour step it shows at once.
+  recommendation of the stabilisation window, and the floor as its ``minReplicas``. A step counts
+  the replicas held for most of it (as the exact replay does): below ten minutes a scale-down
+  shows one step later than the window alone says (it lands at or after the step's middle); on an
+  hour step it shows at once.
 
 It is an approximation made for ranking candidates; the chosen setting is what the exact policy
 then runs, and `tests/scaler/tuning` bounds the gap to the exact replay.
@@ -130,8 +131,8 @@ def hpa_counts(
         keep = 1
     elif step >= SCALE_DOWN_WINDOW_S:
         keep = 2
-    else:
-        keep = max(1, math.ceil(SCALE_DOWN_WINDOW_S / step))
+    else:  # the step's count is the one held most of it: a scale-down shows one step later
+        keep = max(1, math.ceil(SCALE_DOWN_WINDOW_S / step)) + 1
     syncs = max(1, int(step // SYNC_S))
     per = window.capacity * target_utilization
     lo_bound, hi_bound = max(window.min_replicas, 1), window.max_replicas
