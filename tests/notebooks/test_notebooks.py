@@ -163,7 +163,9 @@ def test_replay_compares_policies_and_chooses_a_quantile_and_lead_time(
     nb = runs["03-replay-policy"].result()
     out = texts(nb)
     assert "predictive" in out and "reactive" in out and "oracle" in out
-    assert "equal_cost_ratio" in out and "leadTime" in out and images(nb) == 2
+    assert "equal_cost_ratio" in out and "leadTime" in out and images(nb) == 3
+    # The tuner's own choice for the same budget, with its frontier (the third figure).
+    assert "leave at most 0.1% of the load unserved" in out
 
 
 def test_jupyter_is_an_extra_with_a_lock_that_agrees_with_the_development_one() -> None:
