@@ -21,12 +21,14 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from forescale.scaler.controller.view import TargetStatus
+from forescale.scaler.errors import NotTunedYet
 from forescale.scaler.records import DecisionRecord, ForecastRecord
 from forescale.scaler.store.compare import pairs
 from forescale.service.deps import ClockDep, StoreDep, TargetName, TimeRange, ViewDep, Viewer
 from forescale.service.errors import problems
 from forescale.service.history import all_decisions
 from forescale.service.pages.chart import BAND, FLOOR, LOAD, MEAN, REACTIVE, ChartData, build_chart
+from forescale.service.pages.frontier import build_frontier
 
 __all__ = ["router"]
 
@@ -92,12 +94,17 @@ def target_page(
     issued = store.forecasts(target, start=window.start - lead - ISSUE_SLACK, end=now)
     data = chart_data(status, decisions, issued, window=window, now=now)
     has_data = bool(decisions or issued)
+    try:
+        frontier = build_frontier(view.tuning(target))
+    except NotTunedYet:
+        frontier = None
     return _html(
         "target.html",
         target=status,
         hours=hours,
         ranges=RANGES,
         chart=build_chart(data) if has_data else None,
+        frontier=frontier,
         decisions=list(reversed(decisions[-RECENT:])),
         latest=issued[-1] if issued else None,
         now=now,

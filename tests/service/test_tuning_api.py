@@ -34,6 +34,7 @@ from forescale.service.server import ApiServer
 from tests.scaler.controller.world import START, STEP, daily_load, spec
 
 TOKEN = "a-viewer-token-long-enough-0123456789"
+PAGE = "/targets/shop/web"
 
 
 @dataclass
@@ -91,6 +92,9 @@ def test_tuning_is_explained_before_it_exists_and_shown_everywhere_once_it_ran(
     assert early.status_code == 409, (early.status_code, early.headers, early.text)
     assert "not been tuned yet" in early.json()["detail"]
     assert world.http.get("/shop/web").json()["tuning"] is None
+    early_page = world.http.get(world.http.base_url.join(PAGE))
+    assert early_page.status_code == 200, (early_page.headers, early_page.url)
+    assert 'id="frontier"' not in early_page.text
 
     world.run(timedelta(days=3))
 
@@ -111,6 +115,12 @@ def test_tuning_is_explained_before_it_exists_and_shown_everywhere_once_it_ran(
         "forescale_expected_savings_ratio", {"target": "shop/web"}
     )
     assert savings == pytest.approx(shown["expectedSavings"])
+    page = world.http.get(world.http.base_url.join(PAGE))
+    assert page.status_code == 200, page.text
+    assert 'id="tuning"' in page.text and shown["setting"] in page.text
+    assert (
+        'id="frontier"' in page.text and page.text.count("<circle") == len(shown["candidates"]) + 1
+    )
     if not shown["predictive"]:  # do no harm: the floor is off and the mode says why
         assert status["mode"] == "reactive"
         assert status["mode_reason"].startswith("forecasting did not pay here")
