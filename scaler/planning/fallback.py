@@ -177,11 +177,12 @@ class QualityJudge:
             return Health(issue=Issue.OK)
         skill, under = snapshot.skill, snapshot.under_rate
         extra = max(0.0, 0.9 - quantile)
+        demote_under, recover_under = s.demote_under_rate + extra, s.recover_under_rate + extra
         too_bad = (skill is not None and skill > s.demote_skill) or (
-            under is not None and under > s.demote_under_rate + extra
+            under is not None and under > demote_under
         )
         good_again = (skill is None or skill < s.recover_skill) and (
-            under is None or under < s.recover_under_rate + extra
+            under is None or under < recover_under
         )
         if too_bad:
             self._poor = True
@@ -189,11 +190,22 @@ class QualityJudge:
             self._poor = False
         if not self._poor:
             return Health(issue=Issue.OK)
+        error = "error {:.2f}x that of assuming no change ({})"
+        missed = "{:.0%} of actuals above the sized quantile ({})"
+        # The criteria that make quality poor, each with the threshold it fails: those above their
+        # demote threshold, or (still poor by hysteresis) those not yet below their recover one.
+        # A criterion that passes is never given as the reason.
         parts = []
-        if skill is not None:
-            parts.append(f"error {skill:.2f}x that of assuming no change")
-        if under is not None:
-            parts.append(f"{under:.0%} of actuals above the sized quantile")
+        if too_bad:
+            if skill is not None and skill > s.demote_skill:
+                parts.append(error.format(skill, f"poor above {s.demote_skill:g}x"))
+            if under is not None and under > demote_under:
+                parts.append(missed.format(under, f"poor above {demote_under:.0%}"))
+        else:
+            if skill is not None and skill >= s.recover_skill:
+                parts.append(error.format(skill, f"not yet below {s.recover_skill:g}x"))
+            if under is not None and under >= recover_under:
+                parts.append(missed.format(under, f"not yet below {recover_under:.0%}"))
         return Health(
             issue=Issue.POOR_QUALITY,
             detail=", ".join(parts) + f" over the last {snapshot.scored} forecasts",

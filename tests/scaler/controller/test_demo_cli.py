@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
+from forescale.scaler.cli.demo import decision_line
+from forescale.scaler.records import DecisionRecord
 from forescale.service.main import main
 from tests.conftest import REPO
 
@@ -57,3 +60,26 @@ def test_the_demo_prints_each_decision_and_ends_with_predictive_ahead_of_reactiv
     assert f"\n{sample}\n" in (REPO / "README.md").read_text(), (
         f"README.md's sample demo line is out of date; the demo prints it now as:\n{sample}"
     )
+
+
+def _record(floor: int | None, mode: str) -> DecisionRecord:
+    return DecisionRecord(
+        target="demo/nasa-web", at=datetime(1995, 7, 13, 3, 46, tzinfo=UTC), load=100.0,
+        mode=mode, mode_reason="", floor=floor, desired=floor or 16, reactive=16, predictive=floor,
+        scheduled=None, current_replicas=16, model="auto", quantile=0.9, forecast_peak=None,
+        window_start=None, window_end=None, steps=(), action="noop", dry_run=False,
+    )  # fmt: skip
+
+
+def test_a_decision_line_says_was_only_when_the_floor_changed() -> None:
+    """Issue 16 item 5: a mode change printed ``floor 5 (was 5)``."""
+    mode_only = decision_line(
+        "demo/nasa-web", _record(5, "degraded"), before=(5, "predictive"), why="w"
+    )
+    assert mode_only == "13 Jul 03:46  demo/nasa-web    floor   5, reactive  16 [degraded]: w"
+    moved = decision_line("demo/nasa-web", _record(6, "degraded"), before=(5, "degraded"), why="w")
+    assert moved == "13 Jul 03:46  demo/nasa-web    floor   6 (was 5), reactive  16: w"
+    released = decision_line(
+        "demo/nasa-web", _record(None, "reactive"), before=(5, "degraded"), why="w"
+    )
+    assert released == "13 Jul 03:46  demo/nasa-web    released (was 5), reactive  16 [reactive]: w"

@@ -113,6 +113,37 @@ def test_quality_uses_hysteresis_so_it_does_not_flap() -> None:
     assert "2.00x" in detail and "500 forecasts" in detail
 
 
+def test_poor_quality_is_explained_by_the_criterion_that_failed_never_by_one_that_passed() -> None:
+    """Issue 16 item 5: "error 0.69x that of assuming no change" was given as the reason for
+    "quality below threshold" although a 0.69x error is good; the failing criterion was the
+    under-forecast rate."""
+    judge = QualityJudge(FallbackSettings(demote_under_rate=0.35, recover_under_rate=0.25))
+    demoted = judge.judge(_snap(0.69, under=0.40))
+    assert demoted.issue is Issue.POOR_QUALITY
+    assert demoted.detail == (
+        "40% of actuals above the sized quantile (poor above 35%) over the last 500 forecasts"
+    )
+    # Still poor by hysteresis: the rate fell to 30 %, not yet below the 25 % that recovers.
+    sticky = judge.judge(_snap(0.69, under=0.30))
+    assert sticky.issue is Issue.POOR_QUALITY
+    assert sticky.detail == (
+        "30% of actuals above the sized quantile (not yet below 25%) over the last 500 forecasts"
+    )
+    # Both criteria failing: both named, each with its own threshold.
+    both = QualityJudge(S).judge(_snap(1.5, under=0.5)).detail
+    assert both.startswith(
+        "error 1.50x that of assuming no change (poor above 1.25x), 50% of actuals above"
+    )
+    # A p70 band misses 20 % more by design: its thresholds are 55 % and 45 %, and 40 % passes.
+    p70 = QualityJudge(S).judge(_snap(1.5, under=0.40), quantile=0.7).detail
+    assert (
+        p70
+        == "error 1.50x that of assuming no change (poor above 1.25x) over the last 500 forecasts"
+    )
+    p70 = QualityJudge(S).judge(_snap(0.8, under=0.60), quantile=0.7).detail
+    assert p70.startswith("60% of actuals above the sized quantile (poor above 55%)")
+
+
 def test_quality_is_not_judged_on_too_few_scored_forecasts() -> None:
     assert QualityJudge(S).judge(_snap(9.0, scored=5)).ok
 
