@@ -251,6 +251,8 @@ class CapacityPlan:
     sized: int | None = None
     """What this cycle's forecast alone asks for (before stabilization and degraded caps)."""
     scheduled: int | None = None
+    proposed: int | None = None
+    """The floor this cycle alone asks for, before hysteresis held it (``floor`` is written)."""
     forecast_peak: float | None = None
     window_start: datetime | None = None
     window_end: datetime | None = None

@@ -179,12 +179,17 @@ def decision_line(
     )
 
 
+_DECIDING = frozenset(
+    ("forecast", "hold", "stabilize", "degraded", "scheduled", "bounds", "hysteresis", "mode")
+)
+"""Plan steps that choose the floor (their reasons say why a floor is what it is)."""
+
+
 def _why(outcome: CycleOutcome, record: DecisionRecord) -> str:
     """The reason of the step that set the floor (the last one that chose that number)."""
     plan = outcome.decision.plan
-    deciding = ("forecast", "hold", "stabilize", "degraded", "scheduled", "bounds", "mode")
     for step in reversed(plan.steps):
-        if step.name in deciding and (step.replicas == record.floor or record.floor is None):
+        if step.name in _DECIDING and (step.replicas == record.floor or record.floor is None):
             return step.reason
     return plan.mode_reason
 

@@ -34,6 +34,7 @@ from forescale.scaler.planning.fallback import (
     Issue,
     advance,
 )
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
 from forescale.scaler.simulate.tuned import TuningConfig
 from forescale.scaler.tuning.record import ForecastRecord
@@ -50,6 +51,8 @@ class RuntimeSettings:
     """How far each cycle's forecast reaches (published to the API and status)."""
     tuning: TuningConfig = TuningConfig()
     """Self-tuning after each refit (`scaler.controller.tuning`)."""
+    floor_hysteresis: FloorHysteresis = FloorHysteresis()
+    """Dead band and persistence of each target's floor (`scaler.planning.hysteresis`)."""
 
 
 class Prediction:
@@ -58,7 +61,12 @@ class Prediction:
     ) -> None:
         self.spec = spec
         self.lock = threading.RLock()
-        self.policy = TargetPolicy(spec, settings=PolicySettings(fallback=settings.fallback))
+        self.policy = TargetPolicy(
+            spec,
+            settings=PolicySettings(
+                fallback=settings.fallback, floor_hysteresis=settings.floor_hysteresis
+            ),
+        )
         horizon = max(self.policy.horizon, math.ceil(settings.forecast_horizon / spec.step))
         self.forecaster = TargetForecaster(
             spec.model, step=spec.step, horizon=horizon, refit=settings.refit, events=spec.events

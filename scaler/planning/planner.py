@@ -24,6 +24,8 @@ import numpy as np
 
 from forescale.models.base import Forecast
 from forescale.scaler.domain import CapacityPlan, Mode, PlanStep, ScalingPolicy, TargetName
+from forescale.scaler.planning.hysteresis import FloorHysteresis, settle
+from forescale.scaler.units import format_duration
 
 __all__ = ["PlanInputs", "forecast_window", "plan"]
 
@@ -47,6 +49,12 @@ class PlanInputs:
     sized for times still ahead, so a lower one waits until they have all passed."""
     object_max: int | None = None
     """The scaled object's own maximum (HPA maxReplicas / ASG MaxSize), when known."""
+    hysteresis: FloorHysteresis | None = None
+    """Dead band and persistence against floor wobble (None: every change is written)."""
+    recent_proposals: tuple[int | None, ...] = ()
+    """The floors proposed (before hysteresis) within the persistence time before now."""
+    proposals_persisted: bool = False
+    """Whether those proposals and this cycle's span the whole persistence time."""
     unit: str = ""
     explain: bool = True
     """Format the reasons of each step (off in trace replay, where nobody reads them)."""
@@ -130,6 +138,10 @@ def plan(inputs: PlanInputs) -> CapacityPlan:
                 )
             )
         floor = clamped
+    proposed = floor
+    floor = _settle(inputs, proposed, scheduled=scheduled, steps=steps)
+    if floor is not None:  # the floor held may predate a lower object maximum
+        floor = max(lower, min(upper, floor))
     desired = max(lower, min(upper, max(floor or 0, inputs.reactive)))
     reactive_text = inputs.reactive_reason or f"reactive says {inputs.reactive}"
     steps.append(
@@ -156,6 +168,7 @@ def plan(inputs: PlanInputs) -> CapacityPlan:
         mode=inputs.mode,
         mode_reason=inputs.mode_reason,
         floor=floor,
+        proposed=proposed,
         desired=desired,
         reactive=inputs.reactive,
         predictive=predictive,
@@ -278,6 +291,39 @@ def _predictive(
         )
         replicas = inputs.previous_floor
     return replicas, sized, peak
+
+
+def _settle(
+    inputs: PlanInputs, proposed: int | None, *, scheduled: int | None, steps: list[PlanStep]
+) -> int | None:
+    """The floor after hysteresis (see `scaler.planning.hysteresis`), never below an active
+    scheduled floor (the user asked for that one explicitly)."""
+    settings, current = inputs.hysteresis, inputs.previous_floor
+    if settings is None or proposed is None or current is None:
+        return proposed
+    result = settle(
+        proposed, current=current, recent=inputs.recent_proposals,
+        persisted=inputs.proposals_persisted, settings=settings,
+    )  # fmt: skip
+    floor = max(result.floor or 0, scheduled or 0)
+    if floor == proposed:
+        return floor
+    held = format_duration(settings.persistence)
+    if result.persisted:
+        way = "raising" if floor > current else "lowering"
+        more = "more" if floor > current else "fewer"
+        text = (
+            f"{way} only to {floor}: for {held} every forecast asked for {more} than {current} "
+            f"replicas, now {proposed}"
+        )
+    else:
+        text = (
+            f"keeping {current}: the forecast asks for {proposed}, within the dead band of "
+            f"{result.band:g} replica{'' if result.band == 1 else 's'}; a change that small is "
+            f"written once it has held for {held}"
+        )
+    steps.append(PlanStep(name="hysteresis", replicas=floor, reason=_why(inputs, lambda: text)))
+    return floor
 
 
 def _scheduled(inputs: PlanInputs, steps: list[PlanStep]) -> int | None:

@@ -27,6 +27,7 @@ from forescale.scaler.planning.fallback import (
     QualityJudge,
     advance,
 )
+from forescale.scaler.planning.hysteresis import FloorHysteresis, Proposals
 from forescale.scaler.planning.ledger import AccuracySnapshot, ForecastLedger
 from forescale.scaler.planning.planner import PlanInputs, plan
 
@@ -47,6 +48,9 @@ class PolicySettings:
     floor_stabilization: timedelta | None = None
     """A lower floor takes effect only once every floor planned in this window is lower too
     (default: the lead time, since those floors were sized for times still ahead)."""
+    floor_hysteresis: FloorHysteresis = field(default_factory=FloorHysteresis)
+    """Dead band and persistence so that a wobbling forecast does not rewrite the floor every
+    cycle (`FloorHysteresis.off()`: every change is written)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +94,7 @@ class TargetPolicy:
         self._last_forecast: Forecast | None = None
         self._last_sample: datetime | None = None
         self._sized: deque[tuple[datetime, int]] = deque()
+        self._proposals = Proposals(self.settings.floor_hysteresis.persistence)
         self._max_age = self.settings.max_data_age or (2 * step + p.interval)
         self._off_reason: str | None = None
 
@@ -160,14 +165,18 @@ class TargetPolicy:
         mode, reason = self.state.mode, self.state.reason
         if self._off_reason is not None and mode is not Mode.REACTIVE:
             mode, reason = Mode.REACTIVE, self._off_reason
+        recent, persisted = self._proposals.window(now, interval=self.spec.policy.interval)
         result = plan(PlanInputs(
             target=self.spec.name, policy=self.spec.policy, now=now, mode=mode,
             mode_reason=reason, reactive=reactive, reactive_reason=reactive_reason,
             forecast=sized, previous_floor=previous, object_max=object_max, unit=self.unit,
             recent_floor=self._recent_floor(now), explain=self.explain,
+            hysteresis=self.settings.floor_hysteresis, recent_proposals=tuple(recent),
+            proposals_persisted=persisted,
         ))  # fmt: skip
         if result.sized is not None:
             self._sized.append((now, result.sized))
+        self._proposals.add(now, result.proposed)
         self._last_plan = result
         return Decision(plan=result, health=health, accuracy=accuracy, forecast=sized)
 

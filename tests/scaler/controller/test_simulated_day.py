@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from forescale.scaler.domain import Mode
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from tests.scaler.controller.world import (
     BASE,
+    CAPACITY,
     HPA_MIN,
     LEAD,
     PEAK,
@@ -14,6 +16,7 @@ from tests.scaler.controller.world import (
     World,
     at,
     needed,
+    settings,
     spec,
 )
 
@@ -64,3 +67,17 @@ def test_no_write_while_the_plan_is_unchanged() -> None:
     assert len(world.actuator.writes) == writes
     assert {r.outcomes["shop/web"].actuation.action for r in reports} == {"noop"}  # type: ignore[union-attr]
     assert world.floor() == needed(BASE)
+
+
+def test_with_floor_hysteresis_the_day_takes_half_the_writes_and_the_peak_is_still_served() -> None:
+    plain = World([spec()])
+    damped = World([spec()], control=settings(hysteresis=FloorHysteresis()))
+
+    plain.run(timedelta(days=1))
+    damped.run(timedelta(days=1))
+
+    assert 2 * len(damped.actuator.writes) <= len(plain.actuator.writes)
+    ready = ready_at(damped, at(PEAK_HOUR))
+    assert ready * CAPACITY >= BASE + PEAK  # served at the peak...
+    assert ready * 1.15 >= needed(BASE + PEAK)  # ...the floor within one raising band of the plan
+    assert damped.floor() == needed(BASE)  # and it came all the way back down

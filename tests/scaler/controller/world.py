@@ -31,6 +31,7 @@ from forescale.scaler.controller.view_impl import LiveView
 from forescale.scaler.domain import HpaRef, ScalingPolicy, ScheduledFloor, TargetName, TargetSpec
 from forescale.scaler.metrics.memory import FrameSource
 from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
 from forescale.scaler.store.memory import MemoryRecordStore
 from forescale.scaler.telemetry import Telemetry
@@ -103,7 +104,10 @@ def settings(
     restore_on_shutdown: bool = True,
     failure_threshold: int = 3,
     recovery_threshold: int = 5,
+    hysteresis: FloorHysteresis | None = None,
 ) -> ControlSettings:
+    """Hysteresis is off unless given: without it each floor is the plan's arithmetic (with it,
+    floors depend on the path taken; tests of hysteresis in the controller pass it)."""
     return ControlSettings(
         interval_seconds=STEP.total_seconds(),
         dry_run=dry_run,
@@ -111,7 +115,8 @@ def settings(
         runtime=RuntimeSettings(
             fallback=FallbackSettings(
                 failure_threshold=failure_threshold, recovery_threshold=recovery_threshold
-            )
+            ),
+            floor_hysteresis=hysteresis or FloorHysteresis.off(),
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from forescale.models.base import Forecast
 from forescale.scaler.domain import Mode, ScalingPolicy, ScheduledFloor, TargetName
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.planning.planner import PlanInputs, plan
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -107,6 +109,42 @@ def test_a_recently_sized_higher_floor_is_kept_until_its_window_passes() -> None
     assert "keeping 12" in result.explain()
 
 
+def test_a_floor_held_by_the_dead_band_says_why_it_stayed() -> None:
+    # The p90 peak 1,100 asks for 14 replicas; the floor is 15 and 14 is within the band of
+    # max(1, 10 % of 15) = 1.5 replicas: the floor stays at 15.
+    hysteresis = FloorHysteresis()
+    result = plan(_inputs(_forecast([1100] * 6), previous_floor=15, hysteresis=hysteresis))
+    assert (result.floor, result.proposed, result.desired) == (15, 14, 15)
+    step = result.steps[-2]  # before "reactive"
+    assert (step.name, step.replicas) == ("hysteresis", 15)
+    assert step.reason == (
+        "keeping 15: the forecast asks for 14, within the dead band of 1.5 replicas; a change "
+        "that small is written once it has held for 1h"
+    )
+    # Floor 30 (band 3): asking for 27-29 for the whole hour lowers it to the greatest of those.
+    held = plan(_inputs(
+        _forecast([2150] * 6), previous_floor=30, hysteresis=hysteresis,
+        recent_proposals=(28, 29, 28), proposals_persisted=True,
+    ))  # fmt: skip
+    assert (held.floor, held.proposed) == (29, 27)
+    why = "lowering only to 29: for 1h every forecast asked for fewer than 30 replicas, now 27"
+    assert why in held.explain()
+    # Beyond the band (1,000 asks for 13, 2 below 15): written at once, nothing to explain.
+    far = plan(_inputs(_forecast([1000] * 6), previous_floor=15, hysteresis=hysteresis))
+    assert far.floor == 13 and all(s.name != "hysteresis" for s in far.steps)
+
+
+def test_hysteresis_never_holds_the_floor_below_an_active_scheduled_floor() -> None:
+    sale = ScheduledFloor(
+        name="sale", min_replicas=11, start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1)
+    )
+    policy = dataclasses.replace(POLICY, scheduled_floors=(sale,))
+    result = plan(_inputs(
+        _forecast([100] * 6), policy=policy, previous_floor=10, hysteresis=FloorHysteresis(),
+    ))  # fmt: skip
+    assert result.floor == 11  # 11 is within the raising band of 10, but the schedule asks
+
+
 def test_no_forecast_means_no_predictive_floor() -> None:
     assert plan(_inputs(None)).floor is None
     past = _forecast([900] * 6, start=NOW - timedelta(hours=2))  # ends before the window
@@ -146,6 +184,7 @@ def test_the_plan_is_always_within_bounds_and_never_below_reactive(
             object_max=object_max,
             mode=mode,
             previous_floor=previous,
+            hysteresis=FloorHysteresis(),
         )
     )
     upper = 50 if object_max is None else min(50, object_max)
