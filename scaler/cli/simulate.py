@@ -8,9 +8,14 @@ TRACE is a ``timestamp,value`` CSV (or .csv.gz), or ``example:nasa`` for the bun
 Policies: ``predictive`` (Forescale's floor under the HPA), ``reactive`` (the HPA alone) and
 ``oracle`` (perfect foresight, a lower bound). Steps with no value are gaps: never scored, but
 the replicas each policy keeps running through them count in its replica-hours (the table says
-how many hours that is). ``--out`` writes ``timestamp,load,predictive,reactive`` (requested
-replicas; ``load`` empty in gaps); ``--json`` prints ``{"predictive": {...}, "reactive": {...},
-"oracle": {...}, "tuning": {...}}``. ``--out`` and ``--plot`` are checked before the replay starts.
+how many hours that is). Below the table: how often Forescale's floor (the HPA's effective
+``minReplicas``) changed, and changed direction, per hour replayed; each change is a write.
+
+``--out`` writes ``timestamp,load,predictive,reactive,floor`` (requested replicas, and
+Forescale's floor: empty where it set none; ``load`` empty in gaps). ``--json`` prints
+``{"predictive": {...}, "reactive": {...}, "oracle": {...}, "tuning": {...}}``, the predictive
+figures with ``floor_writes_per_hour`` and ``floor_reversals_per_hour``. ``--out`` and
+``--plot`` are checked before the replay starts.
 
 Self-tuning (``--hpa-target``, default ``fixed``) runs at each refit on the history replayed so
 far, exactly as the controller does: it picks the sized quantile and lead window, and turns the
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from forescale.scaler.cli.args import duration, fraction, positive, writable
 
 if TYPE_CHECKING:
+    from forescale.scaler.simulate.floors import FloorActivity
     from forescale.scaler.simulate.replay import ReplayResult
     from forescale.scaler.tuning.objective import Objective
 
@@ -122,20 +128,39 @@ def run(args: argparse.Namespace) -> int:
         from forescale.scaler.simulate.plot import plot_replay
 
         plot_replay(result, capacity=args.capacity, path=args.plot, title=f"{args.trace}")
+    activity = floor_activity(result, min_replicas=args.min_replicas)
     if args.json:
         figures: dict[str, object] = {name: f.as_dict() for name, f in result.figures.items()}
+        if "predictive" in result.figures:
+            figures["predictive"] = result.figures["predictive"].as_dict() | {
+                "floor_writes_per_hour": activity.writes_per_hour,
+                "floor_reversals_per_hour": activity.reversals_per_hour,
+            }
         figures["tuning"] = tuning_summary(result)
         print(json.dumps(figures))  # noqa: T201 - the command's output
     else:
-        print(format_result(result))  # noqa: T201
+        print(format_result(result, activity=activity))  # noqa: T201
     return 0
 
 
-def format_result(result: ReplayResult) -> str:
-    """The figures table, and how much of the replay was gaps."""
+def floor_activity(result: ReplayResult, *, min_replicas: int) -> FloorActivity:
+    """Writes and reversals of the predictive policy's floor over the replay."""
+    from forescale.scaler.simulate.floors import floor_activity as activity
+
+    return activity(result.band["floor"].to_numpy(), step=result.step, min_replicas=min_replicas)
+
+
+def format_result(result: ReplayResult, *, activity: FloorActivity | None = None) -> str:
+    """The figures table, how often the floor moved, and how much of the replay was gaps."""
     from forescale.scaler.cli.figures import format_figures
 
     lines = [format_figures(result.figures)]
+    if activity is not None:
+        lines.append(
+            f"floor: {activity.writes_per_hour:.2f} writes/h, {activity.reversals_per_hour:.2f} "
+            f"reversals/h ({activity.writes:,} minReplicas writes, {activity.reversals:,} of "
+            "them reversing the one before)"
+        )
     tuning = tuning_summary(result)
     if tuning["tunings"]:
         lines.append(
@@ -206,6 +231,8 @@ def _format(delta: timedelta) -> str:
 
 def _write_decisions(result: ReplayResult, path: Path) -> None:
     frame = result.decisions()
+    if "predictive" in result.requested:
+        frame["floor"] = result.band["floor"].to_numpy()
     frame.index = result.index.strftime("%Y-%m-%dT%H:%M:%SZ")
     frame.to_csv(path, float_format="%.10g")
     print(f"wrote {len(frame)} rows to {path}", file=sys.stderr)  # noqa: T201

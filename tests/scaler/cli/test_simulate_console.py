@@ -34,9 +34,14 @@ def test_gaps_are_reported_and_their_hours_named_beside_the_figures(
 
     assert done.returncode == 0, done.stderr
     assert "note: " in done.stderr and "125 of 4,320 steps have no value" in done.stderr
-    header, rule, *rows, gaps = done.stdout.strip().splitlines()
+    header, rule, *rows, floor, gaps = done.stdout.strip().splitlines()
     assert header.split("  ")[0] == "policy" and "under-provisioned %" in header
     assert [row.split()[0] for row in rows] == ["predictive", "reactive", "oracle"]
+    assert re.fullmatch(
+        r"floor: [\d.]+ writes/h, [\d.]+ reversals/h \([\d,]+ minReplicas writes, [\d,]+ of them "
+        r"reversing the one before\)",
+        floor,
+    )
     assert gaps.startswith("gaps: 2.1 h of the 72.0 h replayed have no load")
     assert "warning" not in done.stderr
 
@@ -46,6 +51,28 @@ def test_a_startup_shorter_than_the_step_is_warned(gappy: Path, tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert set(json.loads(done.stdout)) == {"predictive", "reactive", "oracle", "tuning"}
     assert "warning: --startup 30s is shorter than the trace's step (1m)" in done.stderr
+
+
+def test_json_gives_the_floor_writes_and_reversals_per_hour_that_out_shows(
+    gappy: Path, tmp_path: Path
+) -> None:
+    """Issue 16 item 5: each change of the floor is a minReplicas write; ``--json`` counts them
+    per hour replayed, and they can be recounted by hand from ``--out``'s ``floor`` column."""
+    out = tmp_path / "decisions.csv"
+    done = forescale("simulate", str(gappy), *QUICK, "--startup", "5m", "--min-replicas", "2",
+                     "--json", "--out", str(out), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    predictive = json.loads(done.stdout)["predictive"]
+    rows = out.read_text().splitlines()
+    assert rows[0] == "timestamp,load,predictive,reactive,floor"
+    # Where no floor is set the HPA's own minimum (2) applies; a write is any change of that.
+    effective = [int(float(row.split(",")[4] or 2)) for row in rows[1:]]
+    moves = [b - a for a, b in zip(effective, effective[1:], strict=False) if b != a]
+    turns = sum((a > 0) != (b > 0) for a, b in zip(moves, moves[1:], strict=False))
+    hours = len(effective) / 60  # one-minute steps
+    assert moves and turns
+    assert predictive["floor_writes_per_hour"] == pytest.approx(len(moves) / hours)
+    assert predictive["floor_reversals_per_hour"] == pytest.approx(turns / hours)
 
 
 @pytest.mark.parametrize(

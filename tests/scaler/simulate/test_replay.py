@@ -98,7 +98,7 @@ def test_cli_writes_exact_columns_and_json_figures(
         "scale_events",
     }
     head = out.read_text().splitlines()
-    assert head[0] == "timestamp,load,predictive,reactive"
+    assert head[0] == "timestamp,load,predictive,reactive,floor"
     assert len(head) == 601
 
 
