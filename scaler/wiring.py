@@ -35,6 +35,7 @@ from forescale.scaler.forecasting.engine import RefitPolicy
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import DEFAULT_KEEP, ModelStore
 from forescale.scaler.planning.fallback import FallbackSettings
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.redact import register_secret
 from forescale.scaler.store import MemoryRecordStore, Retention, open_store
 from forescale.scaler.target_sources import CombinedTargets, ResolvedTargets
@@ -100,6 +101,11 @@ def control_settings(settings: ForescaleSettings) -> ControlSettings:
             fallback=FallbackSettings(failure_threshold=c.failure_threshold,
                                       recovery_threshold=c.recovery_threshold),
             refit=RefitPolicy(refit_every=timedelta(seconds=c.refit_every_seconds)),
+            floor_hysteresis=FloorHysteresis(
+                lower_band=c.floor_lower_band, raise_band=c.floor_raise_band,
+                min_band=c.floor_min_band,
+                persistence=timedelta(seconds=c.floor_persistence_seconds),
+            ),
         ),
     )  # fmt: skip
 

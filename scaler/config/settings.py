@@ -108,6 +108,14 @@ class ControllerSettings(_Group):
     shutdown_seconds: float = Field(default=20.0, gt=0)
     """Real seconds giving every floor back may take on SIGTERM; keep it under the pod's
     termination grace period (the chart refuses to render otherwise)."""
+    floor_lower_band: float = Field(default=0.10, ge=0, le=1)
+    """A lower floor within this fraction of the current one waits (floor hysteresis)."""
+    floor_raise_band: float = Field(default=0.15, ge=0, le=1)
+    """A higher floor within this fraction of the current one waits (floor hysteresis)."""
+    floor_min_band: int = Field(default=1, ge=0)
+    """Neither band is narrower than this many replicas (0 with both fractions 0: no bands)."""
+    floor_persistence_seconds: float = Field(default=3600.0, ge=0)
+    """A floor change within its band is written once every cycle this long asked for it."""
     targets_file: Path | None = None
     """A YAML file of PredictiveAutoscaler objects (for running outside a cluster)."""
 

@@ -18,6 +18,7 @@ import yaml
 
 from forescale.scaler.clock import VirtualClock
 from forescale.scaler.config.settings import load_settings
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.store import SqlRecordStore
 from forescale.scaler.target_sources import CombinedTargets, ResolvedTargets
 from forescale.scaler.wiring import build
@@ -40,6 +41,10 @@ SETS = (
     "config.controller.cycle_deadline_seconds=25",
     "config.controller.io_workers=3",
     "config.controller.shutdown_seconds=15",
+    "config.controller.floor_lower_band=0",  # (--set makes 0.2 a string: whole numbers here)
+    "config.controller.floor_raise_band=1",
+    "config.controller.floor_min_band=2",
+    "config.controller.floor_persistence_seconds=1800",
     "config.kubernetes.timeout_seconds=4",
     "config.leader_election.lease_duration_seconds=20",
     "config.leader_election.renew_deadline_seconds=12",
@@ -95,6 +100,9 @@ def test_every_setting_the_chart_renders_reaches_what_it_configures(
         assert c.runtime.fallback.failure_threshold == 4
         assert c.runtime.fallback.recovery_threshold == 6
         assert c.runtime.refit.refit_every == timedelta(hours=2)
+        assert c.runtime.floor_hysteresis == FloorHysteresis(
+            lower_band=0, raise_band=1, min_band=2, persistence=timedelta(minutes=30)
+        )
 
         hpa = controller.actuators["hpa"]
         assert hpa.namespace == "shop"  # type: ignore[attr-defined]

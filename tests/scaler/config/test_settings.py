@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import yaml
 from forescale.scaler.config.environment import check_runnable, unknown_variables
 from forescale.scaler.config.settings import ForescaleSettings, load_settings
 from forescale.scaler.errors import ConfigError
+from forescale.scaler.planning.hysteresis import FloorHysteresis
+from forescale.scaler.wiring import control_settings
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +121,15 @@ def test_unknown_variables_are_named_with_the_setting_meant() -> None:
         "FORESCALE_PROMETHEUS_URL is not a Forescale setting and is ignored; did you mean "
         "FORESCALE_PROMETHEUS__URL?",
     ]
+
+
+def test_the_floor_hysteresis_settings_default_to_the_planner_defaults_and_reach_it(
+    tmp_path: Path,
+) -> None:
+    defaults = control_settings(ForescaleSettings()).runtime.floor_hysteresis
+    assert defaults == FloorHysteresis()
+    off = {"floor_lower_band": 0, "floor_raise_band": 0, "floor_min_band": 0,
+           "floor_persistence_seconds": 0}  # fmt: skip
+    loaded = load_settings(write(tmp_path, {"controller": off}))
+    assert control_settings(loaded).runtime.floor_hysteresis == FloorHysteresis.off()
+    assert FloorHysteresis().persistence == timedelta(hours=1)
