@@ -35,7 +35,12 @@ from forescale.scaler.planning.fallback import (
     advance,
 )
 from forescale.scaler.planning.hysteresis import FloorHysteresis
-from forescale.scaler.planning.policy import Decision, PolicySettings, TargetPolicy
+from forescale.scaler.planning.policy import (
+    Decision,
+    HysteresisInputs,
+    PolicySettings,
+    TargetPolicy,
+)
 from forescale.scaler.simulate.tuned import TuningConfig
 from forescale.scaler.tuning.record import ForecastRecord
 from forescale.scaler.tuning.tuner import TuningResult
@@ -182,6 +187,11 @@ class Prediction:
         with self.lock:
             self.policy.state = advance(self.policy.state, health, self.policy.settings.fallback)
             return self.policy.state
+
+    def hysteresis_inputs(self, now: datetime) -> HysteresisInputs:
+        """The floor hysteresis state at ``now`` (for the API's dry run, under the lock)."""
+        with self.lock:
+            return self.policy.hysteresis_inputs(now)
 
     def issued(self) -> tuple[float, float] | None:
         """(mean, sized quantile) forecast ``lead`` steps before the newest sample."""

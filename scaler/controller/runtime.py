@@ -305,6 +305,7 @@ class TargetRuntime:
             target=self._spec.name, policy=policy, now=now, mode=previous.mode,
             mode_reason=previous.mode_reason, reactive=previous.reactive, forecast=forecast,
             previous_floor=previous.floor, object_max=last.capacity.max_replicas,
+            **self._prediction.hysteresis_inputs(now),
         ))  # fmt: skip
 
     def retrain(self, *, now: datetime) -> tuple[BaseForecaster, ModelCard]:

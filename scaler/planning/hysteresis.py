@@ -104,14 +104,16 @@ class Proposals:
         self.persistence = persistence
         self._recent: deque[tuple[datetime, int | None]] = deque()
 
-    def window(self, now: datetime, *, interval: timedelta) -> tuple[list[int | None], bool]:
+    def window(self, now: datetime, *, interval: timedelta) -> tuple[tuple[int | None, ...], bool]:
         """The proposals made within ``persistence`` before ``now``, and whether they (each
-        standing for one decision interval) and this cycle's cover the whole persistence."""
-        recent = self._recent
-        while recent and recent[0][0] <= now - self.persistence:
-            recent.popleft()
+        standing for one decision interval) and this cycle's cover the whole persistence.
+        Changes nothing (the API's dry run asks too)."""
+        since = now - self.persistence
+        recent = [(at, p) for at, p in self._recent if since < at < now]
         oldest = recent[0][0] if recent else now
-        return [p for _, p in recent], now - oldest + interval >= self.persistence
+        return tuple(p for _, p in recent), now - oldest + interval >= self.persistence
 
     def add(self, now: datetime, proposed: int | None) -> None:
         self._recent.append((now, proposed))
+        while self._recent and self._recent[0][0] <= now - self.persistence:
+            self._recent.popleft()

@@ -13,6 +13,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from forescale.scaler.planning.hysteresis import FloorHysteresis, Proposals
 from forescale.scaler.planning.ledger import AccuracySnapshot, ForecastLedger
 from forescale.scaler.planning.planner import PlanInputs, plan
 
-__all__ = ["Decision", "PolicySettings", "TargetPolicy"]
+__all__ = ["Decision", "HysteresisInputs", "PolicySettings", "TargetPolicy"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +52,12 @@ class PolicySettings:
     floor_hysteresis: FloorHysteresis = field(default_factory=FloorHysteresis)
     """Dead band and persistence so that a wobbling forecast does not rewrite the floor every
     cycle (`FloorHysteresis.off()`: every change is written)."""
+
+
+class HysteresisInputs(TypedDict):
+    hysteresis: FloorHysteresis
+    recent_proposals: tuple[int | None, ...]
+    proposals_persisted: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,20 +172,27 @@ class TargetPolicy:
         mode, reason = self.state.mode, self.state.reason
         if self._off_reason is not None and mode is not Mode.REACTIVE:
             mode, reason = Mode.REACTIVE, self._off_reason
-        recent, persisted = self._proposals.window(now, interval=self.spec.policy.interval)
         result = plan(PlanInputs(
             target=self.spec.name, policy=self.spec.policy, now=now, mode=mode,
             mode_reason=reason, reactive=reactive, reactive_reason=reactive_reason,
             forecast=sized, previous_floor=previous, object_max=object_max, unit=self.unit,
             recent_floor=self._recent_floor(now), explain=self.explain,
-            hysteresis=self.settings.floor_hysteresis, recent_proposals=tuple(recent),
-            proposals_persisted=persisted,
+            **self.hysteresis_inputs(now),
         ))  # fmt: skip
         if result.sized is not None:
             self._sized.append((now, result.sized))
         self._proposals.add(now, result.proposed)
         self._last_plan = result
         return Decision(plan=result, health=health, accuracy=accuracy, forecast=sized)
+
+    def hysteresis_inputs(self, now: datetime) -> HysteresisInputs:
+        """What the planner needs to settle a floor at ``now`` (`PlanInputs` fields)."""
+        recent, persisted = self._proposals.window(now, interval=self.spec.policy.interval)
+        return {
+            "hysteresis": self.settings.floor_hysteresis,
+            "recent_proposals": recent,
+            "proposals_persisted": persisted,
+        }
 
     def _recent_floor(self, now: datetime) -> int | None:
         """Highest floor sized within the stabilization window before ``now``."""

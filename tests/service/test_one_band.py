@@ -141,6 +141,7 @@ def test_the_dry_run_at_the_sized_quantile_plans_on_the_floors_band(
     assert dry["forecast_peak"] == pytest.approx(cycle.forecast_peak, rel=1e-12)
     assert dry["window"]["start"] == cycle.window_start.isoformat().replace("+00:00", "Z")
     assert dry["predictive"] == cycle.predictive and dry["quantile"] == 0.9
+    assert dry["floor"] == cycle.floor  # settled by the same floor hysteresis
 
 
 def test_the_dry_run_at_another_quantile_answers_with_the_apis_band_for_it(

@@ -74,19 +74,20 @@ def test_the_window_holds_the_proposals_of_the_persistence_time_and_says_when_it
     recent, persisted = proposals.window(T0 + 12 * MIN, interval=MIN)
     # Within 10 minutes before 09:12: 09:03-09:11 (9 cycles); with 09:12 itself they stand for
     # 10 one-minute intervals, the whole persistence.
-    assert recent == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert recent == (3, 4, 5, 6, 7, 8, 9, 10, 11)
     assert persisted
     fresh = Proposals(timedelta(minutes=10))
     for k in range(8):  # started at 09:04: with 09:12, 9 minutes of proposals
         fresh.add(T0 + (4 + k) * MIN, 1)
-    assert fresh.window(T0 + 12 * MIN, interval=MIN) == ([1] * 8, False)
+    assert fresh.window(T0 + 12 * MIN, interval=MIN) == ((1,) * 8, False)
+    assert fresh.window(T0 + 12 * MIN, interval=MIN) == ((1,) * 8, False)  # asking changes nothing
 
 
 def test_at_decision_intervals_as_long_as_the_persistence_every_move_is_written_at_once() -> None:
     hourly = Proposals(timedelta(hours=1))
     hourly.add(T0, 20)
     recent, persisted = hourly.window(T0 + timedelta(hours=1), interval=timedelta(hours=1))
-    assert (recent, persisted) == ([], True)
+    assert (recent, persisted) == ((), True)
     assert _settle(19, 20, recent=recent, persisted=persisted) == 19
 
 
