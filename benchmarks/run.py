@@ -68,6 +68,8 @@ SUITE = (
               quick_cost=4),
     Benchmark("tuning_speed", "self-tuning one target on 7 days at 1 minute vs exact replays",
               quick_cost=20),
+    Benchmark("floor_hysteresis", "floor writes/h before and after hysteresis, both replay ratios",
+              quick_cost=40),
     Benchmark("cli_startup", "forescale --help start-up vs importing what it used to",
               quick_cost=12),
 )  # fmt: skip

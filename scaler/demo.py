@@ -24,11 +24,13 @@ from prometheus_client import CollectorRegistry
 from forescale.models.datasets import load_example
 from forescale.scaler.clock import VirtualClock
 from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
+from forescale.scaler.controller.prediction import RuntimeSettings
 from forescale.scaler.controller.reporting import DecisionListener, Reporter
 from forescale.scaler.controller.targets import StaticTargets
 from forescale.scaler.controller.view_impl import LiveView
 from forescale.scaler.domain import AsgRef, HpaRef, ScalingPolicy, TargetName, TargetSpec
 from forescale.scaler.metrics.memory import FrameSource
+from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
 from forescale.scaler.simulate.replay import replay_reactive
 from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
@@ -55,7 +57,9 @@ class Demo:
         start: datetime,
         end: datetime,
         on_decision: DecisionListener | None = None,
+        floor_hysteresis: FloorHysteresis | None = None,
     ) -> None:
+        """``floor_hysteresis``: the controller's default unless given (benchmarks compare)."""
         self.targets, self.start, self.end = targets, start, end
         self.clock = VirtualClock(start)
         self.registry = CollectorRegistry()
@@ -85,7 +89,10 @@ class Demo:
         self.controller = Controller(
             targets=StaticTargets([t.spec for t in targets]),
             source=FrameSource(series, now=self.clock.now), actuators=actuators,
-            clock=self.clock, settings=ControlSettings(interval_seconds=60.0),
+            clock=self.clock, settings=ControlSettings(
+                interval_seconds=60.0,
+                runtime=RuntimeSettings(floor_hysteresis=floor_hysteresis or FloorHysteresis()),
+            ),
             reporter=reporter,
         )  # fmt: skip
         self.view = LiveView(self.controller)
@@ -134,7 +141,12 @@ class Demo:
         return out
 
 
-def build_demo(*, days: float = 2.0, on_decision: DecisionListener | None = None) -> Demo:
+def build_demo(
+    *,
+    days: float = 2.0,
+    on_decision: DecisionListener | None = None,
+    floor_hysteresis: FloorHysteresis | None = None,
+) -> Demo:
     """The default scenario (see the module docstring)."""
     y = load_example("nasa")
     start = pd.Timestamp("1995-07-12T04:00:00Z").to_pydatetime()
@@ -158,7 +170,10 @@ def build_demo(*, days: float = 2.0, on_decision: DecisionListener | None = None
         DemoTarget(spec=web, load=y, startup=timedelta(minutes=5)),
         DemoTarget(spec=batch, load=y * 3.0, startup=timedelta(minutes=10)),
     ]
-    return Demo(targets=targets, start=start, end=end, on_decision=on_decision)
+    return Demo(
+        targets=targets, start=start, end=end, on_decision=on_decision,
+        floor_hysteresis=floor_hysteresis,
+    )  # fmt: skip
 
 
 def ratio(a: float, b: float) -> str:
