@@ -44,6 +44,7 @@ from benchmarks._common import (
 )
 from benchmarks._replay_plots import FrontierPanel, plot_frontiers
 from forescale.models.datasets import load_trace, synthetic_traffic
+from forescale.scaler.simulate.floors import floor_activity
 from forescale.scaler.simulate.frontier import (
     SWEEP,
     FrontierPoint,
@@ -115,6 +116,9 @@ class Row:
     seconds: float
     panel: FrontierPanel
     reactive_only: float = 0.0
+    floor_writes: float = 0.0
+    """Floor (effective minReplicas) writes per hour of the default run (issue 16 item 5)."""
+    floor_reversals: float = 0.0
     """Share of the default run's tunings that turned the floor off (do no harm)."""
     tuned_service: float | None = None
     """Equal-service cost ratio with ``--hpa-target tuned`` (None when not run)."""
@@ -144,6 +148,9 @@ def evaluate(name: str, y: pd.Series, *, real: bool, figure: bool, tuned: bool =
     ]  # fmt: skip
     cost, service = equal_cost_ratio(points, ours), equal_service_ratio(points, ours)
     off = [not t.setting.predictive for _, t in result.tunings]
+    floors = floor_activity(
+        result.band["floor"].to_numpy(dtype=float), step=result.step, min_replicas=1
+    )
     hot = None
     if tuned:
         progress("replay_quality", f"{name}: replaying with --hpa-target tuned")
@@ -173,6 +180,8 @@ def evaluate(name: str, y: pd.Series, *, real: bool, figure: bool, tuned: bool =
             hpa_at_08=(hpa.replica_hours, hpa.unserved_load_pct),
         ),
         reactive_only=sum(off) / len(off) if off else 0.0,
+        floor_writes=floors.writes_per_hour,
+        floor_reversals=floors.reversals_per_hour,
         tuned_service=None if hot_service is None else hot_service.ratio,
         tuned_service_inside=True if hot_service is None else hot_service.inside,
         tuned_cost=None if hot is None else hot.replica_hours,
@@ -323,6 +332,7 @@ def _report(rows: list[Row], speed: Speed | None) -> str:
         "trace", "steps", "equal-cost unserved ratio", "equal-service cost ratio",
         "HPA @0.8 replica-h", "HPA @0.8 unserved %", "Forescale replica-h",
         "Forescale unserved %", "oracle replica-h (Forescale / oracle)", "reactive-only tunings",
+        "floor writes/h (reversals/h)",
         "tuned: equal-service cost ratio", "tuned replica-h", "tuned unserved %", "replay s",
     ]  # fmt: skip
     table = [
@@ -332,6 +342,7 @@ def _report(rows: list[Row], speed: Speed | None) -> str:
             f"{r.hpa_unserved:.3f}", f"{r.forescale_cost:,.0f}", f"{r.forescale_unserved:.3f}",
             f"{r.oracle_cost:,.0f} ({r.forescale_cost / r.oracle_cost:.2f}x)",
             f"{r.reactive_only:.0%}",
+            f"{r.floor_writes:.2f} ({r.floor_reversals:.2f})",
             "-" if r.tuned_service is None
             else f"**{_ratio(r.tuned_service, r.tuned_service_inside)}**",
             "-" if r.tuned_cost is None else f"{r.tuned_cost:,.0f}",
