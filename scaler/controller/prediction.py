@@ -142,17 +142,23 @@ class Prediction:
         return why
 
     def _retune(self, now: datetime) -> None:
-        from forescale.scaler.controller.tuning import retune
+        """Copy the window under the lock, tune outside it (up to a second of CPU the API need
+        not wait for, like a fit), apply under it."""
+        from forescale.scaler.controller import tuning
 
+        config, step, base = self._tuning_config, self.spec.step, self.spec.policy
         with self.lock:
             previous = None if self.tuning is None else self.tuning.setting
-            result = retune(
-                policy=self.policy, base=self.spec.policy, history=self.history.series,
-                record=self.record, config=self._tuning_config, step=self.spec.step,
-                previous=previous, now=now,
-            )  # fmt: skip
-            if result is not None:
-                self.tuning, self.tuned_at = result, now
+            window, means = tuning.recent(self.history.series, self.record, config=config,
+                                          step=step)  # fmt: skip
+        result = tuning.tune_window(
+            window, means, base=base, config=config, step=step, previous=previous
+        )
+        if result is None:
+            return
+        with self.lock:
+            tuning.apply(result, policy=self.policy, base=base, step=step, now=now)
+            self.tuning, self.tuned_at = result, now
 
     def tuning_report(self, *, detail: bool = False) -> dict[str, Any] | None:
         """The newest tuning as the status/API show it (None before the first)."""

@@ -23,29 +23,33 @@ from forescale.scaler.tuning.fastsim import Window
 from forescale.scaler.tuning.record import ForecastRecord
 from forescale.scaler.tuning.tuner import Setting, TuningResult, tune
 
-__all__ = ["retune"]
+__all__ = ["apply", "recent", "tune_window"]
 
 log = logging.getLogger(__name__)
 
 
-def retune(
+def recent(
+    history: pd.Series, record: ForecastRecord, *, config: TuningConfig, step: timedelta
+) -> tuple[pd.Series, np.ndarray]:
+    """The window to tune on and its recorded forecasts (copies: cheap, taken under the lock so
+    the tuning itself can run outside it)."""
+    steps = max(int(config.window / step), config.min_window_steps)
+    tail = history.iloc[-steps:].copy()
+    return tail, record.matrix(pd.DatetimeIndex(tail.index))
+
+
+def tune_window(
+    recent: pd.Series,
+    means: np.ndarray,
     *,
-    policy: TargetPolicy,
     base: ScalingPolicy,
-    history: pd.Series,
-    record: ForecastRecord,
     config: TuningConfig,
     step: timedelta,
     previous: Setting | None,
-    now: datetime,
 ) -> TuningResult | None:
-    """Tune and apply; None when tuning is off or too few recorded forecasts exist yet."""
-    if config.mode is None or history.empty:
+    """Tune (pure CPU, no lock needed); None when tuning is off or too few forecasts exist."""
+    if config.mode is None or recent.empty:
         return None
-    steps = max(int(config.window / step), config.min_window_steps)
-    recent = history.iloc[-steps:]
-    index = pd.DatetimeIndex(recent.index)
-    means = record.matrix(index)
     have = np.flatnonzero(np.isfinite(means).all(axis=1))
     if have.size < int(config.min_forecasts / step):
         return None
@@ -64,6 +68,14 @@ def retune(
         objective=config.objective, previous=previous,
         window_note="; less history than the 7-day default exists" if short else "",
     )  # fmt: skip
+    return result
+
+
+def apply(
+    result: TuningResult, *, policy: TargetPolicy, base: ScalingPolicy, step: timedelta,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Decide with the tuned setting from now on (the HPA's target stays the user's)."""
     s = result.setting
     chosen = replace(
         base, quantile=s.quantile if s.predictive else base.quantile,
@@ -71,4 +83,3 @@ def retune(
     )  # fmt: skip
     policy.retune(chosen, predictive_off=None if s.predictive else result.reason)
     log.info("%s tuned at %s: %s", policy.spec.name, f"{now:%Y-%m-%d %H:%M}", result.reason)
-    return result
