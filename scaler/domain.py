@@ -29,6 +29,7 @@ __all__ = [
     "TargetName",
     "TargetRef",
     "TargetSpec",
+    "TargetWrite",
 ]
 
 TargetName = NewType("TargetName", str)
@@ -207,6 +208,12 @@ class TargetSpec:
     """What self-tuning keeps while it minimises cost."""
     tuning: Literal["fixed", "tuned"] | None = "fixed"
     """Self-tuning mode: ``fixed``, ``tuned`` or None (off); see `scaler.tuning.tuner`."""
+    hpa_target: Literal["recommend", "apply"] = "recommend"
+    """``apply``: write the tuned target utilisation to the HPA's metric (or the group's
+    target-tracking policy); ``recommend``: only show it (`scaler.controller.tuned_target`)."""
+    hpa_target_metric: str | None = None
+    """Which of the HPA's metrics (or the group's target-tracking policies) the load measures,
+    when it has several."""
     default_lead_time: bool = False
     """The spec gave no lead time, so ``policy.lead_time`` is a default: 5 minutes, which the
     controller replaces with an Auto Scaling group's instance warm-up (`scaler.wiring`)."""
@@ -223,6 +230,13 @@ class Capacity:
     baseline_min_replicas: int
     """The user's own floor, recorded before Forescale first raised it."""
     ready_replicas: int | None = None
+    tuned_target: float | None = None
+    """The tuned target utilisation Forescale wrote and has not restored (None: the user's)."""
+
+    @property
+    def raised(self) -> bool:
+        """The floor on the object is not the user's own (someone's floor of ours is on it)."""
+        return self.min_replicas != self.baseline_min_replicas
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,6 +289,27 @@ class ActuationResult:
     floor_after: int
     dry_run: bool = False
     message: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "noop" and not self.dry_run
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetWrite:
+    """What a `TargetWriter` did to the scaling target of an HPA metric or a group's
+    target-tracking policy (or would have done in dry run, or why it could not)."""
+
+    target: str
+    action: Literal["apply", "restore", "noop"]
+    applied: float | None
+    """The tuned utilisation in force afterwards (None: the user's own target)."""
+    original: str | None = None
+    """The user's own target as written, e.g. ``cpu averageUtilization 80`` (None: unknown)."""
+    dry_run: bool = False
+    message: str = ""
+    refused: str | None = None
+    """Why nothing could be written (several metrics, no target-tracking policy, ...)."""
 
     @property
     def changed(self) -> bool:

@@ -15,6 +15,8 @@ moves between "outside a cluster" and "in a cluster" unchanged::
       maxReplicas: 50
       leadTime: 5m
       quantile: 0.9
+      tuning: Tuned                             # Fixed (default), Tuned or Disabled
+      hpaTarget: Apply                          # write the tuned HPA target (default Recommend)
       scheduledFloors:
         - {name: black-friday, minReplicas: 40,
            start: 2026-11-27T00:00:00Z, end: 2026-11-28T00:00:00Z}
@@ -31,32 +33,30 @@ names the object and the field (``shop/checkout: spec.maxReplicas: ...``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from forescale.scaler.config.calendar import EventModel, ScheduledFloorModel
+from forescale.scaler.config.calendar import SpecModel as _Model
 from forescale.scaler.domain import (
     AsgRef,
     HpaRef,
-    KnownEvent,
     ScalingPolicy,
-    ScheduledFloor,
     TargetName,
     TargetRef,
     TargetSpec,
-    utc,
 )
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.tuning.objective import Objective, ObjectiveError
@@ -64,6 +64,8 @@ from forescale.scaler.units import parse_duration
 
 __all__ = [
     "API_VERSION",
+    "EventModel",
+    "ScheduledFloorModel",
     "yaml_problem",
     "KIND",
     "TargetDocument",
@@ -74,7 +76,6 @@ __all__ = [
 
 API_VERSION = "forescale.io/v1alpha1"
 KIND = "PredictiveAutoscaler"
-_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
 def _duration(value: Any) -> timedelta:
@@ -86,10 +87,6 @@ def _duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
 class HpaTarget(_Model):
@@ -118,118 +115,6 @@ class TargetRefModel(_Model):
         return self
 
 
-class ScheduledFloorModel(_Model):
-    name: str = Field(min_length=1)
-    min_replicas: int = Field(alias="minReplicas", ge=0)
-    start: datetime | None = None
-    end: datetime | None = None
-    days: list[str] = Field(default_factory=list)
-    start_time: time | None = Field(default=None, alias="startTime")
-    end_time: time | None = Field(default=None, alias="endTime")
-    timezone: str = "UTC"
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, value: list[str]) -> list[str]:
-        bad = [d for d in value if d[:3].lower() not in _DAYS]
-        if bad:
-            raise ValueError(f"unknown day(s) {bad}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name like Europe/Berlin"
-            ) from None
-        return value
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ScheduledFloorModel:
-        one_off = self.start is not None or self.end is not None
-        weekly = self.start_time is not None or self.end_time is not None
-        if one_off == weekly:
-            raise ValueError("give either start+end (one-off window) or startTime+endTime (weekly)")
-        if one_off and (self.start is None or self.end is None or self.end <= self.start):
-            raise ValueError("a one-off window needs start < end")
-        if weekly and (self.start_time is None or self.end_time is None):
-            raise ValueError("a weekly window needs both startTime and endTime")
-        return self
-
-    def to_domain(self) -> ScheduledFloor:
-        return ScheduledFloor(
-            name=self.name,
-            min_replicas=self.min_replicas,
-            start=utc(self.start) if self.start else None,
-            end=utc(self.end) if self.end else None,
-            days=frozenset(_DAYS[d[:3].lower()] for d in self.days),
-            start_time=self.start_time,
-            end_time=self.end_time,
-            timezone=self.timezone,
-        )
-
-
-class EventModel(_Model):
-    """A known event: one day (``date`` in ``timezone``) or a window (``start``/``end``), with a
-    load ``multiplier`` (applied to the forecast), a ``minReplicas`` floor, or both."""
-
-    name: str = Field(min_length=1)
-    day: date | None = Field(default=None, alias="date")
-    start: datetime | None = None
-    end: datetime | None = None
-    timezone: str = "UTC"
-    multiplier: float | None = Field(default=None, gt=0, le=100)
-    min_replicas: int | None = Field(default=None, alias="minReplicas", ge=0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return ScheduledFloorModel._tz(value)
-
-    @model_validator(mode="after")
-    def _window(self) -> EventModel:
-        window = self.start is not None or self.end is not None
-        if (self.day is not None) == window:
-            raise ValueError("give either date (a whole day) or start+end (a window)")
-        if window and (self.start is None or self.end is None or self.end <= self.start):
-            raise ValueError("an event window needs start < end")
-        if self.multiplier is None and self.min_replicas is None:
-            raise ValueError("give a multiplier, minReplicas, or both")
-        return self
-
-    def window(self) -> tuple[datetime, datetime]:
-        """``[start, end)`` in UTC; a ``date`` is midnight to midnight in ``timezone``."""
-        if self.day is not None:
-            zone = ZoneInfo(self.timezone)
-            start = datetime.combine(self.day, time(0), tzinfo=zone)
-            end = datetime.combine(self.day + timedelta(days=1), time(0), tzinfo=zone)
-            return utc(start), utc(end)
-        assert self.start is not None and self.end is not None
-        return utc(self.start), utc(self.end)
-
-    def to_domain(self) -> KnownEvent:
-        start, end = self.window()
-        return KnownEvent(
-            name=self.name,
-            start=start,
-            end=end,
-            multiplier=self.multiplier,
-            min_replicas=self.min_replicas,
-        )
-
-    def floor(self) -> ScheduledFloor | None:
-        """The event's floor as a one-off scheduled floor (the planner's existing mechanism)."""
-        if self.min_replicas is None:
-            return None
-        start, end = self.window()
-        return ScheduledFloor(
-            name=f"event {self.name}", min_replicas=self.min_replicas, start=start, end=end
-        )
-
-
 class TargetSpecModel(_Model):
     """``spec`` of a PredictiveAutoscaler (camelCase, as in the CRD)."""
 
@@ -254,6 +139,13 @@ class TargetSpecModel(_Model):
     """``Fixed``: tune the floor on the target's own history and turn it off where forecasting
     does not pay; ``Tuned``: also recommend the HPA's target utilisation; ``Disabled``: as given
     (not ``Off``, which YAML reads as false)."""
+    hpa_target: Literal["Recommend", "Apply"] = Field(default="Recommend", alias="hpaTarget")
+    """``Recommend``: the tuned HPA target utilisation is shown (status, API); ``Apply``: it is
+    written to the HPA's metric (an ASG's target-tracking policy), the user's own target kept
+    in an annotation (a tag) and restored wherever a floor is. Needs ``tuning: Tuned``."""
+    hpa_target_metric: str | None = Field(default=None, alias="hpaTargetMetric", min_length=1)
+    """The HPA metric the load measures (``cpu``, a Pods/Object/External metric's name) or the
+    group's target-tracking policy, when there are several."""
     scheduled_floors: list[ScheduledFloorModel] = Field(
         default_factory=list, alias="scheduledFloors"
     )
@@ -266,6 +158,17 @@ class TargetSpecModel(_Model):
             return Objective.parse(value).to_text()
         except ObjectiveError as e:
             raise ValueError(str(e)) from None
+
+    @field_validator("hpa_target")
+    @classmethod
+    def _hpa_target(cls, value: str, info: ValidationInfo) -> str:
+        tuning = info.data.get("tuning", "Fixed")
+        if value == "Apply" and tuning != "Tuned":
+            raise ValueError(
+                f"Apply writes the target utilisation that tuning: Tuned chooses; with tuning: "
+                f"{tuning} there is none to write (set tuning: Tuned, or hpaTarget: Recommend)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> TargetSpecModel:
@@ -343,6 +246,8 @@ class TargetDocument(_Model):
             default_lead_time=spec.lead_time is None and default_lead_time is None,
             objective=Objective.parse(spec.objective),
             tuning=_TUNING[spec.tuning],
+            hpa_target="apply" if spec.hpa_target == "Apply" else "recommend",
+            hpa_target_metric=spec.hpa_target_metric,
         )
 
 

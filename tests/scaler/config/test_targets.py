@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forescale.scaler.config import load_targets_file, parse_targets_yaml
-from forescale.scaler.domain import AsgRef, HpaRef
+from forescale.scaler.domain import AsgRef, HpaRef, TargetSpec
 from forescale.scaler.errors import ConfigError
 
 GOOD = """
@@ -126,3 +126,27 @@ def test_self_tuning_defaults_to_fixed_with_the_hpas_service_and_can_be_set_or_r
         with pytest.raises(ConfigError) as err:
             parse_targets_yaml(first.replace("leadTime: 3m", f"leadTime: 3m\n  {patch}"))
         assert f"spec.{field}" in str(err.value) and "shop/checkout" in str(err.value)
+
+
+def test_the_tuned_hpa_target_is_a_recommendation_unless_applied_with_tuned_tuning() -> None:
+    first = GOOD.split("---")[0]
+
+    def parsed(extra: str) -> TargetSpec:
+        text = first.replace("leadTime: 3m", f"leadTime: 3m\n  {extra}")
+        return parse_targets_yaml(text)[0].to_domain()
+
+    assert parsed("tuning: Tuned").hpa_target == "recommend"
+    applied = parsed("tuning: Tuned\n  hpaTarget: Apply\n  hpaTargetMetric: cpu")
+    assert (applied.hpa_target, applied.hpa_target_metric) == ("apply", "cpu")
+    for extra in ("hpaTarget: Apply", "tuning: Fixed\n  hpaTarget: Apply",
+                  "tuning: Disabled\n  hpaTarget: Apply"):  # fmt: skip
+        with pytest.raises(ConfigError) as err:
+            parsed(extra)
+        message = str(err.value)
+        assert "shop/checkout: spec.hpaTarget: " in message and "tuning: Tuned" in message
+    for extra, field in (
+        ("hpaTarget: Always", "hpaTarget"),
+        ('hpaTargetMetric: ""', "hpaTargetMetric"),
+    ):
+        with pytest.raises(ConfigError, match=f"spec.{field}"):
+            parsed(f"tuning: Tuned\n  {extra}")

@@ -136,6 +136,8 @@ INVALID: dict[str, tuple[str, Any]] = {
         ],
     ),  # fmt: skip
     "unknown field": ("targetCPU", 3),
+    "unknown hpaTarget": ("hpaTarget", "Always"),
+    "empty hpaTargetMetric": ("hpaTargetMetric", ""),
 }
 
 
@@ -158,6 +160,18 @@ def test_min_above_max_is_a_cel_rule_since_json_schema_cannot_compare_fields() -
     ]
     assert {"rule": "!has(self.minReplicas) || self.maxReplicas >= self.minReplicas",
             "message": "maxReplicas must be >= minReplicas"} in rules  # fmt: skip
+
+
+def test_applying_the_tuned_hpa_target_without_tuned_tuning_is_a_cel_rule() -> None:
+    rules = version_schema()["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "x-kubernetes-validations"
+    ]
+    assert {"rule": "!has(self.hpaTarget) || self.hpaTarget != 'Apply' || "
+                    "(has(self.tuning) && self.tuning == 'Tuned')",
+            "message": "hpaTarget: Apply needs tuning: Tuned"} in rules  # fmt: skip
+    with pytest.raises(ConfigError, match="spec.hpaTarget"):
+        parse_target({**pa_manifest("checkout"), "spec": {
+            **pa_manifest("checkout")["spec"], "hpaTarget": "Apply"}})  # fmt: skip
 
 
 def _aliases(model: type[BaseModel]) -> set[str]:
