@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from forescale.scaler.domain import ActuationResult, Capacity, TargetRef
+from forescale.scaler.domain import ActuationResult, Capacity, TargetRef, TargetWrite
 
-__all__ = ["Actuator", "Reclaimable"]
+__all__ = ["Actuator", "Reclaimable", "TargetWriter"]
 
 
 @runtime_checkable
@@ -43,4 +43,33 @@ class Reclaimable(Protocol):
 
     def managed(self) -> list[TargetRef]:
         """Objects whose floor Forescale raised and has not released, in this actuator's scope."""
+        ...
+
+
+@runtime_checkable
+class TargetWriter(Protocol):
+    """An actuator that can also run the reactive scaler hotter (issue 13 item 4, by consent).
+
+    The only way to cost less than the HPA alone is a higher target utilisation while the floor
+    puts capacity in place ahead of load. ``set_target`` writes the tuned utilisation as the
+    scaling target the load corresponds to (an HPA metric's target, a group's target-tracking
+    ``TargetValue``), scaled from the user's own target by ``utilization / base`` so that the
+    user's units are kept; the user's own is recorded on the object first and ``release``
+    restores it with the floor, so every path that gives a floor back gives the target back.
+    """
+
+    def set_target(
+        self,
+        ref: TargetRef,
+        utilization: float | None,
+        *,
+        base: float,
+        metric: str | None,
+        reason: str,
+        dry_run: bool = False,
+    ) -> TargetWrite:
+        """Run at ``utilization`` (None: the user's own target again). ``base``: the spec's
+        target utilisation, which the user's own target stands for; ``metric``: which metric or
+        policy when there are several. Nothing is written when nothing changes; what cannot be
+        written is answered with ``refused``, never raised."""
         ...

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from forescale.scaler.clock import Clock
-from forescale.scaler.domain import ActuationResult, Capacity, HpaRef, TargetRef
+from forescale.scaler.domain import ActuationResult, Capacity, HpaRef, TargetRef, TargetWrite
 from forescale.scaler.errors import (
     AccessDenied,
     ActuationConflict,
@@ -39,6 +39,11 @@ from forescale.scaler.errors import (
 )
 from forescale.scaler.kube.client import HPA, KubeApi, KubeError, RequestRejected
 from forescale.scaler.kube.events import EventRecorder
+from forescale.scaler.kube.hpa_target import (
+    BASELINE_TARGET_ANNOTATION,
+    HpaTargetWriter,
+    applied_utilization,
+)
 from forescale.scaler.kube.retry import RetryPolicy, with_retries
 
 __all__ = ["APPLIED_ANNOTATION", "BASELINE_ANNOTATION", "HpaActuator"]
@@ -47,6 +52,8 @@ logger = logging.getLogger(__name__)
 BASELINE_ANNOTATION = "forescale.io/baseline-min-replicas"
 APPLIED_ANNOTATION = "forescale.io/applied-min-replicas"
 Action = Literal["raise", "lower", "restore", "noop"]
+_MARKS = {BASELINE_ANNOTATION, BASELINE_TARGET_ANNOTATION}
+"""Either baseline annotation means Forescale holds something of the user's on the HPA."""
 _EVENT_REASONS = {"raise": "FloorRaised", "lower": "FloorLowered", "restore": "FloorRestored"}
 
 
@@ -131,9 +138,13 @@ class HpaActuator:
         self._policy = policy or RetryPolicy()
         self.namespace = namespace
         """Scope of `managed` (None: all namespaces), the same as the targets source's."""
+        self._targets = HpaTargetWriter(
+            api, clock=clock, translate=self._translate, events=events, policy=self._policy
+        )
 
     def managed(self) -> list[TargetRef]:
-        """HPAs carrying the baseline annotation (floor raised, not released), in scope."""
+        """HPAs carrying a baseline annotation (floor raised or metric target tuned, not
+        released), in scope."""
         try:
             objects = with_retries(
                 lambda: self._api.list(HPA, namespace=self.namespace),
@@ -145,7 +156,7 @@ class HpaActuator:
         refs: list[TargetRef] = []
         for obj in objects:
             meta = obj.get("metadata") or {}
-            if BASELINE_ANNOTATION in (meta.get("annotations") or {}):
+            if _MARKS & set(meta.get("annotations") or {}):
                 refs.append(HpaRef(namespace=meta.get("namespace", "default"), name=meta["name"]))
         return refs
 
@@ -157,6 +168,7 @@ class HpaActuator:
             min_replicas=seen.min_replicas,
             max_replicas=seen.max_replicas,
             baseline_min_replicas=seen.baseline,
+            tuned_target=applied_utilization(seen.obj),
         )
 
     def apply_floor(
@@ -172,7 +184,25 @@ class HpaActuator:
 
         return self._converge(self._hpa(ref), decide, reason=reason, dry_run=dry_run)
 
+    def set_target(
+        self,
+        ref: TargetRef,
+        utilization: float | None,
+        *,
+        base: float,
+        metric: str | None,
+        reason: str,
+        dry_run: bool = False,
+    ) -> TargetWrite:
+        """The tuned target on the HPA's metric (`scaler.kube.hpa_target`)."""
+        return self._targets.set(self._hpa(ref), utilization, base=base, metric=metric,
+                                 reason=reason, dry_run=dry_run)  # fmt: skip
+
     def release(self, ref: TargetRef, *, reason: str, dry_run: bool = False) -> ActuationResult:
+        """The user's own floor and metric target back (the target first: the hotter HPA is
+        the riskier of the two to leave behind)."""
+        self._targets.restore(self._hpa(ref), reason=reason, dry_run=dry_run)
+
         def decide(seen: _Observed) -> _Decision:
             if not seen.managed:
                 return _Decision("noop", seen.min_replicas, {}, note="nothing to restore")
