@@ -1,22 +1,25 @@
 """What one target's control cycle hands from phase to phase, and what it ends with: the outcome
-and the status snapshot the API reads."""
+and the status snapshot the API reads; and the API's dry-run plan from the newest outcome."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from forescale.models.base import BaseForecaster
+from forescale.models.base import BaseForecaster, Forecast
 from forescale.scaler.controller.view import TargetStatus
-from forescale.scaler.domain import ActuationResult, Capacity, Mode, TargetSpec
+from forescale.scaler.domain import ActuationResult, Capacity, CapacityPlan, Mode, TargetSpec
+from forescale.scaler.errors import ForecastUnavailable
 from forescale.scaler.planning.fallback import FallbackState
 from forescale.scaler.planning.ledger import AccuracySnapshot
-from forescale.scaler.planning.policy import Decision
+from forescale.scaler.planning.planner import PlanInputs, plan
+from forescale.scaler.planning.policy import Decision, HysteresisInputs
 
-__all__ = ["CycleOutcome", "Decided", "Gathered", "always", "target_status"]
+__all__ = ["CycleOutcome", "Decided", "Gathered", "always", "replan", "target_status"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +88,35 @@ def target_status(
         training_start=_ts(getattr(model, "train_start_", None)),
         training_end=_ts(getattr(model, "train_end_", None)), tuning=tuning,
     )  # fmt: skip
+
+
+def replan(
+    spec: TargetSpec,
+    last: CycleOutcome | None,
+    *,
+    now: datetime,
+    quantile: float | None,
+    band: Callable[..., Forecast],
+    hysteresis: Callable[[datetime], HysteresisInputs],
+) -> CapacityPlan:
+    """What ``last`` would have decided at ``now`` sized on ``quantile`` (default: the spec's);
+    `TargetRuntime.dry_run`. At the spec's quantile the band is the one the floor was sized on;
+    at another, the same model and history calibrated for that quantile (``band``)."""
+    if last is None:
+        raise ForecastUnavailable(f"{spec.name} has not completed a cycle yet")
+    policy = spec.policy
+    forecast = last.decision.forecast
+    if quantile is not None and abs(quantile - policy.quantile) > 1e-9:
+        policy = replace(policy, quantile=quantile)
+        if forecast is not None:
+            forecast = band(quantile=quantile, horizon=len(forecast.mean))
+    previous = last.decision.plan
+    return plan(PlanInputs(
+        target=spec.name, policy=policy, now=now, mode=previous.mode,
+        mode_reason=previous.mode_reason, reactive=previous.reactive, forecast=forecast,
+        previous_floor=previous.floor, object_max=last.capacity.max_replicas,
+        **hysteresis(now),
+    ))  # fmt: skip
 
 
 def _ts(value: object) -> datetime | None:

@@ -7,8 +7,9 @@ run the outside reads of many targets at once:
    Touches only this target, so many targets can gather concurrently.
 2. `decide` (CPU, under the `Prediction`'s lock): merge the samples, refit when due (the fit
    runs outside the lock), forecast, plan with `TargetPolicy` (the policy the replay runs).
-3. `act` (I/O): write or release the floor, publish an ASG schedule. Each write asks
-   ``may_write`` right before it is made (the Lease may have lapsed since the cycle began).
+3. `act` (I/O): write or release the floor (and a tuned HPA target, by consent:
+   `TunedTarget`), publish an ASG schedule. Each write asks ``may_write`` right before it is
+   made (the Lease may have lapsed since the cycle began).
 
 After each change the target's `status` snapshot is replaced whole: the API reads snapshots and
 never waits for a cycle. What the API may do goes through narrow methods (`band`, `dry_run`,
@@ -34,11 +35,13 @@ from forescale.scaler.controller.outcome import (
     Decided,
     Gathered,
     always,
+    replan,
     target_status,
 )
 from forescale.scaler.controller.prediction import Prediction, RuntimeSettings
 from forescale.scaler.controller.schedule import ScheduleKeeper
 from forescale.scaler.controller.steps import StepTimer, timed
+from forescale.scaler.controller.tuned_target import TunedTarget
 from forescale.scaler.controller.view import TargetStatus
 from forescale.scaler.domain import (
     ActuationResult,
@@ -56,7 +59,6 @@ from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import ModelStore
 from forescale.scaler.planning.fallback import Health, Issue
-from forescale.scaler.planning.planner import PlanInputs, plan
 from forescale.scaler.planning.policy import Decision
 
 __all__ = ["CycleOutcome", "Decided", "Gathered", "RuntimeSettings", "TargetRuntime"]
@@ -82,9 +84,9 @@ class TargetRuntime:
         self._last: CycleOutcome | None = None
         self._last_error: str | None = None
         self._paused = False
-        self._applied = False
-        """True once a floor was written (so a later release has something to restore)."""
+        self._applied = False  # a floor or tuned target of ours is (or may be) on the object
         self._schedule = ScheduleKeeper()
+        self._tuned = TunedTarget(spec)  # the tuned HPA target, written by consent only
         self._status = self._snapshot()
 
     # -- what others read ---------------------------------------------------------------------
@@ -108,7 +110,7 @@ class TargetRuntime:
 
     @property
     def applied(self) -> bool:
-        """A floor of ours is (or may be) on the object: shutdown and removal give it back."""
+        """A floor or tuned target of ours may be on the object: removal and shutdown undo it."""
         return self._applied
 
     @property
@@ -175,8 +177,8 @@ class TargetRuntime:
     def decide(self, gathered: Gathered, *, may_refit: bool) -> Decided:
         """Phase 2 (CPU): merge, refit when due, forecast and plan."""
         now, capacity = gathered.now, gathered.capacity
-        if not self._held_back() and capacity.min_replicas != capacity.baseline_min_replicas:
-            self._applied = True  # raised by an earlier process or leader: ours to give back
+        if (self._tuned.observed(capacity) or capacity.raised) and not self._held_back():
+            self._applied = True  # written by an earlier process or leader: ours to give back
         self._last_error = gathered.fetch_error or gathered.store_error
         prediction = self._prediction
         prediction.merge(gathered.fresh, now=now)
@@ -207,6 +209,9 @@ class TargetRuntime:
                                       dry_run=not may_write())  # fmt: skip
         else:
             actuation = self._actuate(actuator, decision, dry_run=dry, may_write=may_write)
+        self._applied |= self._tuned.keep(actuator, self._prediction, mode=decision.plan.mode,
+                                          held_back=self._held_back(),
+                                          dry_run=dry or not may_write())  # fmt: skip
         error = self._schedule.keep(
             actuator, self._spec, predictive=decision.plan.mode is not Mode.REACTIVE,
             band=lambda steps: self.band(quantile=self.sized_quantile, horizon=steps),
@@ -277,6 +282,7 @@ class TargetRuntime:
         if old.ref == new.ref:
             self._applied = previous._applied
             self._hpa = previous._hpa
+            self._tuned.carry_over(previous._tuned)
         if (old.query, old.history_query, old.step) == (new.query, new.history_query, new.step):
             self._prediction.carry_over(previous._prediction)
         self._status = self._snapshot()
@@ -291,22 +297,8 @@ class TargetRuntime:
         """What the last cycle would have decided at ``now`` sized on ``quantile`` (default: the
         spec's); writes nothing. At the spec's quantile the band is the one the floor was sized
         on; at another, the same model and history calibrated for that quantile."""
-        last = self._last
-        if last is None:
-            raise ForecastUnavailable(f"{self._spec.name} has not completed a cycle yet")
-        policy = self._spec.policy
-        forecast = last.decision.forecast
-        if quantile is not None and abs(quantile - policy.quantile) > 1e-9:
-            policy = dataclasses.replace(policy, quantile=quantile)
-            if forecast is not None:
-                forecast = self.band(quantile=quantile, horizon=len(forecast.mean))
-        previous = last.decision.plan
-        return plan(PlanInputs(
-            target=self._spec.name, policy=policy, now=now, mode=previous.mode,
-            mode_reason=previous.mode_reason, reactive=previous.reactive, forecast=forecast,
-            previous_floor=previous.floor, object_max=last.capacity.max_replicas,
-            **self._prediction.hysteresis_inputs(now),
-        ))  # fmt: skip
+        return replan(self._spec, self._last, now=now, quantile=quantile, band=self.band,
+                      hysteresis=self._prediction.hysteresis_inputs)  # fmt: skip
 
     def retrain(self, *, now: datetime) -> tuple[BaseForecaster, ModelCard]:
         """Refit now on the history held (the fit runs outside the lock); the new model and
@@ -325,8 +317,9 @@ class TargetRuntime:
         self._status = self._snapshot()
 
     def tuning(self, *, detail: bool = False) -> dict[str, Any] | None:
-        """The newest self-tuning (with ``detail``: the HPA frontier and every candidate)."""
-        return self._prediction.tuning_report(detail=detail)
+        """The newest self-tuning (``detail``: the frontier, every candidate), HPA target too."""
+        report = self._prediction.tuning_report(detail=detail)
+        return report and {**report, "hpaTarget": self._tuned.report(self._prediction.tuning)}
 
     def model_card(self) -> tuple[BaseForecaster, ModelCard] | None:
         """The model in use and its card (None before the first fit)."""
@@ -338,11 +331,10 @@ class TargetRuntime:
 
     def _reactive(self, *, now: datetime, capacity: Capacity) -> tuple[int, str]:
         p = self._spec.policy
-        metric = load_metric(
-            self._prediction.history.latest(),
-            capacity_per_replica=p.capacity_per_replica,
-            target_utilization=p.target_utilization,
-        )
+        metric = load_metric(  # at the HPA's target in force: tuned, or the user's
+            self._prediction.history.latest(), capacity_per_replica=p.capacity_per_replica,
+            target_utilization=self._tuned.utilization,
+        )  # fmt: skip
         if self._hpa.is_before_last_sync(now):  # the wall clock was set back
             log.warning(
                 "%s: the clock went back to %s: the reactive shadow starts its stabilization "
@@ -385,6 +377,7 @@ class TargetRuntime:
         result = actuator.release(self._spec.ref, reason=reason, dry_run=dry_run)
         if not dry_run:
             self._applied = False
+            self._tuned.released()  # the target went back with the floor
         if isinstance(self._spec.ref, AsgRef):
             error = self._schedule.clear(actuator, self._spec.ref, dry_run=dry_run)
             self._last_error = error or self._last_error
@@ -396,7 +389,7 @@ class TargetRuntime:
             state, model = self._prediction.state, self._prediction.forecaster.model
             accuracy = self._prediction.policy.accuracy()
             off = self._prediction.policy.predictive_off
-            tuning = self._prediction.tuning_report()
+            tuning = self.tuning()
             spec = dataclasses.replace(self._spec, policy=self._prediction.policy.spec.policy)
         if off is not None and state.mode is not Mode.REACTIVE:  # the tuner turned the floor off
             state = dataclasses.replace(state, mode=Mode.REACTIVE, reason=off)
