@@ -43,7 +43,15 @@ from forescale.scaler.aws.schedule import (
     plan_schedule,
 )
 from forescale.scaler.aws.session import AwsClients
-from forescale.scaler.domain import ActuationResult, AsgRef, Capacity, TargetRef, TargetSpec
+from forescale.scaler.aws.target_tracking import AsgTargetWriter
+from forescale.scaler.domain import (
+    ActuationResult,
+    AsgRef,
+    Capacity,
+    TargetRef,
+    TargetSpec,
+    TargetWrite,
+)
 from forescale.scaler.errors import ConfigError, TargetNotFound
 
 if TYPE_CHECKING:
@@ -74,10 +82,28 @@ class AsgActuator:
         self._clients = clients
         self._control = control
         self._overrides = dict(control_overrides or {})
+        self._targets = AsgTargetWriter(self._client, self._translated)
 
     # -- Actuator protocol ------------------------------------------------------------------
     def observe(self, ref: TargetRef) -> Capacity:
-        return self.describe(ref).to_capacity()
+        state = self.describe(ref)
+        tuned = self._targets.applied(_asg(ref), state)
+        return dataclasses.replace(state.to_capacity(), tuned_target=tuned)
+
+    def set_target(
+        self,
+        ref: TargetRef,
+        utilization: float | None,
+        *,
+        base: float,
+        metric: str | None,
+        reason: str,
+        dry_run: bool = False,
+    ) -> TargetWrite:
+        """The tuned target on the group's target-tracking policy (`target_tracking`)."""
+        asg = _asg(ref)
+        return self._targets.set(asg, self.describe(asg), utilization, base=base, metric=metric,
+                                 reason=reason, dry_run=dry_run)  # fmt: skip
 
     def apply_floor(
         self, ref: TargetRef, replicas: int, *, reason: str, dry_run: bool = False
@@ -102,9 +128,11 @@ class AsgActuator:
         return _result(asg, action, state.min_size, target, dry_run=dry_run, message=note)
 
     def release(self, ref: TargetRef, *, reason: str, dry_run: bool = False) -> ActuationResult:
-        """Restore the user's MinSize, remove the baseline tag and our scheduled actions."""
+        """Restore the user's MinSize and target-tracking value, remove the baseline tags and
+        our scheduled actions."""
         asg = _asg(ref)
         state = self.describe(asg)
+        self._targets.restore(asg, state, reason=reason, dry_run=dry_run)
         self.clear_schedule(asg, dry_run=dry_run)
         if state.baseline is None:
             return _result(

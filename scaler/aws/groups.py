@@ -61,6 +61,8 @@ class GroupState:
     """DefaultInstanceWarmup, when the group sets one."""
     grace: timedelta = timedelta(0)
     """HealthCheckGracePeriod."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The group's tags (Forescale's marks among them)."""
 
     @property
     def user_floor(self) -> int:
@@ -115,6 +117,7 @@ def parse_group(raw: Mapping[str, Any]) -> GroupState:
         ),
         warmup=timedelta(seconds=int(warmup)) if warmup is not None and int(warmup) >= 0 else None,
         grace=timedelta(seconds=int(raw.get("HealthCheckGracePeriod") or 0)),
+        tags={str(t.get("Key")): str(t.get("Value", "")) for t in raw.get("Tags", [])},
     )
 
 

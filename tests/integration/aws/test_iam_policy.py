@@ -56,7 +56,14 @@ def setup(aws: AwsWorld, *, principals: list[str]) -> dict[str, tuple[str, str]]
     )
     keys = {}
     for n, principal in enumerate(principals):
-        aws.create_group(f"web-{n}", min_size=2, max_size=10, desired=2)
+        web = aws.create_group(f"web-{n}", min_size=2, max_size=10, desired=2)
+        # moto keys policies by name alone (AWS: per group), so each group's has its own name.
+        aws.admin("autoscaling").put_scaling_policy(
+            AutoScalingGroupName=web.name, PolicyName=f"cpu-{n}",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingConfiguration={"TargetValue": 50.0, "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ASGAverageCPUUtilization"}},
+        )  # fmt: skip
         aws.create_group(f"direct-{n}", min_size=1, max_size=10, desired=1)
         without = None if principal == "all" else principal
         document = json.dumps(moto_compatible(POLICY, without=without))
@@ -77,7 +84,8 @@ def setup(aws: AwsWorld, *, principals: list[str]) -> dict[str, tuple[str, str]]
 
 def exercise_everything(clients: AwsClients, *, region: str, n: int) -> None:
     """Every AWS call the controller and the training job make, on groups ``web-n`` and
-    ``direct-n``: floors both ways, schedules, release, a role, the model store."""
+    ``direct-n``: floors both ways, schedules, a tuned target-tracking value, release, a role,
+    the model store."""
     direct = AsgRef(name=f"direct-{n}", region=region)
     actuator = AsgActuator(clients, control_overrides={direct: "desired-capacity"})
     web = AsgRef(name=f"web-{n}", region=region)
@@ -85,6 +93,7 @@ def exercise_everything(clients: AwsClients, *, region: str, n: int) -> None:
     hours = [(NOW + timedelta(hours=h), 4 + h) for h in range(1, 4)]
     actuator.publish_schedule(web, hours, now=NOW)
     actuator.publish_schedule(web, hours[1:], now=NOW + timedelta(hours=1))
+    actuator.set_target(web, 0.9, base=0.8, metric=None, reason="tuned")
     actuator.release(web, reason="release")
     actuator.apply_floor(direct, 5, reason="direct")
     actuator.observe(AsgRef(name=web.name, region=region, role_arn=ROLE))
