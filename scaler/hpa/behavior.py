@@ -25,6 +25,7 @@ from typing import Literal
 from forescale.scaler.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_BEHAVIOR",
     "LEGACY_SCALE_UP_LIMIT_FACTOR",
     "LEGACY_SCALE_UP_LIMIT_MINIMUM",
     "HpaBehavior",
@@ -176,6 +177,11 @@ class HpaBehavior:
     @classmethod
     def default(cls) -> HpaBehavior:
         return cls()
+
+
+DEFAULT_BEHAVIOR = HpaBehavior()
+"""The autoscaling/v2 default behavior: what the replays assume unless given the HPA's own
+(immutable, so one instance serves as every default argument)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
