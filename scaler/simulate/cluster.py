@@ -19,7 +19,7 @@ import pandas as pd
 
 from forescale.scaler.actuators.memory import MemoryActuator
 from forescale.scaler.domain import TargetRef
-from forescale.scaler.hpa.behavior import HpaBehavior
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.hpa.controller import Hpa
 from forescale.scaler.hpa.metrics import load_metric
 
@@ -35,7 +35,9 @@ class SimulatedWorkload:
     capacity: float
     target_utilization: float
     startup: timedelta
-    hpa: Hpa = field(default_factory=lambda: Hpa(behavior=HpaBehavior.default()))
+    behavior: HpaBehavior = DEFAULT_BEHAVIOR
+    """The HPA's ``spec.behavior`` (default: the autoscaling/v2 default)."""
+    hpa: Hpa = field(init=False)
     requested: list[tuple[datetime, int]] = field(default_factory=list)
     """(time, requested replicas) after each sync, for scoring and plots."""
     _synced: datetime | None = None
@@ -47,6 +49,9 @@ class SimulatedWorkload:
             return None
         value = float(self.load.iloc[pos])
         return value if math.isfinite(value) else None
+
+    def __post_init__(self) -> None:
+        self.hpa = Hpa(behavior=self.behavior)
 
 
 class SimulatedCluster:

@@ -2,9 +2,10 @@
 
 A trace holds one value per step (1 minute, 5 minutes, an hour); the real HPA syncs every 15 s
 and, with the metric constant over the step, changes its count inside it: at once on a scale-up
-(rate limits permitting), but on a scale-down only once its 300 s stabilisation window has
-forgotten the higher recommendations. On a 5-minute step the HPA that saw a drop at the step's
-start holds the higher count until 285 s into the step, 95 % of it. So the count that represents
+(rate limits permitting), but on a scale-down only once its stabilisation window (300 s unless
+the HPA's ``spec.behavior`` sets another) has forgotten the higher recommendations. On a
+5-minute step the default HPA that saw a drop at the step's start holds the higher count until
+285 s into the step, 95 % of it. So the count that represents
 a step, for cost and for what is ready (``../shared/docs/evaluation.md``), is the one the HPA
 held for **most** of the step, not the one after its last sync: a scale-down shows from the next
 step, a scale-up in the same step, and on an hourly step a drop at its start (held 285 s of
@@ -22,7 +23,7 @@ import pandas as pd
 
 from forescale.models.validation import infer_step
 from forescale.scaler.domain import ScalingPolicy
-from forescale.scaler.hpa.behavior import HpaBehavior
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.hpa.controller import Hpa
 from forescale.scaler.hpa.metrics import load_metric
 
@@ -47,10 +48,16 @@ def most_held(spans: Iterable[tuple[int, float]]) -> int:
     return max(totals, key=lambda count: (totals[count], count))
 
 
-def replay_reactive(load: np.ndarray, index: pd.DatetimeIndex, policy: ScalingPolicy) -> np.ndarray:
-    """The HPA port alone (autoscaling/v2 default behavior): per step, the count held longest."""
+def replay_reactive(
+    load: np.ndarray,
+    index: pd.DatetimeIndex,
+    policy: ScalingPolicy,
+    behavior: HpaBehavior = DEFAULT_BEHAVIOR,
+) -> np.ndarray:
+    """The HPA port alone, with ``behavior`` (the HPA's ``spec.behavior``; default: the
+    autoscaling/v2 default): per step, the count held longest."""
     out = np.empty(len(load), dtype=np.int64)
-    runner = HpaRunner(policy, index)
+    runner = HpaRunner(policy, index, behavior=behavior)
     for t in range(len(load)):
         out[t] = runner.step(t, load[t], floor=None)
     return out
@@ -62,12 +69,19 @@ class HpaRunner:
     `step` returns the count held for most of the step; ``current`` is the count after the
     step's last sync, from which the next step continues. ``skip_fixed_points=False`` runs every
     sync even where `Hpa.hold` proves the rest of the step constant (the tests compare both).
+    ``behavior`` is the simulated HPA's ``spec.behavior`` (the user's, so "the HPA alone" is
+    theirs, not a default one).
     """
 
     def __init__(
-        self, policy: ScalingPolicy, index: pd.DatetimeIndex, *, skip_fixed_points: bool = True
+        self,
+        policy: ScalingPolicy,
+        index: pd.DatetimeIndex,
+        *,
+        behavior: HpaBehavior = DEFAULT_BEHAVIOR,
+        skip_fixed_points: bool = True,
     ) -> None:
-        self.hpa = Hpa(behavior=HpaBehavior.default())
+        self.hpa = Hpa(behavior=behavior)
         self.policy = policy
         self.times = index.to_pydatetime()
         step = infer_step(index) if len(index) > 1 else pd.Timedelta(minutes=1)

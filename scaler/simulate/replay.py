@@ -13,7 +13,8 @@ Semantics (see `scaler.simulate.workload` for readiness and scoring):
 - ``predictive`` is the full Forescale policy (the same `TargetPolicy` and `TargetForecaster` the
   controller runs: refits on its cadence, cheap forecasts in between, live calibration, fallback),
   acting as the HPA's ``minReplicas``; ``reactive`` is the HPA port alone with the same target
-  utilisation; ``oracle`` has perfect foresight (a lower bound for reference).
+  utilisation; both HPAs (and the tuner's fast replay) have the user's ``spec.behavior``
+  (`ReplayConfig.hpa_behavior`); ``oracle`` has perfect foresight (a lower bound for reference).
 
 Forecasts between two refits come from one vectorised ``forecast_origins`` call, which by contract
 equals calling ``predict(context=y[:origin])`` at each origin, so no step sees the future.
@@ -44,6 +45,7 @@ from forescale.scaler.forecasting.engine import (
     causal_fill,
     fit_model,
 )
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.planning.fallback import Health, Issue
 from forescale.scaler.planning.policy import PolicySettings, TargetPolicy
 from forescale.scaler.simulate.hpa_steps import HpaRunner, replay_reactive
@@ -80,6 +82,8 @@ class ReplayConfig:
     policy: PolicySettings = field(default_factory=PolicySettings)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     """Walk-forward self-tuning at each refit (``TuningConfig(mode=None)``: fixed settings)."""
+    hpa_behavior: HpaBehavior = DEFAULT_BEHAVIOR
+    """The HPA's ``spec.behavior`` (policies, stabilisation windows, tolerance)."""
 
     def __post_init__(self) -> None:
         if not self.capacity > 0:
@@ -127,7 +131,7 @@ def replay(
     index = cast(pd.DatetimeIndex, y.index)
     load = y.to_numpy(dtype=float)
     startup = startup_steps(config.startup, step)
-    spec = _spec(config, step)
+    spec, behavior = _spec(config, step), config.hpa_behavior
     requested: dict[str, np.ndarray] = {}
     band = np.full((len(load), 2), np.nan)
     modes = np.full(len(load), "", dtype=object)
@@ -137,9 +141,9 @@ def replay(
         reactive = None
         if "reactive" in policies:
             if pool is not None:
-                reactive = pool.submit(replay_reactive, load, index, spec.policy)
+                reactive = pool.submit(replay_reactive, load, index, spec.policy, behavior)
             else:
-                requested["reactive"] = replay_reactive(load, index, spec.policy)
+                requested["reactive"] = replay_reactive(load, index, spec.policy, behavior)
         if "predictive" in policies:
             requested["predictive"] = _replay_predictive(
                 y,
@@ -155,7 +159,7 @@ def replay(
         if reactive is not None:
             done = _result(reactive)
             requested["reactive"] = (
-                done if done is not None else replay_reactive(load, index, spec.policy)
+                done if done is not None else replay_reactive(load, index, spec.policy, behavior)
             )
     if "oracle" in policies:
         requested["oracle"] = oracle_requested(
@@ -199,7 +203,7 @@ def _replay_predictive(
     forecaster = TargetForecaster(
         spec.model, step=spec.step, horizon=policy.horizon, refit=config.refit
     )
-    hpa = HpaRunner(spec.policy, cast(pd.DatetimeIndex, y.index))
+    hpa = HpaRunner(spec.policy, cast(pd.DatetimeIndex, y.index), behavior=config.hpa_behavior)
     future = pd.date_range(y.index[0], periods=n + policy.horizon + 1, freq=spec.step, tz="UTC")
     observed = np.cumsum(np.isfinite(load))
     times = cast(pd.DatetimeIndex, y.index).to_pydatetime()
@@ -214,7 +218,7 @@ def _replay_predictive(
     tuner = WalkForwardTuner(
         config.tuning, load=load, horizon=policy.horizon, step=spec.step, base=spec.policy,
         history_window=config.refit.history_window,
-        startup=startup_steps(config.startup, spec.step),
+        startup=startup_steps(config.startup, spec.step), behavior=config.hpa_behavior,
     )  # fmt: skip
     for t in range(n):
         now = times[t]

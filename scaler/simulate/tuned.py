@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from forescale.scaler.domain import ScalingPolicy
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.planning.policy import TargetPolicy
 from forescale.scaler.tuning.fastsim import Window
 from forescale.scaler.tuning.objective import Objective
@@ -47,8 +48,11 @@ class WalkForwardTuner:
         base: ScalingPolicy,
         history_window: timedelta,
         startup: int,
+        behavior: HpaBehavior = DEFAULT_BEHAVIOR,
     ) -> None:
         self.config, self.load, self.step, self.base = config, load, step, base
+        self.behavior = behavior
+        """The HPA's ``spec.behavior``: the fast replay scores candidates against it."""
         self.means = np.full((len(load), horizon), np.nan)
         steps = int(config.window / step)
         self.window_steps = max(steps, min(config.min_window_steps, int(history_window / step)))
@@ -75,7 +79,7 @@ class WalkForwardTuner:
             load=self.load[lo:t], mean=self.means[lo:t], step_seconds=self.step.total_seconds(),
             capacity=b.capacity_per_replica, min_replicas=b.min_replicas,
             max_replicas=b.max_replicas, startup=self.startup,
-            calibration=max(60, int(timedelta(days=1) / self.step)),
+            calibration=max(60, int(timedelta(days=1) / self.step)), behavior=self.behavior,
         )  # fmt: skip
         short = t - lo < int(self.config.window / self.step)
         return tune(
@@ -105,12 +109,12 @@ class WalkForwardTuner:
     def resume(
         cls, config: TuningConfig, *, load: np.ndarray, forecasts: np.ndarray, step: timedelta,
         base: ScalingPolicy, history_window: timedelta, startup: int,
-        previous: Setting | None = None,
+        previous: Setting | None = None, behavior: HpaBehavior = DEFAULT_BEHAVIOR,
     ) -> WalkForwardTuner:  # fmt: skip
         """A tuner holding a finished replay's forecasts (to tune once more at its end)."""
         tuner = cls(
             config, load=load, horizon=forecasts.shape[1], step=step, base=base,
-            history_window=history_window, startup=startup,
+            history_window=history_window, startup=startup, behavior=behavior,
         )  # fmt: skip
         tuner.means = forecasts
         recorded = np.flatnonzero(np.isfinite(forecasts).all(axis=1))
