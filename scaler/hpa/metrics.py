@@ -183,11 +183,18 @@ def check_one_target(
 
 
 # -- Object and External: one value (or the sum of a few series) against a target ---------------
-def _check_single(name: str, value: float | None, ready_pods: int | None) -> None:
+def _check_single(
+    name: str, value: float | None, ready_pods: int | None, pods: int | None = None
+) -> None:
     if value is not None and not (isinstance(value, _NUMBER) and math.isfinite(value)):
         raise ConfigError(f"metric {name!r} value must be finite or None (a gap), got {value!r}")
     if ready_pods is not None and ready_pods < 0:
         raise ConfigError(f"metric {name!r}: ready_pods must be >= 0, got {ready_pods}")
+    if pods is not None and not 0 <= (ready_pods or 0) <= pods:
+        raise ConfigError(
+            f"metric {name!r}: pods must be >= ready_pods >= 0, got pods={pods} "
+            f"ready_pods={ready_pods}"
+        )
 
 
 def _per_pod_average(
@@ -217,12 +224,13 @@ class _SingleValueMetric:
     target_value: float | None = None
     target_average_value: float | None = None
     ready_pods: int | None = None
+    pods: int | None = None
     unit: str = ""
     kind: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         check_one_target(self.name, self.target_value, self.target_average_value)
-        _check_single(self.name, self.value, self.ready_pods)
+        _check_single(self.name, self.value, self.ready_pods, self.pods)
 
     def propose(self, ctx: MetricContext) -> MetricProposal:
         """GetObject/ExternalMetricReplicas (Value) or Get*PerPodMetricReplicas (AverageValue)."""
@@ -241,6 +249,8 @@ class _SingleValueMetric:
             replicas, rule, basis = ceil_int32(ratio), "from_zero", 0
         elif ctx.tolerances.within(ratio):
             replicas, rule, basis = current, "within", current
+        elif self.pods == 0:  # getReadyPodsCount: an error, so the metric is invalid, not 0
+            raise HpaMetricError("no pods returned by selector while calculating replica count")
         else:
             basis = current if self.ready_pods is None else self.ready_pods
             replicas, rule = ceil_int32(ratio * float(basis)), "ratio"
@@ -254,6 +264,9 @@ class ObjectMetric(_SingleValueMetric):
     """An ``Object`` metric: one value describing another object (an Ingress' req/s, say).
 
     ``ready_pods`` (Value targets only): Running and Ready pods; ``None`` = all current replicas.
+    ``pods`` (Value targets only): pods the HPA's selector matches, ready or not; ``None`` = some.
+    With none (``pods=0``) upstream cannot count ready pods and the metric is invalid, so the HPA
+    does not scale on it; pods that exist but are not ready (``ready_pods=0``) propose 0.
     ``value=None`` means the metric could not be fetched.
     """
 
@@ -265,7 +278,7 @@ class ExternalMetric(_SingleValueMetric):
     """An ``External`` metric: a value from outside the cluster (a queue length, total req/s).
 
     ``value`` is the sum of the matching series; ``None`` means it could not be fetched (a gap).
-    ``ready_pods`` as for `ObjectMetric`.
+    ``ready_pods`` and ``pods`` as for `ObjectMetric`.
     """
 
     kind: ClassVar[str] = "external"

@@ -9,7 +9,7 @@ import pytest
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.hpa.behavior import HpaBehavior, ScalingPolicyRule, ScalingRules
 from forescale.scaler.hpa.controller import Hpa, HpaDecision
-from forescale.scaler.hpa.metrics import ExternalMetric, load_metric
+from forescale.scaler.hpa.metrics import ExternalMetric, MetricContext, ObjectMetric, load_metric
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SYNC = timedelta(seconds=15)
@@ -159,3 +159,41 @@ def test_bad_hpa_settings_raise_config_errors():
         Hpa(tolerance=-0.1)
     with pytest.raises(ConfigError, match="downscale_stabilization"):
         Hpa(downscale_stabilization=timedelta(seconds=-1))
+
+
+# -- an Object/External Value metric whose selector matches no pods ---------------------------
+def _qps(pods: int | None, ready: int | None = None) -> ObjectMetric:
+    return ObjectMetric(name="qps", value=20, target_value=10, ready_pods=ready, pods=pods)
+
+
+def test_a_value_metric_whose_selector_matches_no_pods_is_invalid_and_the_hpa_holds():
+    # 20 / 10 = 2x the target over 3 replicas: with pods it asks for ceil(2 x 3) = 6; with none
+    # upstream cannot count ready pods (an error), so the metric is invalid, never a proposal of 0.
+    assert sync(Hpa(behavior=HpaBehavior()), T0, 3, _qps(pods=3)).replicas == 6
+    decision = sync(Hpa(behavior=HpaBehavior()), T0, 3, _qps(pods=0))
+    assert decision.replicas == 3 and decision.condition == "InvalidMetrics"
+    assert "no pods returned by selector" in decision.reason
+    # With another metric asking for less, an invalid one still blocks the scale-down.
+    both = Hpa(behavior=HpaBehavior()).reconcile(
+        now=T0, current_replicas=3, min_replicas=1, max_replicas=10, metrics=[_qps(0), asks(1)]
+    )
+    assert both.replicas == 3 and both.condition == "InvalidMetrics"
+
+
+def test_pods_that_exist_but_are_not_ready_still_propose_zero_as_upstream():
+    assert _qps(pods=2, ready=0).propose(ctx_for(3)).replicas == 0
+    # Within tolerance, or scaling from zero, upstream never counts pods: no error either way.
+    assert (
+        ObjectMetric(name="q", value=10.5, target_value=10, pods=0).propose(ctx_for(3)).replicas
+        == 3
+    )
+    assert _qps(pods=0).propose(ctx_for(0)).replicas == 2
+
+
+def test_more_ready_pods_than_pods_is_a_configuration_error():
+    with pytest.raises(ConfigError, match="pods must be >= ready_pods"):
+        _qps(pods=1, ready=2)
+
+
+def ctx_for(current: int) -> MetricContext:
+    return MetricContext(now=T0, current_replicas=current, status_replicas=current)
