@@ -2,7 +2,9 @@
 
 Durations (``--startup 5m``, ``--horizon 60m``, ``--test 7d``) all go through `duration`:
 ``forescale simulate: error: argument --startup: invalid duration '5x': use a number and a
-unit ...``, the message of `scaler.units.parse_duration`, whatever the command.
+unit ...``, the message of `scaler.units.parse_duration`, whatever the command. An HPA's
+behavior (``--hpa-behavior FILE.yaml``) goes through `hpa_behavior_file`, whose errors name the
+field to fix.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import argparse
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from forescale.scaler.units import parse_duration
 
-__all__ = ["duration", "fraction", "positive", "positive_int", "writable"]
+if TYPE_CHECKING:
+    from forescale.scaler.hpa.behavior import HpaBehavior
+
+__all__ = ["duration", "fraction", "hpa_behavior_file", "positive", "positive_int", "writable"]
 
 
 def duration(text: str) -> timedelta:
@@ -61,3 +67,35 @@ def writable(path: Path, *, flag: str) -> Path:
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise PermissionError(f"{flag} {path}: not writable")
     return path
+
+
+def hpa_behavior_file(text: str) -> HpaBehavior:
+    """An HPA's ``spec.behavior`` from a YAML file: the behavior itself (``scaleUp``,
+    ``scaleDown``), or the whole HPA manifest (its ``spec.behavior`` is used), so a user can
+    point at the file they apply."""
+    import yaml
+
+    from forescale.scaler.errors import ConfigError
+    from forescale.scaler.hpa.spec import parse_behavior
+
+    path = Path(text)
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise argparse.ArgumentTypeError(f"{path} is not valid YAML: {exc}") from None
+    where = "behavior"
+    if isinstance(raw, dict) and ("spec" in raw or "kind" in raw):
+        where, raw = "spec.behavior", (raw.get("spec") or {}).get("behavior")
+        if raw is None:
+            raise argparse.ArgumentTypeError(
+                f"{path}: the manifest has no spec.behavior (its HPA runs the default behavior: "
+                "leave out --hpa-behavior)"
+            )
+    elif isinstance(raw, dict) and "behavior" in raw:
+        where, raw = "behavior", raw["behavior"]
+    try:
+        return parse_behavior(raw, where=where)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{path}: {exc}") from None

@@ -3,6 +3,7 @@
     forescale simulate TRACE.csv --capacity 20 --startup 5m [--target-utilization 0.8]
         [--quantile 0.9] [--lead-time 5m] [--model auto] [--out decisions.csv]
         [--plot replay.png] [--json] [--hpa-target fixed|tuned|off] [--objective same-as-hpa]
+        [--hpa-behavior hpa.yaml]
 
 TRACE is a ``timestamp,value`` CSV (or .csv.gz), or ``example:nasa`` for the bundled trace.
 Policies: ``predictive`` (Forescale's floor under the HPA), ``reactive`` (the HPA alone) and
@@ -21,6 +22,10 @@ Self-tuning (``--hpa-target``, default ``fixed``) runs at each refit on the hist
 far, exactly as the controller does: it picks the sized quantile and lead window, and turns the
 floor off where forecasting did not pay over the last week (do no harm); ``tuned`` also picks the
 HPA's target utilisation, the cheapest setting meeting ``--objective``.
+
+``--hpa-behavior`` gives the HPA's ``spec.behavior`` as written (or the whole HPA manifest): the
+HPA alone, the HPA under Forescale's floor and the tuner's replays then scale as that HPA does
+(its policies, stabilization windows, selectPolicy and tolerance), not as a default one.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forescale.scaler.cli.args import duration, fraction, positive, writable
+from forescale.scaler.cli.args import duration, fraction, hpa_behavior_file, positive, writable
 
 if TYPE_CHECKING:
     from forescale.scaler.simulate.floors import FloorActivity
@@ -91,6 +96,10 @@ def register(subparsers: Any) -> None:
         help="with --hpa-target tuned: 'same-as-hpa' (default: serve as much as the HPA alone) "
         "or 'max-unserved:P%%'",
     )
+    p.add_argument("--hpa-behavior", type=hpa_behavior_file, metavar="FILE.yaml",
+                   help="the HPA's spec.behavior (or its whole manifest), so 'the HPA alone' is "
+                   "yours: scale-up/down policies, stabilization windows, selectPolicy, "
+                   "tolerance (default: the Kubernetes default behavior)")  # fmt: skip
     p.add_argument("--min-replicas", type=int, default=1)
     p.add_argument("--max-replicas", type=int, default=10_000)
     p.add_argument("--out", type=Path, help="write per-step decisions to this CSV")
@@ -113,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         capacity=args.capacity, startup=args.startup, target_utilization=args.target_utilization,
         quantile=args.quantile, lead_time=args.lead_time, model=args.model,
         min_replicas=args.min_replicas, max_replicas=args.max_replicas,
+        **({} if args.hpa_behavior is None else {"hpa_behavior": args.hpa_behavior}),
         tuning=TuningConfig(
             mode=None if args.hpa_target == "off" else args.hpa_target, objective=args.objective
         ),

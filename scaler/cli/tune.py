@@ -2,7 +2,7 @@
 
     forescale tune TRACE.csv --capacity 20 --startup 5m [--target-utilization 0.8]
         [--objective same-as-hpa|max-unserved:0.1%] [--hpa-target tuned|fixed] [--plot F.png]
-        [--json]
+        [--json] [--hpa-behavior hpa.yaml]
     forescale tune --prometheus URL --query 'PROMQL' --range 28d --step 1m --capacity 20 ...
 
 The trace is replayed through Forescale exactly as ``forescale simulate`` does (walk-forward: the
@@ -11,6 +11,8 @@ more on the last seven days of forecasts and prints its recommendation: the size
 lead window, floor on or off, and (``--hpa-target tuned``, the default here) the HPA's target
 utilisation, with the expected replica-hours and unserved load beside the HPA alone's on that
 history. ``--plot`` draws the HPA's cost/unserved frontier, every candidate and the choice.
+``--hpa-behavior`` replays your HPA's ``spec.behavior`` instead of the default one (as
+``forescale simulate``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from forescale.scaler.cli.args import duration, fraction, positive, writable
+from forescale.scaler.cli.args import duration, fraction, hpa_behavior_file, positive, writable
 from forescale.scaler.cli.simulate import parse_objective
 
 __all__ = ["register"]
@@ -54,6 +56,10 @@ def register(subparsers: Any) -> None:
                    "'fixed' keeps --target-utilization")  # fmt: skip
     p.add_argument("--objective", type=parse_objective, default="same-as-hpa",
                    help="'same-as-hpa' (default) or 'max-unserved:P%%'")  # fmt: skip
+    p.add_argument("--hpa-behavior", type=hpa_behavior_file, metavar="FILE.yaml",
+                   help="the HPA's spec.behavior (or its whole manifest), so 'the HPA alone' is "
+                   "yours: scale-up/down policies, stabilization windows, selectPolicy, "
+                   "tolerance (default: the Kubernetes default behavior)")  # fmt: skip
     p.add_argument("--plot", type=Path, help="draw the frontier and the choice to this PNG")
     p.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     p.set_defaults(handler=run)
@@ -76,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     config = ReplayConfig(
         capacity=args.capacity, startup=args.startup, target_utilization=args.target_utilization,
         quantile=args.quantile, model=args.model, tuning=tuning,
+        **({} if args.hpa_behavior is None else {"hpa_behavior": args.hpa_behavior}),
     )  # fmt: skip
     progress = Progress("tune", unit="steps")
     result = replay(y, config, policies=("predictive",), progress=progress)
@@ -88,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         tuning, load=result.load, forecasts=result.forecasts, step=result.step, base=base,
         history_window=config.refit.history_window,
         startup=startup_steps(config.startup, result.step), previous=previous,
+        behavior=config.hpa_behavior,
     )  # fmt: skip
     final = tuner.result_at(len(result.load))
     if final is None:
