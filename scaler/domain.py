@@ -6,11 +6,11 @@ lives only at the I/O boundaries (config files, the API); these are what the cor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal, NewType
+from typing import Any, Literal, NewType
 from zoneinfo import ZoneInfo
 
 from forescale.scaler.tuning.objective import Objective
@@ -230,6 +230,9 @@ class Capacity:
     baseline_min_replicas: int
     """The user's own floor, recorded before Forescale first raised it."""
     ready_replicas: int | None = None
+    hpa_behavior: Mapping[str, Any] | None = None
+    """The HPA's ``spec.behavior`` as read (None: none set, or not an HPA), so the reactive
+    shadow and the tuner replay the user's HPA (`scaler.controller.shadow`)."""
     tuned_target: float | None = None
     """The tuned target utilisation Forescale wrote and has not restored (None: the user's)."""
 

@@ -24,6 +24,7 @@ from forescale.scaler.domain import TargetSpec
 from forescale.scaler.errors import ForecastUnavailable
 from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster, fit_model
 from forescale.scaler.forecasting.promoted import ModelFollower
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import ModelStore
 from forescale.scaler.planning.band import calibrated_band
@@ -97,6 +98,8 @@ class Prediction:
         self.tuning: TuningResult | None = None
         """The newest tuning: the setting in use and why (None before the first)."""
         self.tuned_at: datetime | None = None
+        self.hpa_behavior: HpaBehavior = DEFAULT_BEHAVIOR
+        """The target HPA's ``spec.behavior`` (as last read): tuning replays that HPA."""
 
     @property
     def state(self) -> FallbackState:
@@ -152,8 +155,9 @@ class Prediction:
             window, means = tuning.recent(self.history.series, self.record, config=config,
                                           step=step)  # fmt: skip
         result = tuning.tune_window(
-            window, means, base=base, config=config, step=step, previous=previous
-        )
+            window, means, base=base, config=config, step=step, previous=previous,
+            behavior=self.hpa_behavior,
+        )  # fmt: skip
         if result is None:
             return
         with self.lock:

@@ -40,22 +40,19 @@ from forescale.scaler.controller.outcome import (
 )
 from forescale.scaler.controller.prediction import Prediction, RuntimeSettings
 from forescale.scaler.controller.schedule import ScheduleKeeper
+from forescale.scaler.controller.shadow import ReactiveShadow
 from forescale.scaler.controller.steps import StepTimer, timed
 from forescale.scaler.controller.tuned_target import TunedTarget
 from forescale.scaler.controller.view import TargetStatus
 from forescale.scaler.domain import (
     ActuationResult,
     AsgRef,
-    Capacity,
     CapacityPlan,
     Mode,
     TargetSpec,
 )
 from forescale.scaler.errors import ForecastUnavailable, MetricsError
 from forescale.scaler.forecasting.promoted import ModelFollower
-from forescale.scaler.hpa.behavior import HpaBehavior
-from forescale.scaler.hpa.controller import Hpa
-from forescale.scaler.hpa.metrics import load_metric
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import ModelStore
 from forescale.scaler.planning.fallback import Health, Issue
@@ -80,7 +77,7 @@ class TargetRuntime:
         self._spec = spec
         self.step_timer = step_timer
         self._prediction = Prediction(spec, settings=settings or RuntimeSettings(), models=models)
-        self._hpa = Hpa(behavior=HpaBehavior.default())  # shadow: what the HPA alone would do
+        self._shadow = ReactiveShadow(spec.name)  # what the target's HPA alone would do
         self._last: CycleOutcome | None = None
         self._last_error: str | None = None
         self._paused = False
@@ -182,8 +179,13 @@ class TargetRuntime:
         self._last_error = gathered.fetch_error or gathered.store_error
         prediction = self._prediction
         prediction.merge(gathered.fresh, now=now)
+        prediction.hpa_behavior = self._shadow.follow(capacity.hpa_behavior)  # tuned against it
         refit_reason = prediction.refit_if_due(now=now, allowed=may_refit)
-        reactive, reason = self._reactive(now=now, capacity=capacity)
+        reactive, reason = self._shadow.recommend(  # at the HPA's target in force: tuned, or theirs
+            now=now, capacity=capacity, load=prediction.history.latest(),
+            capacity_per_replica=self._spec.policy.capacity_per_replica,
+            target_utilization=self._tuned.utilization,
+        )  # fmt: skip
         decision = prediction.decide(
             now=now, reactive=reactive, reactive_reason=reason, object_max=capacity.max_replicas
         )
@@ -281,7 +283,7 @@ class TargetRuntime:
         self._paused = previous._paused
         if old.ref == new.ref:
             self._applied = previous._applied
-            self._hpa = previous._hpa
+            self._shadow = previous._shadow
             self._tuned.carry_over(previous._tuned)
         if (old.query, old.history_query, old.step) == (new.query, new.history_query, new.step):
             self._prediction.carry_over(previous._prediction)
@@ -328,29 +330,6 @@ class TargetRuntime:
     # -- pieces -------------------------------------------------------------------------------
     def _held_back(self) -> bool:
         return self._spec.forecast_only or self._paused
-
-    def _reactive(self, *, now: datetime, capacity: Capacity) -> tuple[int, str]:
-        p = self._spec.policy
-        metric = load_metric(  # at the HPA's target in force: tuned, or the user's
-            self._prediction.history.latest(), capacity_per_replica=p.capacity_per_replica,
-            target_utilization=self._tuned.utilization,
-        )  # fmt: skip
-        if self._hpa.is_before_last_sync(now):  # the wall clock was set back
-            log.warning(
-                "%s: the clock went back to %s: the reactive shadow starts its stabilization "
-                "window afresh", self._spec.name, now.isoformat(),
-            )  # fmt: skip
-            self._hpa = Hpa(behavior=HpaBehavior.default())
-        low = max(0, min(capacity.baseline_min_replicas, capacity.max_replicas))
-        current = max(capacity.current_replicas, low, 1)
-        decision = self._hpa.reconcile(
-            now=now,
-            current_replicas=current,
-            min_replicas=low,
-            max_replicas=max(capacity.max_replicas, low, 1),
-            metrics=(metric,),
-        )
-        return decision.replicas, f"reactive says {decision.replicas} ({decision.reason})"
 
     def _actuate(
         self,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forescale.scaler.domain import ScalingPolicy
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.planning.policy import TargetPolicy
 from forescale.scaler.simulate.tuned import TuningConfig
 from forescale.scaler.tuning.fastsim import Window
@@ -46,6 +47,7 @@ def tune_window(
     config: TuningConfig,
     step: timedelta,
     previous: Setting | None,
+    behavior: HpaBehavior = DEFAULT_BEHAVIOR,
 ) -> TuningResult | None:
     """Tune (pure CPU, no lock needed); None when tuning is off or too few forecasts exist."""
     if config.mode is None or recent.empty:
@@ -59,7 +61,7 @@ def tune_window(
         step_seconds=step.total_seconds(), capacity=base.capacity_per_replica,
         min_replicas=base.min_replicas, max_replicas=base.max_replicas,
         startup=max(1, round(base.lead_time / step)),
-        calibration=max(60, int(timedelta(days=1) / step)),
+        calibration=max(60, int(timedelta(days=1) / step)), behavior=behavior,
     )  # fmt: skip
     short = len(recent) - lo < int(config.window / step)
     result = tune(

@@ -169,6 +169,7 @@ class HpaActuator:
             max_replicas=seen.max_replicas,
             baseline_min_replicas=seen.baseline,
             tuned_target=applied_utilization(seen.obj),
+            hpa_behavior=(seen.obj.get("spec") or {}).get("behavior"),
         )
 
     def apply_floor(
