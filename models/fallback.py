@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.catalog import SINGLE_MODELS, build
 from forescale.models.errors import (
     GapTooLongError,
     InsufficientHistoryError,
@@ -25,8 +26,9 @@ from forescale.models.errors import (
     ModelFitError,
     NotFittedError,
 )
+from forescale.models.selection import AutoForecaster
 
-__all__ = ["Fallback"]
+__all__ = ["FORECASTERS", "Fallback"]
 
 # Any failure of the primary counts, not only the documented ones: a numerical or library error
 # deep in statsmodels must not leave a target without a forecast. Bad input is the exception: it
@@ -36,9 +38,7 @@ _PREDICT_FAILURES = (Exception,)
 
 
 def _build(spec: BaseForecaster | str) -> BaseForecaster:
-    from forescale.models.registry import make_forecaster  # the registry imports this module
-
-    return make_forecaster(spec) if isinstance(spec, str) else clone(spec)
+    return build(FORECASTERS, spec) if isinstance(spec, str) else clone(spec)
 
 
 class Fallback(BaseForecaster):
@@ -120,6 +120,15 @@ class Fallback(BaseForecaster):
     @classmethod
     def get_test_params(cls) -> list[dict[str, object]]:
         return [{}, {"primary": "mstl", "fallback": "seasonal_naive"}]
+
+
+FORECASTERS: dict[str, type[BaseForecaster]] = {
+    **SINGLE_MODELS,
+    AutoForecaster.name: AutoForecaster,
+    Fallback.name: Fallback,
+}
+"""Every registered forecaster by name (published by `registry`). It is built here because a
+fallback's primary may be any of them, ``auto`` and ``fallback`` included."""
 
 
 def _is_history_problem(exc: InvalidSeriesError) -> bool:

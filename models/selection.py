@@ -26,6 +26,7 @@ import pandas as pd
 
 from forescale.models.base import Forecast
 from forescale.models.calibration import ResidualCalibrator, horizon_grid
+from forescale.models.catalog import SINGLE_MODELS, build
 from forescale.models.conformal import (
     CALIBRATION_HORIZON,
     MAX_HOLDOUT,
@@ -33,7 +34,7 @@ from forescale.models.conformal import (
     ConformalForecaster,
     steps_in,
 )
-from forescale.models.errors import ForecastError, InsufficientHistoryError
+from forescale.models.errors import ForecastError, InsufficientHistoryError, UnknownModelError
 from forescale.models.validation import format_span, infer_step
 
 __all__ = ["ALL_CANDIDATES", "FAST_CANDIDATES", "AutoForecaster"]
@@ -45,12 +46,12 @@ _FAILURES = (ForecastError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
 def _make(name: str) -> ConformalForecaster:
-    from forescale.models.registry import make_forecaster  # the registry imports this module
-
-    model = make_forecaster(name)
-    if not isinstance(model, ConformalForecaster) or isinstance(model, AutoForecaster):
-        raise ValueError(f"auto cannot use {name!r} as a candidate")
-    return model
+    if name not in SINGLE_MODELS:  # ``auto`` itself, ``fallback``, or a typo
+        raise UnknownModelError(
+            f"auto cannot use {name!r} as a candidate; choose among: "
+            f"{', '.join(sorted(SINGLE_MODELS))}"
+        )
+    return build(SINGLE_MODELS, name)
 
 
 def _duration(steps: int, freq: pd.Timedelta) -> str:

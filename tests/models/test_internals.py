@@ -59,8 +59,13 @@ def test_make_forecaster_names_the_registered_models_on_a_typo() -> None:
         make_forecaster("ridgee")
     with pytest.raises(UnknownModelError, match="invalid parameters for 'ridge'"):
         make_forecaster("ridge", alpah=1.0)
-    assert set(FORECASTERS) >= {
+
+
+def test_the_registry_lists_the_models_in_the_order_the_cli_shows_them() -> None:
+    """`forescale backtest --models all` runs them in this order."""
+    assert list(FORECASTERS) == [
         "seasonal_naive",
+        "seasonal_median",
         "holt_winters",
         "mstl",
         "gbm",
@@ -69,7 +74,22 @@ def test_make_forecaster_names_the_registered_models_on_a_typo() -> None:
         "level",
         "auto",
         "fallback",
-    }
+    ]
+
+
+@pytest.mark.parametrize("name", ["auto", "fallback", "ridgee"])
+def test_auto_refuses_a_candidate_that_is_not_a_single_model(name: str) -> None:
+    y = synthetic_traffic(days=3, freq="30min", seed=1)
+    with pytest.raises(UnknownModelError, match=f"auto cannot use '{name}' as a candidate"):
+        make_forecaster("auto", candidates=("ridge", name)).fit(y)
+
+
+def test_a_fallback_may_name_any_registered_model() -> None:
+    y = synthetic_traffic(days=3, freq="30min", seed=1)
+    model = make_forecaster("fallback", primary="auto", fallback="fallback").fit(y)
+    assert model.predict(2).mean.shape == (2,)
+    with pytest.raises(UnknownModelError, match="choose one of: auto, fallback, fft"):
+        make_forecaster("fallback", primary="ridgee").fit(y)
 
 
 class LastValue(BaseForecaster):
