@@ -9,13 +9,13 @@ themselves first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from forescale.models.durations import duration_seconds
 from forescale.models.errors import (
     DuplicateTimestampsError,
     GapTooLongError,
@@ -124,21 +124,12 @@ def regularise(
     return _regularise(pd.Series(values, index=idx, name=y.name), step, model=model)
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
 def to_timedelta(value: str | pd.Timedelta) -> pd.Timedelta:
-    """``"90s"``, ``"5m"``/``"5min"``, ``"6h"``, ``"14d"``, ``"2w"`` or a Timedelta, as a Timedelta.
-
-    The same units as the CLI's durations (`scaler.units`), which `models` may not import.
-    """
+    """A duration string (as `forescale.models.durations.parse_duration`: ``"90s"``, ``"5m"``,
+    ``"5min"``, ``"6h"``, ``"14d"``, ``"2w"``) or a Timedelta (as is), as a pandas Timedelta."""
     if isinstance(value, pd.Timedelta):
         return value
-    match = _DURATION.match(str(value).lower())
-    if not match:
-        raise ValueError(f"invalid duration {value!r}: use a number and a unit, e.g. 5m, 6h, 14d")
-    return pd.Timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    return pd.Timedelta(seconds=duration_seconds(value))
 
 
 def format_span(span: pd.Timedelta) -> str:

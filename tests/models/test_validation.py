@@ -24,7 +24,6 @@ from forescale.models.validation import (
     check_series,
     fill_long_gaps,
     regularise,
-    to_timedelta,
 )
 
 
@@ -132,11 +131,3 @@ def test_long_gaps_are_filled_from_the_same_time_a_season_earlier_and_masked() -
         filled.to_numpy()[2 * day + 10 : 2 * day + 100], profile[day + 10 : day + 100]
     )
     assert mask.sum() == 93 and not filled.isna().any()
-
-
-def test_durations_use_the_cli_units() -> None:
-    assert to_timedelta("90s") == pd.Timedelta(seconds=90)
-    assert to_timedelta("5m") == to_timedelta("5min") == pd.Timedelta(minutes=5)
-    assert to_timedelta("14d") == pd.Timedelta(days=14)
-    with pytest.raises(ValueError, match="e.g. 5m"):
-        to_timedelta("fortnight")
