@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from forescale.models.accuracy import backtest_metrics
 from forescale.models.base import BaseForecaster
-from forescale.models.calibration import pinball_loss
 from forescale.models.errors import InsufficientHistoryError
 from forescale.models.validation import (
     DEFAULT_MAX_GAP_STEPS,
@@ -139,7 +139,7 @@ def backtest(
     actual = np.where(observed[targets], values[targets], np.nan)
     day = max(1, int(pd.Timedelta("1D") // infer_step(idx)))
     scale = mase_scale(values[: positions[0] + 1], observed[: positions[0] + 1], season=day)
-    metrics = _metrics(
+    metrics = backtest_metrics(
         mean=forecasts["mean"],
         lower=forecasts[0.05],
         median=forecasts[0.5],
@@ -216,33 +216,3 @@ def _origin_positions(
         pick = np.unique(np.linspace(0, candidates.size - 1, max(1, count)).round().astype(int))
         candidates = candidates[pick]
     return np.asarray(candidates, dtype=np.int64)
-
-
-def _metrics(
-    *,
-    mean: np.ndarray,
-    lower: np.ndarray,
-    median: np.ndarray,
-    upper: np.ndarray,
-    actual: np.ndarray,
-    scale: float,
-) -> dict[str, float]:
-    scored = ~np.isnan(actual)
-    a, f = actual[scored], mean[scored]
-    denom = np.abs(a) + np.abs(f)
-    ratio = np.divide(2 * np.abs(f - a), denom, out=np.zeros_like(a), where=denom > 0)
-    loaded = a > 0
-    under = np.maximum(a - f, 0.0)[loaded] / a[loaded]
-    pinball = np.mean(
-        [
-            pinball_loss(a, q_values[scored], q)
-            for q, q_values in ((0.05, lower), (0.5, median), (0.95, upper))
-        ]
-    )
-    return {
-        "mase": float(np.mean(np.abs(a - f)) / scale),
-        "smape": float(100 * ratio.mean()),
-        "pinball": float(pinball),
-        "coverage_90": float(np.mean((a >= lower[scored]) & (a <= upper[scored]))),
-        "under_forecast_p90": float(np.percentile(under, 90)) if under.size else 0.0,
-    }

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from forescale.models.accuracy import bias, mean_of, relative_error, skill
+
 __all__ = ["AccuracySnapshot", "ForecastLedger"]
 
 
@@ -44,9 +46,7 @@ class AccuracySnapshot:
 
     @property
     def relative_error(self) -> float | None:
-        if self.mae is None or not self.mean_actual:
-            return None
-        return self.mae / self.mean_actual
+        return relative_error(self.mae, self.mean_actual)
 
 
 _SERIES = ("ratio", "abs_err", "naive_err", "signed", "actual", "under")
@@ -87,8 +87,7 @@ class _Ring:
         return out
 
     def mean(self, series: int, row: int) -> float | None:
-        n = int(self.count[series, row])
-        return float(self.total[series, row]) / n if n else None
+        return mean_of(float(self.total[series, row]), int(self.count[series, row]))
 
     def values(self, series: int, row: int) -> np.ndarray:
         kept: np.ndarray = self.data[series, row][self.valid[series, row]]
@@ -252,9 +251,7 @@ class ForecastLedger:
         signed = ring.mean(_SIGNED, row)
         return AccuracySnapshot(
             horizon=row + 1, scored=n, mae=mae, mean_actual=level,
-            skill=mae / naive if naive else None,
-            under_rate=ring.mean(_UNDER, row),
-            bias=signed / level if signed is not None and level > 0 else None,
+            skill=skill(mae, naive), under_rate=ring.mean(_UNDER, row), bias=bias(signed, level),
         )  # fmt: skip
 
 

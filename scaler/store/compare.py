@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from forescale.models.accuracy import mean_of, wape
 from forescale.scaler.records import DecisionRecord, ForecastPoint, ForecastRecord
 
 __all__ = ["Pair", "Summary", "pairs", "summarize", "value_at"]
@@ -110,7 +111,7 @@ def summarize(scored: Sequence[Pair]) -> Summary:
     under = sum(p.actual > p.upper for p in banded if p.upper is not None)
     return Summary(
         pairs=len(scored),
-        mae=errors / len(scored),
-        wape=errors / total if total > 0 else None,
-        under_rate=under / len(banded) if banded else None,
+        mae=mean_of(errors, len(scored)),
+        wape=wape(errors, total),
+        under_rate=mean_of(under, len(banded)),
     )
