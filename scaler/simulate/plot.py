@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forescale.scaler.extras import require
 from forescale.scaler.simulate.replay import ReplayResult
 from forescale.scaler.simulate.workload import ready_replicas
 
@@ -22,8 +23,7 @@ COLORS = {"predictive": "#1f77b4", "reactive": "#d62728", "oracle": "#7f7f7f"}
 def plot_replay(
     result: ReplayResult, *, capacity: float, path: str | Path, title: str = ""
 ) -> None:
-    import matplotlib
-
+    matplotlib = require("matplotlib", extra="plot", feature="a replay plot (--plot)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from forescale.scaler.errors import ConfigError
+from forescale.scaler.extras import require
 from forescale.scaler.records import AccuracyRecord, DecisionRecord, ForecastRecord
 from forescale.scaler.redact import redact
 from forescale.scaler.store import codec, tables
@@ -43,7 +44,8 @@ def _parse(url: str) -> URL:
         raise ConfigError(f"store.url is not a database URL; {_URL_HELP}") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
+        require("psycopg", extra="postgres", feature="a PostgreSQL store.url")
+        return parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the `postgres` extra
     if backend != "sqlite":
         raise ConfigError(f"store.url backend {backend!r} is not supported; {_URL_HELP}")
     return parsed

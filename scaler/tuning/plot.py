@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from forescale.scaler.extras import require
 from forescale.scaler.tuning.tuner import TuningResult
 
 __all__ = ["plot_frontier"]
 
 
 def plot_frontier(result: TuningResult, *, path: str | Path, title: str = "") -> None:
-    import matplotlib
-
+    matplotlib = require("matplotlib", extra="plot", feature="a tuning plot (--plot)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
