@@ -55,6 +55,20 @@ def test_typed_clients_read_and_patch_hpas(kube: KubeApiServer, kube_client: Any
     assert (spec["minReplicas"], spec["maxReplicas"]) == (4, 12)
 
 
+def test_a_json_patch_that_does_not_apply_is_a_422(kube: KubeApiServer, kube_client: Any) -> None:
+    seed(kube, hpa_manifest(min_replicas=2, current_replicas=3))
+    typed = client.AutoscalingV2Api(kube_client)
+    with pytest.raises(ApiException) as err:
+        typed.patch_namespaced_horizontal_pod_autoscaler(
+            "web", "shop",
+            [{"op": "test", "path": "/spec/minReplicas", "value": 5},
+             {"op": "replace", "path": "/spec/minReplicas", "value": 9}],
+        )  # fmt: skip
+    assert err.value.status == 422
+    assert status_of(err.value)["message"].startswith("the patch does not apply: ")
+    assert kube.store.get(HPA, "shop", "web")["spec"]["minReplicas"] == 2
+
+
 def test_a_missing_object_is_a_404_with_a_status_body(
     kube: KubeApiServer, kube_client: Any
 ) -> None:
