@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Literal, NewType
+from typing import Any, Literal, NewType, Protocol
 from zoneinfo import ZoneInfo
 
 from forescale.scaler.tuning.objective import Objective
@@ -21,15 +21,18 @@ __all__ = [
     "Capacity",
     "CapacityPlan",
     "HpaRef",
+    "InvalidSpec",
     "KnownEvent",
     "Mode",
     "PlanStep",
     "ScalingPolicy",
     "ScheduledFloor",
     "TargetName",
+    "TargetProvider",
     "TargetRef",
     "TargetSpec",
     "TargetWrite",
+    "TargetsUpdate",
 ]
 
 TargetName = NewType("TargetName", str)
@@ -330,3 +333,43 @@ def clamp(value: int, low: int, high: int) -> int:
 
 def as_tuple(items: Sequence[ScheduledFloor] | None) -> tuple[ScheduledFloor, ...]:
     return tuple(items or ())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvalidSpec:
+    """A target whose newest spec does not parse: reported where it lives, never fatal."""
+
+    name: TargetName
+    message: str
+    last_valid: TargetSpec | None = None
+    """The spec in force before it became invalid, if it ever was valid: it keeps running."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetsUpdate:
+    """What every target source answers to `TargetProvider.poll`: the specs to run now, and
+    what changed since the previous poll that the controller must act on."""
+
+    targets: tuple[TargetSpec, ...]
+    invalid: tuple[InvalidSpec, ...] = ()
+    deleted: tuple[TargetSpec, ...] = ()
+    """Last valid spec of each target gone since the previous poll: release its floor."""
+    retargeted: tuple[TargetSpec, ...] = ()
+    """Previous spec of each target that now names another HPA/ASG: release the old floor."""
+    paused: frozenset[TargetName] = frozenset()
+    """Targets paused where their spec lives (see `forescale.scaler.controller.pauses`)."""
+
+
+class TargetProvider(Protocol):
+    """A source of target specs: PredictiveAutoscaler objects (`forescale.scaler.kube.targets`),
+    a YAML file or a fixed list (`forescale.scaler.controller.targets`), and the wrappers
+    around them. It lives here, below all of them, so that each implements it without
+    importing the others."""
+
+    def poll(self) -> TargetsUpdate:
+        """The current specs and what changed since the last poll."""
+        ...
+
+    def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
+        """Publish a target's status where its spec lives (no-op for files)."""
+        ...

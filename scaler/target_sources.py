@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from forescale.scaler.clock import Clock
 from forescale.scaler.controller.pauses import pause_in
-from forescale.scaler.controller.targets import InvalidSpec, TargetProvider, TargetsUpdate
+from forescale.scaler.controller.targets import TargetProvider, TargetsUpdate
 from forescale.scaler.domain import AsgRef, TargetName, TargetRef, TargetSpec
 from forescale.scaler.errors import ScalerError
 
@@ -54,16 +54,13 @@ class CombinedTargets:
         self._clashes = clashes
         documents = tuple(s for s in file.targets if s.name not in clashes)
         self._from_file = {s.name for s in documents} | {i.name for i in file.invalid}
-        invalid: tuple[Any, ...] = (*cluster.invalid, *file.invalid)
         return TargetsUpdate(
             targets=(*cluster.targets, *documents),
-            invalid=tuple(InvalidSpec(name=i.name, message=i.message, last_valid=i.last_valid)
-                          for i in invalid),
+            invalid=(*cluster.invalid, *file.invalid),
             deleted=(*cluster.deleted, *file.deleted),
             retargeted=(*cluster.retargeted, *file.retargeted),
-            paused=frozenset(getattr(cluster, "paused", ()))
-            | (frozenset(getattr(file, "paused", ())) & self._from_file),
-        )  # fmt: skip
+            paused=cluster.paused | (file.paused & self._from_file),
+        )
 
     def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
         if name in self._from_file:
@@ -86,7 +83,7 @@ class ResolvedTargets:
         self._warm_up: dict[AsgRef, tuple[timedelta, datetime]] = {}
         self._specs: dict[TargetRef, TargetSpec] = {}
 
-    def poll(self) -> Any:
+    def poll(self) -> TargetsUpdate:
         update = self.inner.poll()
         targets = tuple(self._resolve(spec) for spec in update.targets)
         self._specs = {spec.ref: spec for spec in targets}

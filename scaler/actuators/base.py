@@ -1,6 +1,7 @@
 """The one protocol through which the controller changes capacity: `Actuator`.
 
-Both real actuators (HPA, ASG) raise a *floor* (HPA ``minReplicas``, ASG ``MinSize``); the
+Both real actuators raise a *floor*: the HPA actuator (`forescale.scaler.kube.hpa`) its
+``minReplicas``, the ASG actuator (`forescale.scaler.aws.asg`) its ``MinSize``; the
 reactive autoscaler stays in charge above it, so a spike the forecast missed is still handled.
 The first time a target is touched the user's own floor is recorded on the object, and
 ``release`` restores it. Writes happen only when the value changes.

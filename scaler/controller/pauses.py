@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from forescale.scaler.clock import Clock
-from forescale.scaler.domain import TargetName
+from forescale.scaler.domain import TargetName, TargetProvider, TargetsUpdate
 from forescale.scaler.errors import PermanentError, ScalerError, TemporaryError
 
 __all__ = [
@@ -140,7 +140,7 @@ class StoredPauses:
 
     def __init__(
         self,
-        inner: Any,
+        inner: TargetProvider,
         store: PauseStore,
         *,
         clock: Clock,
@@ -155,12 +155,12 @@ class StoredPauses:
     @classmethod
     def factory(
         cls, store: PauseStore, *, clock: Clock, shared: bool, is_leader: Callable[[], bool]
-    ) -> Callable[[Any], StoredPauses]:
+    ) -> Callable[[TargetProvider], StoredPauses]:
         """Wraps a targets source in `StoredPauses` over ``store`` (the composition root's
         hook)."""
         return lambda inner: cls(inner, store, clock=clock, shared=shared, is_leader=is_leader)
 
-    def poll(self) -> Any:
+    def poll(self) -> TargetsUpdate:
         update = self.inner.poll()
         try:
             self._stored = self.store.paused_targets()

@@ -9,47 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
 from forescale.scaler.config.targets import parse_target, yaml_problem
 from forescale.scaler.controller.pauses import PAUSED, PauseUnavailable, annotated_pause
-from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.domain import (
+    InvalidSpec,
+    TargetName,
+    TargetProvider,
+    TargetSpec,
+    TargetsUpdate,
+)
 from forescale.scaler.errors import ConfigError
 
-__all__ = ["FileTargets", "StaticTargets", "TargetProvider", "TargetsUpdate"]
+# InvalidSpec, TargetProvider and TargetsUpdate live in `forescale.scaler.domain` (below the
+# Kubernetes source, which answers the same type); they are re-exported here, where they were.
+__all__ = ["FileTargets", "InvalidSpec", "StaticTargets", "TargetProvider", "TargetsUpdate"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InvalidSpec:
-    name: TargetName
-    message: str
-    last_valid: TargetSpec | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TargetsUpdate:
-    targets: tuple[TargetSpec, ...]
-    invalid: tuple[InvalidSpec, ...] = ()
-    deleted: tuple[TargetSpec, ...] = ()
-    retargeted: tuple[TargetSpec, ...] = ()
-    paused: frozenset[TargetName] = frozenset()
-    """Targets paused where their spec lives (see `scaler.controller.pauses`)."""
-
-
-class TargetProvider(Protocol):
-    def poll(self) -> Any:
-        """A `TargetsUpdate` (or the Kubernetes source's identical `TargetsSnapshot`)."""
-        ...
-
-    def write_status(self, name: TargetName, status: dict[str, Any]) -> bool:
-        """Publish a target's status where its spec lives (no-op for files)."""
-        ...
 
 
 class StaticTargets:

@@ -17,9 +17,7 @@ from forescale.scaler.kube.hpa import APPLIED_ANNOTATION, BASELINE_ANNOTATION, H
 from forescale.scaler.kube.leader import LeaderElector, LeaseConfig
 from forescale.scaler.kube.retry import RetryPolicy
 from forescale.scaler.kube.targets import (
-    InvalidTarget,
     KubeTargetSource,
-    TargetsSnapshot,
     TargetsUnavailable,
 )
 
@@ -28,7 +26,6 @@ __all__ = [
     "BASELINE_ANNOTATION",
     "EventRecorder",
     "HpaActuator",
-    "InvalidTarget",
     "KubeApi",
     "KubeError",
     "KubeTargetSource",
@@ -36,7 +33,6 @@ __all__ = [
     "LeaseConfig",
     "RequestRejected",
     "RetryPolicy",
-    "TargetsSnapshot",
     "TargetsUnavailable",
     "build_api_client",
     "crd_path",

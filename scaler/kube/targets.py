@@ -14,46 +14,25 @@ spec, so the floor written on the old object can be released.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from forescale.scaler.clock import Clock
 from forescale.scaler.config import parse_target
 from forescale.scaler.controller.pauses import PAUSED, PAUSED_BY, annotated_pause
 from forescale.scaler.controller.view import UnknownTarget
-from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.domain import InvalidSpec, TargetName, TargetSpec, TargetsUpdate
 from forescale.scaler.errors import AccessDenied, ConfigError, ScalerError, TemporaryError
 from forescale.scaler.kube.client import PREDICTIVE_AUTOSCALER, KubeApi, KubeError, RequestRejected
 from forescale.scaler.kube.events import EventRecorder
 from forescale.scaler.kube.retry import RetryPolicy, with_retries
 
-__all__ = ["InvalidTarget", "KubeTargetSource", "TargetsSnapshot", "TargetsUnavailable"]
+__all__ = ["KubeTargetSource", "TargetsUnavailable"]
 
 logger = logging.getLogger(__name__)
 
 
 class TargetsUnavailable(TemporaryError):
     """The Kubernetes API could not be asked for PredictiveAutoscalers this time."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InvalidTarget:
-    name: TargetName
-    message: str
-    last_valid: TargetSpec | None = None
-    """The spec in force before the object became invalid, if it ever was valid."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TargetsSnapshot:
-    targets: tuple[TargetSpec, ...]
-    invalid: tuple[InvalidTarget, ...] = ()
-    deleted: tuple[TargetSpec, ...] = ()
-    """Last valid spec of each object gone since the previous poll: release its floor."""
-    retargeted: tuple[TargetSpec, ...] = ()
-    """Previous spec of each object that now names another HPA/ASG: release the old floor."""
-    paused: frozenset[TargetName] = frozenset()
-    """Objects annotated ``forescale.io/paused: "true"`` (`scaler.controller.pauses`)."""
 
 
 class KubeTargetSource:
@@ -82,11 +61,11 @@ class KubeTargetSource:
         ``observedGeneration`` so `kubectl` users and GitOps tools can tell whether the
         controller has acted on their latest edit (valid or refused)."""
 
-    def poll(self) -> TargetsSnapshot:
+    def poll(self) -> TargetsUpdate:
         """All PredictiveAutoscalers now, and what changed since the previous poll."""
         objects = self._list()
         valid: list[TargetSpec] = []
-        invalid: list[InvalidTarget] = []
+        invalid: list[InvalidSpec] = []
         retargeted: list[TargetSpec] = []
         seen: set[TargetName] = set()
         paused: set[TargetName] = set()
@@ -101,9 +80,7 @@ class KubeTargetSource:
                 spec = parse_target(obj, source="PredictiveAutoscaler").to_domain()
             except (ConfigError, ValueError) as exc:
                 invalid.append(
-                    InvalidTarget(
-                        name=name, message=str(exc), last_valid=self._last_valid.get(name)
-                    )
+                    InvalidSpec(name=name, message=str(exc), last_valid=self._last_valid.get(name))
                 )
                 if self._reports:
                     self._report_invalid(obj, name, str(exc))
@@ -121,7 +98,7 @@ class KubeTargetSource:
             del self._reported[name]
         for name in set(self._generations) - seen:
             del self._generations[name]
-        return TargetsSnapshot(
+        return TargetsUpdate(
             targets=tuple(valid),
             invalid=tuple(invalid),
             deleted=tuple(deleted),
