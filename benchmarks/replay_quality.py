@@ -52,7 +52,7 @@ from forescale.scaler.simulate.frontier import (
     equal_service_ratio,
 )
 from forescale.scaler.simulate.replay import ReplayConfig, replay
-from forescale.scaler.simulate.tuned import TuningConfig
+from forescale.scaler.tuning.config import TuningConfig
 from forescale.scaler.units import format_duration
 
 REPO = Path(__file__).resolve().parents[1]

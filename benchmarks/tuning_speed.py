@@ -30,8 +30,8 @@ from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpe
 from forescale.scaler.planning.policy import TargetPolicy
 from forescale.scaler.simulate.hpa_steps import HpaRunner
 from forescale.scaler.simulate.replay import ReplayConfig, replay, scaling_policy
-from forescale.scaler.simulate.tuned import TuningConfig
 from forescale.scaler.simulate.workload import score, startup_steps
+from forescale.scaler.tuning.config import TuningConfig
 from forescale.scaler.tuning.fastsim import Window
 from forescale.scaler.tuning.tuner import Outcome, Setting, tune
 

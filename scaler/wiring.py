@@ -40,6 +40,7 @@ from forescale.scaler.redact import register_secret
 from forescale.scaler.store import MemoryRecordStore, Retention, open_store
 from forescale.scaler.target_sources import CombinedTargets, ResolvedTargets
 from forescale.scaler.telemetry import Telemetry
+from forescale.scaler.tuning.config import TuningConfig
 
 if TYPE_CHECKING:
     from forescale.scaler.aws import AsgActuator, AwsSettings
@@ -106,6 +107,7 @@ def control_settings(settings: ForescaleSettings) -> ControlSettings:
                 min_band=c.floor_min_band,
                 persistence=timedelta(seconds=c.floor_persistence_seconds),
             ),
+            tuning=TuningConfig(shadow_start=c.shadow_start),
         ),
     )  # fmt: skip
 

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from forescale.scaler.cli.progress import Progress
     from forescale.scaler.cli.traces import load_trace_arg
     from forescale.scaler.simulate.replay import ReplayConfig, replay
-    from forescale.scaler.simulate.tuned import TuningConfig
+    from forescale.scaler.tuning.config import TuningConfig
 
     for flag, path in (("--out", args.out), ("--plot", args.plot)):
         if path is not None:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress("simulate", unit="steps")
     result = replay(trace, config, progress=progress)
     progress.done(f"{len(result.index)} steps replayed")
-    for warning in _warnings(result, startup=args.startup):
+    for warning in _warnings(result, startup=args.startup, tuned=args.hpa_target != "off"):
         print(f"warning: {warning}", file=sys.stderr)  # noqa: T201
     if args.out:
         _write_decisions(result, args.out)
@@ -215,7 +215,7 @@ def gap_steps(result: ReplayResult) -> int:
     return int(np.count_nonzero(~np.isfinite(result.load)))
 
 
-def _warnings(result: ReplayResult, *, startup: timedelta) -> list[str]:
+def _warnings(result: ReplayResult, *, startup: timedelta, tuned: bool) -> list[str]:
     out = []
     if startup < result.step:
         out.append(
@@ -224,7 +224,13 @@ def _warnings(result: ReplayResult, *, startup: timedelta) -> list[str]:
             "next, so the replay cannot show the cost of a slow start-up; resample the trace "
             "finer or give the real start-up time"
         )
-    if not any(mode == "predictive" for mode in result.modes):
+    if tuned and not result.tunings:
+        out.append(
+            "Forescale forecast in shadow throughout: no floor is set before the first tuning "
+            "shows forecasting pays, and that needs two days of its own forecasts (this trace "
+            "is too short); --hpa-target off replays the floors without tuning"
+        )
+    elif not any(mode == "predictive" for mode in result.modes):
         out.append(
             "Forescale never forecast in this trace (too little history for a model, or its "
             "forecasts never passed the quality checks): the predictive figures are the HPA "

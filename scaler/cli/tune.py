@@ -71,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
     from forescale.scaler.cli.backtest import load_series
     from forescale.scaler.cli.progress import Progress
     from forescale.scaler.simulate.replay import ReplayConfig, replay, scaling_policy
-    from forescale.scaler.simulate.tuned import TuningConfig, WalkForwardTuner
+    from forescale.scaler.simulate.tuned import WalkForwardTuner
     from forescale.scaler.simulate.workload import startup_steps
+    from forescale.scaler.tuning.config import TuningConfig
     from forescale.scaler.tuning.report import tuning_detail
 
     if args.plot is not None:

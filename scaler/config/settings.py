@@ -116,6 +116,10 @@ class ControllerSettings(_Group):
     """Neither band is narrower than this many replicas (0 with both fractions 0: no bands)."""
     floor_persistence_seconds: float = Field(default=3600.0, ge=0)
     """A floor change within its band is written once every cycle this long asked for it."""
+    shadow_start: bool = True
+    """A self-tuned target sets no floor until its first tuning has shown that forecasting pays
+    on its own history (at once when it has two days of history or more; a target with less
+    forecasts in shadow until it has). False: floors from the first forecast."""
     targets_file: Path | None = None
     """A YAML file of PredictiveAutoscaler objects (for running outside a cluster)."""
 

@@ -42,7 +42,7 @@ from forescale.scaler.planning.policy import (
     PolicySettings,
     TargetPolicy,
 )
-from forescale.scaler.simulate.tuned import TuningConfig
+from forescale.scaler.tuning.config import SHADOW, TuningConfig
 from forescale.scaler.tuning.record import ForecastRecord
 from forescale.scaler.tuning.tuner import TuningResult
 
@@ -100,6 +100,10 @@ class Prediction:
         self.tuned_at: datetime | None = None
         self.hpa_behavior: HpaBehavior = DEFAULT_BEHAVIOR
         """The target HPA's ``spec.behavior`` (as last read): tuning replays that HPA."""
+        self._tune_pending = self._tuning_config.mode is not None
+        """A tuning is owed without a refit (a spec edit kept the model but not the tuning)."""
+        if self._tune_pending and self._tuning_config.shadow_start:
+            self.policy.retune(spec.policy, predictive_off=SHADOW)
 
     @property
     def state(self) -> FallbackState:
@@ -132,6 +136,8 @@ class Prediction:
         if why is None:
             if self.forecaster.model is None:
                 self._problem = self.forecaster.no_history(observed)
+            elif self._tune_pending and allowed:
+                self._retune(now)
             return None
         if not allowed:
             if self.forecaster.model is None:
@@ -150,19 +156,24 @@ class Prediction:
         from forescale.scaler.controller import tuning
 
         config, step, base = self._tuning_config, self.spec.step, self.spec.policy
+        self._tune_pending = False
         with self.lock:
             previous = None if self.tuning is None else self.tuning.setting
-            window, means = tuning.recent(self.history.series, self.record, config=config,
-                                          step=step)  # fmt: skip
+            history, forecaster = self.history.series, self.forecaster
+            window, means = tuning.recent(history, self.record, config=config, step=step)
+        filled = tuning.backfill(
+            history, means, forecaster, config=config, step=step, quantile=base.quantile
+        )
         result = tuning.tune_window(
-            window, means, base=base, config=config, step=step, previous=previous,
+            window, filled, base=base, config=config, step=step, previous=previous,
             behavior=self.hpa_behavior,
         )  # fmt: skip
-        if result is None:
-            return
         with self.lock:
-            tuning.apply(result, policy=self.policy, base=base, step=step, now=now)
-            self.tuning, self.tuned_at = result, now
+            if filled is not means:
+                self.record.fill(pd.DatetimeIndex(window.index), filled)
+            if result is not None:
+                tuning.apply(result, policy=self.policy, base=base, step=step, now=now)
+                self.tuning, self.tuned_at = result, now
 
     def tuning_report(self, *, detail: bool = False) -> dict[str, Any] | None:
         """The newest tuning as the status/API show it (None before the first)."""
@@ -273,6 +284,7 @@ class Prediction:
                 self.policy.retune(
                     previous.policy.spec.policy, predictive_off=previous.policy.predictive_off
                 )
+                self._tune_pending = previous._tune_pending
             if previous.record.horizon == self.record.horizon and old.step == new.step:
                 self.record = previous.record  # the tuner's week of forecasts survives an edit
 

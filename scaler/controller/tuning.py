@@ -18,13 +18,14 @@ import pandas as pd
 
 from forescale.scaler.domain import ScalingPolicy
 from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
+from forescale.scaler.forecasting.engine import TargetForecaster
 from forescale.scaler.planning.policy import TargetPolicy
-from forescale.scaler.simulate.tuned import TuningConfig
-from forescale.scaler.tuning.fastsim import Window
+from forescale.scaler.tuning.config import TuningConfig
+from forescale.scaler.tuning.history import tune_history
 from forescale.scaler.tuning.record import ForecastRecord
-from forescale.scaler.tuning.tuner import Setting, TuningResult, tune
+from forescale.scaler.tuning.tuner import Setting, TuningResult
 
-__all__ = ["apply", "recent", "tune_window"]
+__all__ = ["apply", "backfill", "recent", "tune_window"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,39 @@ def recent(
     return tail, record.matrix(pd.DatetimeIndex(tail.index))
 
 
+def backfill(
+    history: pd.Series,
+    means: np.ndarray,
+    forecaster: TargetForecaster,
+    *,
+    config: TuningConfig,
+    step: timedelta,
+    quantile: float,
+) -> np.ndarray:
+    """``means`` (rows: the last ``len(means)`` steps of ``history``) with the rows nothing was
+    recorded for filled out of sample, when too few were recorded to tune on (a new target, or
+    after a restart), so a target with history is tuned at its first fit instead of waiting days
+    in shadow. The whole window is backtested when the history before it is enough for the model
+    to fit on, else the last ``config.min_forecasts``; with less, nothing is filled. One extra
+    fit and one vectorised forecast; pure CPU, no lock needed."""
+    need = int(config.min_forecasts / step)
+    have = np.isfinite(means).all(axis=1)
+    n, w = len(history), len(means)
+    if config.mode is None or int(have.sum()) >= need or w < need:
+        return means
+    for span in dict.fromkeys((w, need)):  # the whole window, else the least that can tune
+        paths = forecaster.backtest_paths(
+            history, start=n - span, end=n, quantile=quantile, horizon=means.shape[1]
+        )
+        if paths is not None:
+            out = means.copy()
+            rows = out[w - span :]
+            missing = ~have[w - span :]
+            rows[missing] = paths[0][missing]
+            return out
+    return means
+
+
 def tune_window(
     recent: pd.Series,
     means: np.ndarray,
@@ -50,27 +84,10 @@ def tune_window(
     behavior: HpaBehavior = DEFAULT_BEHAVIOR,
 ) -> TuningResult | None:
     """Tune (pure CPU, no lock needed); None when tuning is off or too few forecasts exist."""
-    if config.mode is None or recent.empty:
-        return None
-    have = np.flatnonzero(np.isfinite(means).all(axis=1))
-    if have.size < int(config.min_forecasts / step):
-        return None
-    lo = int(have[0])
-    window = Window(
-        load=recent.to_numpy(dtype=float)[lo:], mean=means[lo:],
-        step_seconds=step.total_seconds(), capacity=base.capacity_per_replica,
-        min_replicas=base.min_replicas, max_replicas=base.max_replicas,
-        startup=max(1, round(base.lead_time / step)),
-        calibration=max(60, int(timedelta(days=1) / step)), behavior=behavior,
+    return tune_history(
+        recent.to_numpy(dtype=float), means, base=base, step=step, config=config,
+        startup=max(1, round(base.lead_time / step)), previous=previous, behavior=behavior,
     )  # fmt: skip
-    short = len(recent) - lo < int(config.window / step)
-    result = tune(
-        window, quantile=base.quantile, target_utilization=base.target_utilization,
-        lead_steps=max(1, round(base.lead_time / step)), mode=config.mode,
-        objective=config.objective, previous=previous,
-        window_note="; less history than the 7-day default exists" if short else "",
-    )  # fmt: skip
-    return result
 
 
 def apply(

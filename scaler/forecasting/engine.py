@@ -185,6 +185,58 @@ class TargetForecaster:
             return Health(issue=Issue.MODEL_FAILURE, detail=f"forecast failed: {exc}")
         return self.calendar.apply(forecast)
 
+    def origin_paths(
+        self,
+        y: pd.Series,
+        *,
+        start: int,
+        end: int,
+        quantile: float,
+        model: BaseForecaster | None = None,
+        horizon: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and ``quantile`` paths (``end - start`` x horizon) from each origin in
+        ``[start, end)`` of ``y``, by the model's vectorised origins path (what the replay's
+        policy is given, and what a first tuning replays when too few forecasts were recorded).
+        Gaps after ``start`` are filled from earlier values only, so no origin sees its future.
+        All NaN when the model fails (a fallback case, not a crash). ``model``: another model
+        than the one in use, valid from ``start`` (a model forecasts from the end of its own
+        training on); ``horizon``: fewer steps than the forecaster's."""
+        model = model or self.model
+        steps = list(range(1, (horizon or self.horizon) + 1))
+        empty = np.full((max(0, end - start), len(steps)), np.nan)
+        if model is None or end <= start:
+            return empty, empty.copy()
+        season = max(1, int(timedelta(days=1) / self.step))
+        lo = max(0, start - int(self.refit.history_window / self.step))
+        values = causal_fill(y.to_numpy(dtype=float)[lo:end], start=start - lo, season=season)
+        head = self._fill(y.iloc[lo : start + 1]).to_numpy()
+        values[: len(head)] = head
+        series = pd.Series(values, index=y.index[lo:end])
+        origins = pd.DatetimeIndex(y.index[start:end])
+        try:
+            result = model.forecast_origins(series, origins, steps=steps, quantiles=[quantile])
+        except Exception:  # noqa: BLE001 - a failing model is a fallback case, not a crash
+            return empty, empty.copy()
+        return np.asarray(result["mean"], dtype=float), np.asarray(result[quantile], dtype=float)
+
+    def backtest_paths(
+        self, y: pd.Series, *, start: int, end: int, quantile: float, horizon: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """`origin_paths` over ``[start, end)`` by a model fitted on ``y`` up to ``start`` only:
+        out of sample, as forecasts made at the time would have been (the model in use was
+        trained up to now and is only valid from there). None when the history before
+        ``start`` is too short for the model or the fit fails."""
+        prepared = self.prepare(y.iloc[: start + 1], now=y.index[start])
+        if isinstance(prepared, Health):
+            return None
+        model = fit_model(self.new_model(), prepared)
+        if isinstance(model, Health):
+            return None
+        return self.origin_paths(
+            y, start=start, end=end, quantile=quantile, model=model, horizon=horizon
+        )
+
     def adopt(
         self, model: BaseForecaster, *, fitted_at: datetime, version: str | None = None
     ) -> None:

@@ -42,15 +42,15 @@ from forescale.scaler.domain import HpaRef, ScalingPolicy, TargetName, TargetSpe
 from forescale.scaler.forecasting.engine import (
     RefitPolicy,
     TargetForecaster,
-    causal_fill,
     fit_model,
 )
 from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.planning.fallback import Health, Issue
 from forescale.scaler.planning.policy import PolicySettings, TargetPolicy
 from forescale.scaler.simulate.hpa_steps import HpaRunner, replay_reactive
-from forescale.scaler.simulate.tuned import TuningConfig, WalkForwardTuner
+from forescale.scaler.simulate.tuned import WalkForwardTuner
 from forescale.scaler.simulate.workload import Figures, oracle_requested, score, startup_steps
+from forescale.scaler.tuning.config import TuningConfig
 from forescale.scaler.tuning.tuner import TuningResult
 
 __all__ = ["ReplayConfig", "ReplayResult", "replay", "replay_reactive", "scaling_policy"]
@@ -208,7 +208,6 @@ def _replay_predictive(
     observed = np.cumsum(np.isfinite(load))
     times = cast(pd.DatetimeIndex, y.index).to_pydatetime()
     fitter = _Fitter(forecaster, y, times=times, observed=observed, pool=pool)
-    season = max(1, int(timedelta(days=1) / spec.step))
     out = np.empty(n, dtype=np.int64)
     paths: np.ndarray | None = None
     bands = np.empty((0, 0))
@@ -220,6 +219,7 @@ def _replay_predictive(
         history_window=config.refit.history_window,
         startup=startup_steps(config.startup, spec.step), behavior=config.hpa_behavior,
     )  # fmt: skip
+    tuner.start(policy)
     for t in range(n):
         now = times[t]
         policy.observe(now, None if not math.isfinite(load[t]) else float(load[t]))
@@ -234,10 +234,9 @@ def _replay_predictive(
         if forecaster.model is None and problem is None:
             problem = forecaster.no_history(int(observed[t]))
         if paths is None and forecaster.model is not None:
-            paths, bands = _segment_paths(
-                forecaster, y, start=t, end=_next_refit(forecaster, t, n), season=season,
-                quantile=spec.policy.quantile,
-            )  # fmt: skip
+            paths, bands = forecaster.origin_paths(
+                y, start=t, end=_next_refit(forecaster, t, n), quantile=spec.policy.quantile
+            )
             seg_start = t
         forecast: Forecast | None = None
         if paths is not None and math.isfinite(load[t]) and t - seg_start < len(paths):
@@ -346,35 +345,6 @@ def _next_refit(forecaster: TargetForecaster, t: int, n: int) -> int:
     if forecaster.fitted_len < int(forecaster.refit.history_window / forecaster.step):
         per_day = min(per_day, max(1, forecaster.fitted_len))
     return min(n, t + max(1, per_day))
-
-
-def _segment_paths(
-    forecaster: TargetForecaster,
-    y: pd.Series,
-    *,
-    start: int,
-    end: int,
-    season: int,
-    quantile: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and ``quantile`` paths (``end - start`` x horizon) from each origin in ``[start, end)``
-    (the model's own band: the controller asks for the same, and live calibration replaces it
-    once enough forecasts have been scored)."""
-    model = forecaster.model
-    assert model is not None
-    lo = max(0, start - int(forecaster.refit.history_window / forecaster.step))
-    values = causal_fill(y.to_numpy(dtype=float)[lo:end], start=start - lo, season=season)
-    head = forecaster._fill(y.iloc[lo : start + 1]).to_numpy()  # noqa: SLF001
-    values[: len(head)] = head
-    series = pd.Series(values, index=y.index[lo:end])
-    origins = cast(pd.DatetimeIndex, y.index[start:end])
-    steps = list(range(1, forecaster.horizon + 1))
-    try:
-        result = model.forecast_origins(series, origins, steps=steps, quantiles=[quantile])
-    except Exception:  # noqa: BLE001 - a failing model is a fallback case, not a crash
-        empty = np.full((len(origins), len(steps)), np.nan)
-        return empty, empty
-    return np.asarray(result["mean"], dtype=float), np.asarray(result[quantile], dtype=float)
 
 
 def scaling_policy(config: ReplayConfig, step: timedelta) -> ScalingPolicy:

@@ -3,8 +3,10 @@
 The tuner replays the target's recent history with the forecasts the policy had at each step:
 out of sample by construction (each was made before its load was seen), and free, because the
 controller made them anyway. A fixed ring of float32 rows keyed by step number holds them
-(seven days at one minute with a six-step horizon: 240 KiB). After a restart the ring is empty and
-tuning waits until enough forecasts exist again (the reason says how much history was used).
+(seven days at one minute with a six-step horizon: 240 KiB). After a restart, or for a new
+target, the ring is empty: the first tuning then replays forecasts made out of sample by a model
+fitted before the window (`TargetForecaster.backtest_paths`), kept here (`fill`) until real ones
+replace them as the ring turns.
 """
 
 from __future__ import annotations
@@ -40,3 +42,13 @@ class ForecastRecord:
         out = self._means[slots].astype(float)
         out[self._keys[slots] != keys] = np.nan
         return out
+
+    def fill(self, index: pd.DatetimeIndex, means: np.ndarray) -> None:
+        """Keep rows of ``means`` (one per timestamp of ``index``) where nothing is recorded."""
+        keys = index.as_unit("ns").asi8 // self.step_ns
+        slots = keys % len(self._keys)
+        n = min(means.shape[1], self.horizon)
+        free = (self._keys[slots] != keys) & np.isfinite(means[:, :n]).all(axis=1)
+        self._means[slots[free]] = np.nan
+        self._means[slots[free], :n] = means[free, :n]
+        self._keys[slots[free]] = keys[free]

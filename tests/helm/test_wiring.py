@@ -45,6 +45,7 @@ SETS = (
     "config.controller.floor_raise_band=1",
     "config.controller.floor_min_band=2",
     "config.controller.floor_persistence_seconds=1800",
+    "config.controller.shadow_start=false",
     "config.kubernetes.timeout_seconds=4",
     "config.leader_election.lease_duration_seconds=20",
     "config.leader_election.renew_deadline_seconds=12",
@@ -103,6 +104,7 @@ def test_every_setting_the_chart_renders_reaches_what_it_configures(
         assert c.runtime.floor_hysteresis == FloorHysteresis(
             lower_band=0, raise_band=1, min_band=2, persistence=timedelta(minutes=30)
         )
+        assert c.runtime.tuning.shadow_start is False
 
         hpa = controller.actuators["hpa"]
         assert hpa.namespace == "shop"  # type: ignore[attr-defined]

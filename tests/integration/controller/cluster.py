@@ -41,6 +41,7 @@ from forescale.scaler.metrics.memory import FrameSource
 from forescale.scaler.planning.fallback import FallbackSettings
 from forescale.scaler.records import Recorder
 from forescale.scaler.telemetry import Telemetry
+from forescale.scaler.tuning.config import TuningConfig
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
 from tests.integration.kube.resources import EVENT, HPA, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer
@@ -94,12 +95,13 @@ def elect(leader: KubeController, follower: KubeController) -> None:
 
 
 def control(*, dry_run: bool = False) -> ControlSettings:
-    """Predictive from the first healthy cycle (these tests are about the API, not hysteresis)."""
+    """Predictive from the first healthy cycle (these tests are about the API, not hysteresis
+    or whether forecasting pays: no shadow start)."""
     fallback = FallbackSettings(recovery_threshold=1)
     return ControlSettings(
         interval_seconds=STEP.total_seconds(),
         dry_run=dry_run,
-        runtime=RuntimeSettings(fallback=fallback),
+        runtime=RuntimeSettings(fallback=fallback, tuning=TuningConfig(shadow_start=False)),
     )
 
 

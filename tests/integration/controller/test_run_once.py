@@ -42,12 +42,13 @@ def test_run_once_forecasts_from_prometheus_writes_the_floor_and_prints_the_deci
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Fresh data (three days of the NASA trace ending a minute ago), so the cycle trusts it.
-    family, _ = nasa_family(end=minute_floor(datetime.now(UTC)) - timedelta(minutes=1), days=3)
+    # Fresh data (five days of the NASA trace ending a minute ago), so the cycle trusts it, and
+    # the first tuning backtests the last two days on a model fitted on the three before.
+    family, _ = nasa_family(end=minute_floor(datetime.now(UTC)) - timedelta(minutes=1), days=5)
     prometheus = prometheus_factory(families=[family])
     seed(kube, hpa_manifest("nasa", "shop", min_replicas=2, max_replicas=200, current_replicas=2))
     seed(kube, pa_manifest(
-        "nasa", "shop", query=NASA_QUERY, capacityPerReplica=5, maxReplicas=200, history="3d",
+        "nasa", "shop", query=NASA_QUERY, capacityPerReplica=5, maxReplicas=200, history="5d",
         model="seasonal_naive",
     ))  # fmt: skip
     config = settings_file(tmp_path, prometheus=prometheus.url, kubernetes=kube.url)
@@ -65,3 +66,5 @@ def test_run_once_forecasts_from_prometheus_writes_the_floor_and_prints_the_deci
     ), out
     assert floor > 2 and annotations(kube, "nasa")[BASELINE_ANNOTATION] == "2"
     assert status(kube, "nasa")["floor"] == floor and status(kube, "nasa")["mode"] == "predictive"
+    tuning = status(kube, "nasa")["tuning"]  # tuned at the first fit, not after days in shadow
+    assert tuning["predictive"] and "over the last 2 days" in tuning["reason"]

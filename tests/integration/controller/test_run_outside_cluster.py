@@ -29,15 +29,16 @@ DECISION = (
 
 @pytest.fixture
 def fresh_prometheus(prometheus_factory: Callable[..., Any]) -> str:
-    """Three days of the NASA trace ending a minute ago (fresh: the cycle trusts it)."""
-    family, _ = nasa_family(end=minute_floor(datetime.now(UTC)) - timedelta(minutes=1), days=3)
+    """Five days of the NASA trace ending a minute ago (fresh: the cycle trusts it; the first
+    tuning backtests the last two on a model fitted on the three before)."""
+    family, _ = nasa_family(end=minute_floor(datetime.now(UTC)) - timedelta(minutes=1), days=5)
     return str(prometheus_factory(families=[family]).url)
 
 
 def nasa_targets(tmp_path: Path, **spec: Any) -> Path:
     path = tmp_path / "targets.yaml"
     document = pa_manifest(
-        "nasa", "shop", query=NASA_QUERY, capacityPerReplica=5, maxReplicas=200, history="3d",
+        "nasa", "shop", query=NASA_QUERY, capacityPerReplica=5, maxReplicas=200, history="5d",
         model="seasonal_naive", **spec,
     )  # fmt: skip
     path.write_text(yaml.safe_dump(document))

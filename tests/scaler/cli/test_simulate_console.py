@@ -12,7 +12,8 @@ import pytest
 from forescale.models.datasets import synthetic_traffic
 from tests.console import forescale
 
-QUICK = ("--capacity", "20", "--model", "seasonal_naive")
+QUICK = ("--capacity", "20", "--model", "seasonal_naive", "--hpa-target", "off")
+"""Tuning off: three days are too few to tune on, and these tests are about the floors."""
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,16 @@ def test_gaps_are_reported_and_their_hours_named_beside_the_figures(
     )
     assert gaps.startswith("gaps: 2.1 h of the 72.0 h replayed have no load")
     assert "warning" not in done.stderr
+
+
+def test_a_trace_too_short_to_tune_on_is_said_to_have_run_in_shadow(
+    gappy: Path, tmp_path: Path
+) -> None:
+    done = forescale("simulate", str(gappy), "--capacity", "20", "--model", "seasonal_naive",
+                     "--startup", "5m", "--json", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "warning: Forescale forecast in shadow throughout" in done.stderr
+    assert json.loads(done.stdout)["tuning"]["tunings"] == 0
 
 
 def test_a_startup_shorter_than_the_step_is_warned(gappy: Path, tmp_path: Path) -> None:

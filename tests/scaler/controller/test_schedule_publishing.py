@@ -27,7 +27,7 @@ def _controller(publish: bool) -> tuple[Controller, MemoryActuator, FrameSource,
     spec = TargetSpec(
         name=TargetName("ops/batch"), ref=REF, query="q", model="ridge",
         policy=ScalingPolicy(capacity_per_replica=10.0, min_replicas=2, max_replicas=60),
-        publish_schedule=publish,
+        publish_schedule=publish, tuning=None,  # about schedules, not whether forecasting pays
     )  # fmt: skip
     ctl = Controller(targets=StaticTargets([spec]), source=source,
                      actuators={"asg": actuator}, clock=clock)  # fmt: skip

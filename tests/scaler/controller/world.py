@@ -35,6 +35,7 @@ from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.simulate.cluster import SimulatedCluster, SimulatedWorkload
 from forescale.scaler.store.memory import MemoryRecordStore
 from forescale.scaler.telemetry import Telemetry
+from forescale.scaler.tuning.config import TuningConfig
 
 STEP = timedelta(minutes=5)
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -105,9 +106,12 @@ def settings(
     failure_threshold: int = 3,
     recovery_threshold: int = 5,
     hysteresis: FloorHysteresis | None = None,
+    shadow_start: bool = False,
 ) -> ControlSettings:
     """Hysteresis is off unless given: without it each floor is the plan's arithmetic (with it,
-    floors depend on the path taken; tests of hysteresis in the controller pass it)."""
+    floors depend on the path taken; tests of hysteresis in the controller pass it). Shadow
+    start is off unless asked for: these worlds have three days of history, and the tests are
+    about what a floor does, not about whether forecasting pays (`test_shadow_start` is)."""
     return ControlSettings(
         interval_seconds=STEP.total_seconds(),
         dry_run=dry_run,
@@ -117,6 +121,7 @@ def settings(
                 failure_threshold=failure_threshold, recovery_threshold=recovery_threshold
             ),
             floor_hysteresis=hysteresis or FloorHysteresis.off(),
+            tuning=TuningConfig(shadow_start=shadow_start),
         ),
     )
 
