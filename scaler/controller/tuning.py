@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from forescale.scaler.domain import ScalingPolicy
-from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.forecasting.engine import TargetForecaster
+from forescale.scaler.hpa.behavior import DEFAULT_BEHAVIOR, HpaBehavior
 from forescale.scaler.planning.policy import TargetPolicy
 from forescale.scaler.tuning.config import TuningConfig
 from forescale.scaler.tuning.history import tune_history
