@@ -17,6 +17,8 @@ __all__ = ["LoopbackServer", "send"]
 
 
 class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # not 5: a pool of clients connecting at once must not be dropped
+
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that gave up (read timeout) closed its socket: not worth a traceback."""
         if not isinstance(sys.exc_info()[1], ConnectionError):

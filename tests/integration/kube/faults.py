@@ -92,6 +92,12 @@ class Faults:
                     return fault
         return None
 
+    def remove(self, fault: Fault) -> None:
+        """Stop injecting ``fault`` (the outage is over)."""
+        with self._lock:
+            if fault in self._faults:
+                self._faults.remove(fault)
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()

@@ -48,6 +48,13 @@ VERSION = {
 }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """The listen backlog (the standard library's default is 5): two controller replicas with
+    their worker pools open dozens of connections at once, and with 5 the kernel dropped the
+    rest, which the client saw as a 1 s connect timeout: an outage the test never injected."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
     verb: str
@@ -56,6 +63,9 @@ class RecordedRequest:
     content_type: str | None
     body: Any
     status: int
+    host: str = ""
+    """The request's Host header: which of several clients sent it, when each addresses the
+    server by another name (``127.0.0.1`` or ``localhost``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +90,7 @@ class KubeApiServer:
         self._idle = threading.Condition()
         self._log_lock = threading.Lock()
         self._types = {(rt.group, rt.version, rt.plural): rt for rt in RESOURCES}
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -133,19 +143,19 @@ class KubeApiServer:
 
     # -- request handling (called from handler threads) ---------------------------------------
     def handle(
-        self, verb: str, raw_path: str, content_type: str | None, raw_body: bytes
+        self, verb: str, raw_path: str, content_type: str | None, raw_body: bytes, host: str = ""
     ) -> tuple[int, Any, dict[str, str]]:
         with self._idle:
             self._inflight += 1
         try:
-            return self._handle(verb, raw_path, content_type, raw_body)
+            return self._handle(verb, raw_path, content_type, raw_body, host)
         finally:
             with self._idle:
                 self._inflight -= 1
                 self._idle.notify_all()
 
     def _handle(
-        self, verb: str, raw_path: str, content_type: str | None, raw_body: bytes
+        self, verb: str, raw_path: str, content_type: str | None, raw_body: bytes, host: str
     ) -> tuple[int, Any, dict[str, str]]:
         split = urlsplit(raw_path)
         path, query = split.path.rstrip("/"), parse_qs(split.query)
@@ -160,7 +170,8 @@ class KubeApiServer:
         except ApiError as err:
             status, payload, headers = err.code, err.status(), err.headers
         with self._log_lock:
-            self.requests.append(RecordedRequest(verb, path, query, content_type, body, status))
+            recorded = RecordedRequest(verb, path, query, content_type, body, status, host)
+            self.requests.append(recorded)
         return status, payload, headers
 
     def _dispatch(
@@ -269,7 +280,11 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             status, payload, headers = server.handle(
-                self.command, self.path, self.headers.get("Content-Type"), raw
+                self.command,
+                self.path,
+                self.headers.get("Content-Type"),
+                raw,
+                self.headers.get("Host") or "",
             )
             data = json.dumps(payload).encode()
             try:
