@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from forescale.scaler.controller.runtime import CycleOutcome, TargetRuntime
-from forescale.scaler.domain import Mode, TargetName
+from forescale.scaler.domain import CapacityPlan, Mode, TargetName
+from forescale.scaler.planning.fallback import Issue
 from forescale.scaler.records import (
     AccuracyRecord,
     DecisionRecord,
@@ -30,6 +31,20 @@ from forescale.scaler.telemetry import Telemetry
 __all__ = ["Reporter", "forecast_record"]
 
 log = logging.getLogger("forescale.scaler.decisions")
+
+_FAULTS = tuple(issue.value for issue in (Issue.STALE_DATA, Issue.MODEL_FAILURE,
+                                          Issue.POOR_QUALITY, Issue.CYCLE_FAILURE))  # fmt: skip
+
+
+def _level(plan: CapacityPlan) -> int:
+    """WARNING for a decision that sets the forecast aside because something is wrong
+    (Prometheus down or answering nonsense, a failing model or cluster): an operator alerting on
+    WARNING must hear of every fallback, which the INFO decision line alone hid when Prometheus
+    answered an HTTP error. Expected reasons (no history yet, paused) stay at INFO."""
+    if plan.mode is Mode.PREDICTIVE:
+        return logging.INFO
+    return logging.WARNING if plan.mode_reason.startswith(_FAULTS) else logging.INFO
+
 
 DecisionListener = Callable[[TargetRuntime, CycleOutcome, DecisionRecord], None]
 
@@ -87,7 +102,8 @@ class Reporter:
         self._telemetry(runtime, outcome)
         if leader and (changed or due):
             if changed:
-                log.info("%s: %s [%s] %s", name, _summary(record), plan.mode.value, plan.explain())
+                log.log(_level(plan), "%s: %s [%s] %s", name, _summary(record), plan.mode.value,
+                        plan.explain())  # fmt: skip
             if self._publish(runtime, outcome, record, now=now, spec_error=spec_error):
                 self._last_key[name], self._last_at[name] = key, now
         if self.on_decision is not None:
