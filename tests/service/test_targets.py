@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
+from forescale.service.schemas import TargetOut
 from tests.service.conftest import REACTIVE, TARGET, UNTRAINED
 from tests.service.fake_view import FakeController
 
@@ -116,3 +120,33 @@ def test_pausing_an_unknown_target_is_a_404(
     client: TestClient, as_operator: dict[str, str]
 ) -> None:
     assert client.post("/v1/targets/shop/ghost/pause", headers=as_operator).status_code == 404
+
+
+def test_the_list_answers_what_each_target_answers_alone(
+    client: TestClient, view: FakeController, as_viewer: dict[str, str]
+) -> None:
+    listed = client.get("/v1/targets", headers=as_viewer)
+    assert listed.headers["content-type"] == "application/json"
+    for shown in listed.json():
+        assert shown == client.get(f"/v1/targets/{shown['name']}", headers=as_viewer).json()
+
+
+def test_the_list_rendered_once_per_snapshot_changes_when_a_status_does(
+    client: TestClient, view: FakeController, as_viewer: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The list's JSON is kept per set of status snapshots (issue 17 item 9): the same objects
+    give the same bytes, and a status replaced by a cycle is shown at once."""
+    statuses = view.targets()
+    monkeypatch.setattr(view, "targets", lambda: list(statuses))
+    first = client.get("/v1/targets", headers=as_viewer).content
+    assert client.get("/v1/targets", headers=as_viewer).content == first
+    # byte for byte what FastAPI renders for a list[TargetOut] answer
+    models = [TargetOut.of(s) for s in statuses]
+    assert first == TypeAdapter(list[TargetOut]).dump_json(models, by_alias=True)
+
+    statuses[0] = dataclasses.replace(statuses[0], floor=99, mode_reason="changed")
+    shown = {t["name"]: t for t in client.get("/v1/targets", headers=as_viewer).json()}
+    assert (shown[statuses[0].name]["floor"], shown[statuses[0].name]["mode_reason"]) == (
+        99, "changed",
+    )  # fmt: skip
