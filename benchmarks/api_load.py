@@ -64,10 +64,12 @@ class Setup:
     concurrency: int
     requests: int
     """Requests per endpoint."""
+    idle_seconds: float
+    """How long the loop's idle cycles are timed before the load."""
 
 
-FULL = Setup(targets=100, concurrency=50, requests=3000)
-QUICK = Setup(targets=20, concurrency=10, requests=200)
+FULL = Setup(targets=100, concurrency=50, requests=3000, idle_seconds=8)
+QUICK = Setup(targets=20, concurrency=10, requests=200, idle_seconds=2)
 
 
 def controller(setup: Setup) -> Controller:
@@ -202,7 +204,7 @@ def measure(setup: Setup) -> tuple[list[Figure], list[float]]:
     figures = []
     with ApiServer(app, host="127.0.0.1", port=0) as server:
         loop.start()
-        time.sleep(8)
+        time.sleep(setup.idle_seconds)
         idle = loop.take()
         for endpoint, paths in endpoints(setup).items():
             progress(SECTION, f"{endpoint}: {len(paths)} requests at {setup.concurrency}")

@@ -72,6 +72,8 @@ SUITE = (
               quick_cost=40),
     Benchmark("cli_startup", "forescale --help start-up vs importing what it used to",
               quick_cost=12),
+    Benchmark("api_load", "API reads at concurrency 50 beside a running loop (100 targets)",
+              quick_cost=12),
 )  # fmt: skip
 BY_NAME = {b.name: b for b in SUITE}
 
