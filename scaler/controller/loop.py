@@ -79,6 +79,8 @@ class Controller:
         """Monotonic time of the last sweep for unclaimed floors."""
         self._decided: dict[TargetName, tuple[TargetRuntime, float]] = {}
         """Per target: the runtime that last decided and the monotonic time it did."""
+        self._late_last: set[TargetName] = set()
+        """Targets the last cycle's deadline reached before their turn: they go first next."""
         self._pauses = PauseOverrides()
         self._io = Gatherer(self.settings.io_workers)
 
@@ -96,6 +98,7 @@ class Controller:
         self._reclaim(tick, dry_run=cycle.dry_run)
         with self._lock:  # held for the dict only: a cycle's network I/O never blocks the API
             runtimes = {n: r for n, r in self.runtimes.items() if self._due(r, tick)}
+        runtimes = self._late_first(runtimes)
         deadline = self.settings.deadline_seconds
         reads = self._io.start(self._reads(runtimes, cycle))
         first = True
@@ -119,6 +122,7 @@ class Controller:
                 self._fail(runtimes[name], CycleTimeout(f"not decided: {why}"), cycle)
         for target, why in cycle.skipped.items():
             log.warning("%s: skipped this cycle: %s", target, why)
+        self._late_last = {TargetName(t) for t, why in cycle.skipped.items() if "deadline" in why}
         self.cycles += 1
         seconds = time.perf_counter() - started
         self.reporter.finished(seconds=seconds, at=now, leader=leader)
@@ -146,6 +150,15 @@ class Controller:
         self.reporter.cycle(runtime, outcome, now=cycle.now, spec_error=self.invalid.get(name),
                             leader=cycle.leader and self.is_leader())  # fmt: skip
         return True
+
+    def _late_first(
+        self, runtimes: Mapping[TargetName, TargetRuntime]
+    ) -> dict[TargetName, TargetRuntime]:
+        """``runtimes`` with those the last cycle ran out of time for first. Targets are decided
+        in the jobs' order, so a cycle that always overran its deadline skipped the same last
+        targets every time: never decided, never counted as troubled, their floors frozen."""
+        late = {n: r for n, r in runtimes.items() if n in self._late_last}
+        return {**late, **{n: r for n, r in runtimes.items() if n not in late}}
 
     def _reads(
         self, runtimes: Mapping[TargetName, TargetRuntime], cycle: CycleState

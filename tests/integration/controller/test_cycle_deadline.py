@@ -159,3 +159,25 @@ def test_a_write_after_the_lease_lapsed_mid_cycle_is_not_made(
     assert report.outcomes[second].dry_run and len(kube.requests_to("PATCH", HPA_PATH)) > patches
     a.close()
     b.close()
+
+
+def test_a_target_the_deadline_left_undecided_goes_first_in_the_next_cycle(
+    kube: KubeApiServer, clock: VirtualClock, standin: PromStandIn, source: PrometheusSource
+) -> None:
+    """Deciding takes longer than the deadline (here: half a second a target against 0.4 s).
+    Targets were decided in the same order every cycle, so the one after the deadline was
+    skipped every time: never decided, never counted as troubled, its floor frozen."""
+    seed_shop(kube)
+    ctl = replica(kube, clock, source, deadline=0.4)
+    ctl.controller.reporter.on_decision = lambda *_: time.sleep(0.5)
+    decided: list[list[str]] = []
+    for _ in range(3):
+        report = ctl.run_once()
+        decided.append(sorted(report.outcomes))
+        assert len(report.outcomes) == 1 and len(report.skipped) == 1  # one a cycle, in time
+        clock.advance(STEP)
+
+    assert decided[1] != decided[0] and decided[2] == decided[0]  # in turn, none starved
+    assert {min_replicas(kube, "web"), min_replicas(kube, "api")} == {FLOORS["web"],
+                                                                      FLOORS["api"]}  # fmt: skip
+    ctl.close()
