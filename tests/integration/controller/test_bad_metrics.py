@@ -65,14 +65,18 @@ def test_a_bad_prometheus_reply_is_a_metrics_failure_the_target_falls_back_and_r
         assert mode_gauge(telemetry, "predictive") == 1
 
         standin.fault(WEB, BAD_REPLIES[fault])
-        modes = []
+        modes, why = [], []
         for _ in range(FRESH + FAILURES):
             clock.advance(STEP)
             report = ctl.run_once()
             assert "shop/api" in report.outcomes  # the healthy target is decided every cycle
-            modes.append(status(kube, "web")["mode"])
+            web = status(kube, "web")
+            modes.append(web["mode"])
+            why.append(f"{web['mode']}: {web['modeReason']} ({web.get('lastError')})")
 
-        assert modes == ["predictive"] * FRESH + ["degraded"] * (FAILURES - 1) + ["reactive"]
+        # Once seen degraded a cycle early in a loaded full run (not reproduced alone): each
+        # cycle's reason is in the message so that the next occurrence names its cause.
+        assert modes == ["predictive"] * FRESH + ["degraded"] * (FAILURES - 1) + ["reactive"], why
         assert min_replicas(kube, "web") == BASELINES["web"]  # the user's own floor, back
         assert min_replicas(kube, "api") == FLOORS["api"]  # the other target is untouched
         assert mode_gauge(telemetry, "reactive") == 1 and mode_gauge(telemetry, "predictive") == 0
