@@ -186,7 +186,8 @@ class FaultWorld:
             "controller": {"interval_seconds": INTERVAL, "failure_threshold": FAILURE_THRESHOLD,
                            "recovery_threshold": RECOVERY, "cycle_deadline_seconds": 6,
                            "io_workers": 8,
-                           "shutdown_seconds": 5, "targets_file": str(self.targets_file)},
+                           "shutdown_seconds": 5, "targets_file": str(self.targets_file),
+                           "shadow_start": False},  # floors from the first forecast
             "store": {"url": f"sqlite:///{self.workdir / 'forescale.db'}"},
             "api": {"enabled": True, "port": 0},
             "aws": {"endpoint_url": self.aws.proxy.url if self.aws else None, "max_attempts": 2},
