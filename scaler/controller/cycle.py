@@ -59,6 +59,8 @@ class CycleState:
     leader: bool
     dry_run: bool
     budget: int
+    tick: float | None = None
+    """The cycle's monotonic reading (`Clock.monotonic`)."""
     """Model fits left this cycle."""
     outcomes: dict[str, CycleOutcome] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)

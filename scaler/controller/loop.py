@@ -93,7 +93,7 @@ class Controller:
         now, tick = self.clock.now(), self.clock.monotonic()
         leader = self.is_leader()
         cycle = CycleState(now=now, leader=leader, dry_run=self.settings.dry_run or not leader,
-                       budget=self.settings.max_refits_per_cycle)  # fmt: skip
+                           budget=self.settings.max_refits_per_cycle, tick=tick)  # fmt: skip
         self._sync_targets(dry_run=cycle.dry_run)
         self._reclaim(tick, dry_run=cycle.dry_run)
         with self._lock:  # held for the dict only: a cycle's network I/O never blocks the API
@@ -172,7 +172,11 @@ class Controller:
                 self._fail(runtime, exc, cycle)
                 continue
             jobs[name] = functools.partial(
-                runtime.gather, now=cycle.now, source=self.source, actuator=actuator
+                runtime.gather,
+                now=cycle.now,
+                source=self.source,
+                actuator=actuator,
+                tick=cycle.tick,
             )
         return jobs
 

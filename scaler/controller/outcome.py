@@ -32,6 +32,8 @@ class Gathered:
     fresh: pd.Series | None
     fetch_error: str | None = None
     store_error: str | None = None
+    tick: float | None = None
+    """The cycle's monotonic reading: model ages are measured on it, not on the wall clock."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -128,11 +128,13 @@ class Prediction:
                 if self.follower is not None:
                     self.follower.observe(at, value)
 
-    def refit_if_due(self, *, now: datetime, allowed: bool) -> str | None:
+    def refit_if_due(
+        self, *, now: datetime, allowed: bool, tick: float | None = None
+    ) -> str | None:
         """Why a refit ran (None: none ran); over the cycle's budget it waits."""
         observed = self.history.observed()
         poor = self.policy.state.issue is Issue.POOR_QUALITY
-        why = self.forecaster.due(now=now, available=observed, poor_quality=poor)
+        why = self.forecaster.due(now=now, available=observed, poor_quality=poor, tick=tick)
         if why is None:
             if self.forecaster.model is None:
                 self._problem = self.forecaster.no_history(observed)
@@ -145,7 +147,7 @@ class Prediction:
                     issue=Issue.NO_MODEL_YET, detail="its first fit waits for the fit budget"
                 )
             return None
-        self._problem = self.fit(now=now)
+        self._problem = self.fit(now=now, tick=tick)
         if self._problem is None:
             self._retune(now)
         return why
@@ -236,7 +238,7 @@ class Prediction:
                 raise ForecastUnavailable(f"{self.spec.name}: {fc.describe()}")
             return calibrated_band(fc, ledger=self.policy.ledger, quantile=quantile)
 
-    def fit(self, *, now: datetime) -> Health | None:
+    def fit(self, *, now: datetime, tick: float | None = None) -> Health | None:
         """Prepare under the lock, fit outside it (seconds of CPU the API need not wait for),
         install under it; None on success, else why not."""
         with self.lock:
@@ -248,7 +250,7 @@ class Prediction:
         )
         fitted_len = 0 if isinstance(prepared, Health) else len(prepared)
         with self.lock:
-            return forecaster.install(result, now=now, fitted_len=fitted_len)
+            return forecaster.install(result, now=now, fitted_len=fitted_len, tick=tick)
 
     def adopt(self, model: BaseForecaster, *, fitted_at: datetime, version: str | None) -> None:
         with self.lock:

@@ -152,7 +152,10 @@ class TargetRuntime:
         self._prediction.merge(self._prediction.fetch(source, now=now), now=now)
 
     @timed("gather")
-    def gather(self, *, now: datetime, source: MetricsSource, actuator: Actuator) -> Gathered:
+    def gather(
+        self, *, now: datetime, source: MetricsSource, actuator: Actuator,
+        tick: float | None = None,
+    ) -> Gathered:  # fmt: skip
         """Phase 1 (I/O): capacity, new samples, the model store's promoted model."""
         capacity = actuator.observe(self._spec.ref)
         fresh: pd.Series | None = None
@@ -167,7 +170,7 @@ class TargetRuntime:
         store_error = self._prediction.sync_models(now=now)
         return Gathered(
             now=now, capacity=capacity, fresh=fresh, fetch_error=fetch_error,
-            store_error=store_error,
+            store_error=store_error, tick=tick,
         )  # fmt: skip
 
     @timed("decide")
@@ -180,7 +183,7 @@ class TargetRuntime:
         prediction = self._prediction
         prediction.merge(gathered.fresh, now=now)
         prediction.hpa_behavior = self._shadow.follow(capacity.hpa_behavior)  # tuned against it
-        refit_reason = prediction.refit_if_due(now=now, allowed=may_refit)
+        refit_reason = prediction.refit_if_due(now=now, allowed=may_refit, tick=gathered.tick)
         reactive, reason = self._shadow.recommend(  # at the HPA's target in force: tuned, or theirs
             now=now, capacity=capacity, load=prediction.history.latest(),
             capacity_per_replica=self._spec.policy.capacity_per_replica,

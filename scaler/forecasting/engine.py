@@ -82,6 +82,9 @@ class TargetForecaster:
         self.fitted_at: datetime | None = None
         self.fitted_len = 0
         self._last_attempt: datetime | None = None
+        self._attempt_tick: float | None = None
+        self._fitted_tick: float | None = None
+        """Monotonic readings of the last attempt and fit (None: only wall time is known)."""
         self._required = make_forecaster(model, **self._params).required_history(pd.Timedelta(step))
         self.calendar = EventCalendar(events)
         self.version: str | None = None
@@ -93,16 +96,23 @@ class TargetForecaster:
         """Observations the model needs before its first fit."""
         return self._required
 
-    def due(self, *, now: datetime, available: int, poor_quality: bool = False) -> str | None:
-        """Why a refit is due now (None if not). ``available``: observed steps of history."""
-        if self._last_attempt is not None and now - self._last_attempt < self.refit.min_refit_gap:
+    def due(
+        self, *, now: datetime, available: int, poor_quality: bool = False,
+        tick: float | None = None,
+    ) -> str | None:  # fmt: skip
+        """Why a refit is due now (None if not). ``available``: observed steps of history.
+        ``tick``: a monotonic reading (the controller's): ages are then measured on it, so a
+        wall clock set back does not postpone refits by the jump (nor one set forward bring
+        them early); without it (the replay, whose time is the trace's) wall time is used."""
+        since = self._since(now, tick, self._last_attempt, self._attempt_tick)
+        if since is not None and since < self.refit.min_refit_gap:
             if self.model is not None or available < self._required:
                 return None
         if available < self._required:
             return None
         if self.model is None or self.fitted_at is None:
             return "no model yet"
-        age = now - self.fitted_at
+        age = self._since(now, tick, self.fitted_at, self._fitted_tick) or timedelta(0)
         window_steps = int(self.refit.history_window / self.step)
         if self.fitted_len < window_steps and available >= self.refit.growth_factor * max(
             self.fitted_len, 1
@@ -113,6 +123,16 @@ class TargetForecaster:
         if poor_quality and age >= self.refit.quality_refit_gap:
             return "live forecast quality is poor"
         return None
+
+    @staticmethod
+    def _since(
+        now: datetime, tick: float | None, at: datetime | None, at_tick: float | None
+    ) -> timedelta | None:
+        if at is None:
+            return None
+        if tick is not None and at_tick is not None:
+            return timedelta(seconds=tick - at_tick)
+        return now - at
 
     def fit(self, history: pd.Series, *, now: datetime) -> Health | None:
         """Fit on ``history`` (regular, NaN gaps allowed); None on success, else why not."""
@@ -135,15 +155,18 @@ class TargetForecaster:
         return self._fill(self.calendar.normalise(y))
 
     def install(
-        self, result: BaseForecaster | Health, *, now: datetime, fitted_len: int
-    ) -> Health | None:
-        """Record the outcome of a fit attempted at ``now``: the model, or why there is none."""
-        self._last_attempt = now
+        self, result: BaseForecaster | Health, *, now: datetime, fitted_len: int,
+        tick: float | None = None,
+    ) -> Health | None:  # fmt: skip
+        """Record the outcome of a fit attempted at ``now`` (monotonic ``tick``, if known): the
+        model, or why there is none."""
+        self._last_attempt, self._attempt_tick = now, tick
         if isinstance(result, Health):
             if result.issue is Issue.MODEL_FAILURE:
                 log.warning("fitting %s failed: %s", self.model_name, result.detail)
             return result
         self.model, self.fitted_at, self.fitted_len = result, now, fitted_len
+        self._fitted_tick = tick
         return None
 
     def next_due(
@@ -243,6 +266,7 @@ class TargetForecaster:
         """Use ``model`` (e.g. promoted from the model store) instead of fitting one; later
         refits fit a clone of it. ``version``: its model-store version, if any."""
         self.model, self.fitted_at = model, fitted_at
+        self._fitted_tick = None  # fitted elsewhere: only its wall time is known
         self.fitted_len = int(getattr(model, "n_obs_", 0))
         self.version = version
         self._prototype = model
