@@ -21,7 +21,7 @@ from forescale.scaler.tuning.config import SHADOW, TuningConfig
 from forescale.scaler.tuning.history import tune_history
 from forescale.scaler.tuning.tuner import Setting, TuningResult
 
-__all__ = ["SHADOW", "TuningConfig", "WalkForwardTuner"]
+__all__ = ["WalkForwardTuner"]
 
 
 class WalkForwardTuner:

@@ -15,7 +15,7 @@ from forescale.scaler.controller.shadow import ReactiveShadow
 from forescale.scaler.domain import Capacity, HpaRef, ScalingPolicy, TargetName, TargetSpec
 from forescale.scaler.hpa.behavior import HpaBehavior
 from forescale.scaler.hpa.spec import parse_behavior
-from forescale.scaler.simulate.tuned import TuningConfig
+from forescale.scaler.tuning.config import TuningConfig
 from forescale.scaler.tuning.fastsim import Window, hpa_counts
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
