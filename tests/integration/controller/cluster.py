@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forescale.scaler.clock import Clock
+from forescale.scaler.clock import Clock, VirtualClock
 from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import RuntimeSettings
@@ -80,6 +80,19 @@ def seed_shop(kube: KubeApiServer, *names: str) -> None:
         seed(kube, hpa_manifest(name, "shop", min_replicas=BASELINES[name], max_replicas=20,
                                 current_replicas=BASELINES[name]))  # fmt: skip
         seed(kube, pa(name))
+
+
+def at_cycle(clock: VirtualClock, k: int) -> None:
+    """Move ``clock`` to exactly ``k`` steps after `START`, whatever happened meanwhile.
+
+    A retried Kubernetes request sleeps its backoff on the controller's clock, which in these
+    tests is the test's virtual clock: one transient 503 or one timed-out attempt on a loaded
+    machine moved every later cycle 0.2 s on, and a test whose cycles sit exactly on a
+    threshold (newest sample 15 min old: not yet stale) saw it crossed one cycle early.
+    """
+    delta = START + k * STEP - clock.now()
+    assert delta > timedelta(0), f"the clock is already {-delta} past cycle {k}"
+    clock.advance(delta)
 
 
 def shared_source(clock: Clock) -> FrameSource:
