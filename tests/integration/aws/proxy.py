@@ -20,6 +20,7 @@ from tests.integration.loopback import LoopbackServer
 
 __all__ = ["AwsFaultProxy", "Fault", "ProxiedRequest"]
 
+_WRITE_PREFIXES = ("Set", "Put", "Update", "Create", "Delete", "Batch", "Attach", "Detach")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
@@ -31,6 +32,15 @@ class ProxiedRequest:
     service: str
     operation: str
     injected: bool
+    host: str = ""
+    """The Host header: which client sent it, when each addresses the proxy by another name."""
+    at: float = 0.0
+    """`time.monotonic` on arrival: orders it against the Kubernetes test server's log."""
+
+    @property
+    def writes(self) -> bool:
+        """An operation that changes something (Set/Put/Update/Create/Delete/BatchPut...)."""
+        return self.operation.startswith(_WRITE_PREFIXES)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -153,7 +163,8 @@ def _handler(proxy: AwsFaultProxy) -> type[BaseHTTPRequestHandler]:
             operation = _operation(service, self.command, self.path, body)
             fault = proxy._take_fault(service, operation)
             injected = fault is not None and fault.code is not None
-            proxy._record(ProxiedRequest(service, operation, injected))
+            proxy._record(ProxiedRequest(service, operation, injected,
+                                         headers.get("host", ""), time.monotonic()))  # fmt: skip
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.code is not None:

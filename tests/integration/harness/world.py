@@ -21,7 +21,7 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,14 +32,15 @@ import pandas as pd
 import yaml
 
 from forescale.scaler.domain import AsgRef
+from tests.integration.aws.proxy import ProxiedRequest
 from tests.integration.aws.world import REGION, AwsWorld
 from tests.integration.harness.process import ForescaleProcess, wait_for
 from tests.integration.kube.objects import hpa_manifest, pa_manifest, seed
 from tests.integration.kube.resources import HPA, LEASE, PREDICTIVE_AUTOSCALER
-from tests.integration.kube.server import KubeApiServer
+from tests.integration.kube.server import KubeApiServer, RecordedRequest
 from tests.integration.prometheus.standin import PromStandIn
 
-__all__ = ["BASELINE", "FLOOR", "NS", "OPERATOR", "FaultWorld", "Replica"]
+__all__ = ["BASELINE", "FLOOR", "NS", "OPERATOR", "FaultWorld", "Replica", "non_leader_writes"]
 
 NS = "shop"
 BASELINE = 2
@@ -190,7 +191,7 @@ class FaultWorld:
                            "shadow_start": False},  # floors from the first forecast
             "store": {"url": f"sqlite:///{self.workdir / 'forescale.db'}"},
             "api": {"enabled": True, "port": 0},
-            "aws": {"endpoint_url": self.aws.proxy.url if self.aws else None, "max_attempts": 2},
+            "aws": {"endpoint_url": self._aws_url(identity), "max_attempts": 2},
         }  # fmt: skip
 
     def start(self, identity: str) -> Replica:
@@ -250,21 +251,23 @@ class FaultWorld:
         return {name: self.floor(name) for name in [*self.targets, *self.filed, *self.groups]}
 
     def writes_by_non_leader(self) -> list[str]:
-        """Every successful controller write (HPA, status, event) made by a replica not holding
-        the Lease at that moment, replaying the Lease's holders from the request log in order."""
-        hosts = {host: name for name, host in IDENTITIES.items()}
-        holder, bad = "", []
+        """Every controller write made by a replica not holding the Lease at that moment (see
+        `non_leader_writes`)."""
         with self.kube._log_lock:  # noqa: SLF001 - a consistent copy of the log
-            requests = list(self.kube.requests)
-        for request in requests:
-            if request.verb not in _WRITES or request.status >= 300:
-                continue
-            sender = hosts.get(request.host.rsplit(":", 1)[0], request.host)
-            if "/leases" in request.path:
-                holder = str((request.body or {}).get("spec", {}).get("holderIdentity") or "")
-            elif _CONTROLLER_WRITE.search(request.path) and holder != sender:
-                bad.append(f"{sender} {request.verb} {request.path} while {holder!r} led")
-        return bad
+            kube = list(self.kube.requests)
+        return non_leader_writes(kube, self._aws_writes())
+
+    def _aws_writes(self) -> list[ProxiedRequest]:
+        if self.aws is None:
+            return []
+        with self.aws.proxy._lock:  # noqa: SLF001 - a consistent copy of the log
+            return list(self.aws.proxy.requests)
+
+    def _aws_url(self, identity: str) -> str | None:
+        """The AWS proxy as ``identity`` names it (its Host header tells the writers apart)."""
+        if self.aws is None:
+            return None
+        return self.aws.proxy.url.replace("127.0.0.1", IDENTITIES[identity])
 
     def modes(
         self, names: list[str], *, seconds: float, every: float = 0.5
@@ -274,3 +277,23 @@ class FaultWorld:
         while time.monotonic() < end:
             yield {n: (str(self.status(n).get("mode", "")), self.floor(n)) for n in names}
             time.sleep(every)
+
+
+def non_leader_writes(kube: Iterable[RecordedRequest], aws: Iterable[ProxiedRequest]) -> list[str]:
+    """Controller writes (HPA, status, event: successful; AWS: attempted) by a replica that did
+    not hold the Lease then, replaying the Lease's holders from both logs merged in time order.
+    Each replica names both servers by its own host (`IDENTITIES`), so the Host header says
+    who sent a request."""
+    hosts = {host: name for name, host in IDENTITIES.items()}
+    merged: list[tuple[float, str, str, str, RecordedRequest | None]] = [
+        (r.at, r.host, r.verb, r.path, r) for r in kube if r.verb in _WRITES and r.status < 300
+    ]
+    merged += [(r.at, r.host, "AWS", r.operation, None) for r in aws if r.writes]
+    holder, bad = "", []
+    for _, host, verb, what, request in sorted(merged, key=lambda w: w[0]):
+        sender = hosts.get(host.rsplit(":", 1)[0], host)
+        if request is not None and "/leases" in what:
+            holder = str((request.body or {}).get("spec", {}).get("holderIdentity") or "")
+        elif (request is None or _CONTROLLER_WRITE.search(what)) and holder != sender:
+            bad.append(f"{sender} {verb} {what} while {holder!r} led")
+    return bad

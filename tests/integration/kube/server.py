@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -66,6 +67,9 @@ class RecordedRequest:
     host: str = ""
     """The request's Host header: which of several clients sent it, when each addresses the
     server by another name (``127.0.0.1`` or ``localhost``)."""
+    at: float = 0.0
+    """`time.monotonic` when it was answered: orders it against other servers' logs (the AWS
+    proxy's) in the same test process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +174,8 @@ class KubeApiServer:
         except ApiError as err:
             status, payload, headers = err.code, err.status(), err.headers
         with self._log_lock:
-            recorded = RecordedRequest(verb, path, query, content_type, body, status, host)
+            recorded = RecordedRequest(verb, path, query, content_type, body, status, host,
+                                       time.monotonic())  # fmt: skip
             self.requests.append(recorded)
         return status, payload, headers
 
