@@ -2,19 +2,24 @@
 
 Reads are snapshots (`TargetRuntime.status`, replaced whole after every cycle), found by one
 locked lookup on the controller: they never wait for a cycle or its network calls. Forecasts and
-dry runs hold one target's lock for the CPU they take. Writes (retrain, promote, pause) go
-through the target's narrow methods and, when a model store is configured, the store, so that
-the next cycle uses the new model.
+dry runs hold one target's lock for the CPU they take; a forecast is computed once per target,
+horizon and quantile for each status snapshot (a dashboard polling many targets would otherwise
+recompute every forecast on every poll, each time holding the lock its cycle needs). Writes
+(retrain, promote, pause) go through the target's narrow methods and, when a model store is
+configured, the store, so that the next cycle uses the new model.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from forescale.models.persistence import ModelCard
 from forescale.scaler.controller.loop import Controller
+from forescale.scaler.controller.runtime import TargetRuntime
 from forescale.scaler.controller.view import ModelInfo, TargetStatus
 from forescale.scaler.domain import CapacityPlan
 from forescale.scaler.errors import ModelNotFound, ModelStoreError, NotTunedYet
@@ -23,6 +28,10 @@ from forescale.scaler.records import ForecastPoint, ForecastRecord
 
 __all__ = ["LiveView"]
 
+FORECASTS_KEPT = 512
+"""Forecasts kept for reuse (least recently used dropped): one per target, horizon and quantile
+asked since its last cycle; a few KiB each."""
+
 
 class LiveView:
     def __init__(self, controller: Controller, *, models: ModelStore | None = None) -> None:
@@ -30,6 +39,9 @@ class LiveView:
         self.store = models
         self.loaded = False
         """Set once the first cycle has loaded targets and history (readiness)."""
+        self._forecasts: OrderedDict[tuple[str, int, float], tuple[TargetStatus, ForecastRecord]]
+        self._forecasts = OrderedDict()
+        self._forecasts_lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
@@ -44,8 +56,27 @@ class LiveView:
     def forecast(
         self, name: str, *, horizon_steps: int, quantile: float | None = None
     ) -> ForecastRecord:
+        """The forecast as of the target's newest status: computed at the first ask after each
+        change of status (a cycle, a retrain, a promotion), then served as it was issued."""
         runtime = self.controller.runtime(name)
         q = quantile if quantile is not None else runtime.sized_quantile
+        key, version = (name, horizon_steps, q), runtime.status()
+        with self._forecasts_lock:
+            kept = self._forecasts.get(key)
+            if kept is not None and kept[0] is version:
+                self._forecasts.move_to_end(key)
+                return kept[1]
+        record = self._compute_forecast(runtime, name, horizon_steps=horizon_steps, q=q)
+        with self._forecasts_lock:
+            self._forecasts[key] = (version, record)
+            self._forecasts.move_to_end(key)
+            while len(self._forecasts) > FORECASTS_KEPT:
+                self._forecasts.popitem(last=False)
+        return record
+
+    def _compute_forecast(
+        self, runtime: TargetRuntime, name: str, *, horizon_steps: int, q: float
+    ) -> ForecastRecord:
         fc = runtime.band(quantile=q, horizon=horizon_steps)
         upper = np.asarray(fc.quantile(q), dtype=float)
         lower = np.asarray(fc.quantile(0.1), dtype=float)

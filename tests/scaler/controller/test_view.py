@@ -91,6 +91,25 @@ def test_a_forecast_covers_the_asked_horizon_with_the_asked_quantile(world: Worl
     assert all(n.upper < w.upper for n, w in zip(narrower.points, fc.points, strict=True))  # type: ignore[operator]
 
 
+def test_a_forecast_is_computed_once_per_status_and_anew_after_each_change(world: World) -> None:
+    runtime = world.controller.runtimes["shop/web"]
+    first = world.view.forecast("shop/web", horizon_steps=24, quantile=0.95)
+
+    world.clock.advance(timedelta(seconds=30))  # a dashboard polling within the cycle
+    assert world.view.forecast("shop/web", horizon_steps=24, quantile=0.95) is first
+    other = world.view.forecast("shop/web", horizon_steps=12, quantile=0.95)
+    assert other is not first and len(other.points) == 12  # its own horizon, its own entry
+
+    world.tick()  # a cycle: new samples, a new status
+    after = world.view.forecast("shop/web", horizon_steps=24, quantile=0.95)
+    assert after is not first and after.issued_at == world.clock.now()
+    assert after.points[0].at == (runtime.history.index[-1] + STEP).to_pydatetime()
+    assert after.points[0].at == first.points[0].at + STEP  # from the newer history
+
+    world.view.retrain("shop/web")  # a retrain changes the status too
+    assert world.view.forecast("shop/web", horizon_steps=24, quantile=0.95) is not after
+
+
 def test_a_forecast_is_unavailable_until_a_model_is_fitted_and_says_why() -> None:
     world = World([spec()], loads={"load:web": daily_load().loc[START:]}, start=NOON)
     world.tick()
