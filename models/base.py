@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,10 @@ from sklearn.base import BaseEstimator
 from forescale.models.errors import InvalidSeriesError, NotFittedError
 from forescale.models.validation import check_series, infer_step, validate_quantiles
 
-__all__ = ["BaseForecaster", "Forecast"]
+__all__ = ["BaseForecaster", "Forecast", "TimeUnit", "grid_series"]
+
+TimeUnit = Literal["s", "ms", "us", "ns"]
+"""A pandas datetime resolution."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +130,20 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
                 )
         return self._predict(int(horizon), quantiles=qs, context=context)
 
+    def predict_recent(
+        self, horizon: int, *, quantiles: Sequence[float] = (), values: np.ndarray,
+        start_ns: int, step_ns: int,
+    ) -> Forecast:  # fmt: skip
+        """`predict` with the context given as an array on a regular grid: ``values[k]`` at
+        ``start_ns + k * step_ns`` (ns since the epoch, UTC). The same forecast, and the same
+        errors, as ``predict(horizon, context=...)`` with that Series; models that can skip
+        building the Series (`ConformalForecaster`) override this, so a controller forecasting
+        thousands of targets a cycle builds no pandas objects for their contexts."""
+        return self.predict(
+            horizon, quantiles=quantiles,
+            context=grid_series(values, start_ns=start_ns, step_ns=step_ns),
+        )  # fmt: skip
+
     def forecast_origins(
         self,
         y: pd.Series,
@@ -193,3 +210,13 @@ def series_step(y: pd.Series) -> pd.Timedelta:
             f"the series needs a DatetimeIndex (timestamps), not {type(y.index).__name__}"
         )
     return infer_step(y.index)
+
+
+def grid_series(
+    values: np.ndarray, *, start_ns: int, step_ns: int, unit: TimeUnit = "ns"
+) -> pd.Series:
+    """``values`` as a Series on the UTC grid ``start_ns + k * step_ns`` (a copy: the caller's
+    buffer may be reused)."""
+    stamps = np.arange(len(values), dtype=np.int64) * step_ns + start_ns
+    index = pd.DatetimeIndex(stamps.view("M8[ns]")).tz_localize("UTC").as_unit(unit)
+    return pd.Series(np.array(values, dtype=float), index=index)

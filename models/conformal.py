@@ -122,6 +122,50 @@ class ConformalForecaster(BaseForecaster):
         self, horizon: int, *, quantiles: tuple[float, ...], context: pd.Series | None
     ) -> Forecast:
         values, start_ns = self._extend(context)
+        return self._predict_extended(horizon, quantiles=quantiles, values=values,
+                                      start_ns=start_ns)  # fmt: skip
+
+    def predict_recent(
+        self, horizon: int, *, quantiles: Sequence[float] = (), values: np.ndarray,
+        start_ns: int, step_ns: int,
+    ) -> Forecast:  # fmt: skip
+        """`BaseForecaster.predict_recent` without pandas: when the context is what the
+        controller's history gives in the steady state (on the model's grid, every value a
+        finite non-negative number, continuing the training data), it is appended to
+        ``history_`` as is, exactly as `predict` would after its checks; anything else (a gap,
+        a bad value, another grid) takes `predict`'s own path, with its errors."""
+        extended = self._extend_array(values, start_ns=start_ns, step_ns=step_ns)
+        if extended is None or not isinstance(horizon, int) or horizon < 1:
+            return super().predict_recent(horizon, quantiles=quantiles, values=values,
+                                          start_ns=start_ns, step_ns=step_ns)  # fmt: skip
+        qs = validate_quantiles(quantiles)
+        return self._predict_extended(horizon, quantiles=qs, values=extended[0],
+                                      start_ns=extended[1])  # fmt: skip
+
+    def _extend_array(
+        self, values: np.ndarray, *, start_ns: int, step_ns: int
+    ) -> tuple[np.ndarray, int] | None:
+        """`_extend` of a context array that needs none of `check_series`'s work (None: it
+        does, or it is not the plain continuation of the training data)."""
+        if not self.is_fitted() or len(values) == 0 or step_ns != self.freq_.value:
+            return None
+        end_ns = int(self.train_end_.value)
+        last_ns = start_ns + (len(values) - 1) * step_ns
+        if last_ns < end_ns or start_ns > end_ns + step_ns or (end_ns - start_ns) % step_ns:
+            return None  # ends before the training data, leaves a gap after it, or off its grid
+        values = np.asarray(values, dtype=float)
+        if not np.isfinite(values).all() or values.min() < 0:
+            return None
+        first_after = max(0, (end_ns - start_ns) // step_ns + 1)
+        history_start = end_ns - (len(self.history_) - 1) * step_ns
+        if first_after >= len(values):
+            return self.history_, history_start
+        return np.concatenate([self.history_, values[first_after:]]), history_start
+
+    def _predict_extended(
+        self, horizon: int, *, quantiles: tuple[float, ...], values: np.ndarray, start_ns: int
+    ) -> Forecast:
+        """The forecast after ``values`` (``history_`` and what came after the training)."""
         steps = np.arange(1, horizon + 1)
         positions = np.array([len(values) - 1])
         mean, qs = self._forecast(

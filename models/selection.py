@@ -123,10 +123,12 @@ class AutoForecaster(ConformalForecaster):
         member = self.members_[0][0]
         return member._direct_origins(values, positions=positions, steps=steps, start_ns=start_ns)
 
-    def _predict(
-        self, horizon: int, *, quantiles: tuple[float, ...], context: pd.Series | None
+    def _predict_extended(
+        self, horizon: int, *, quantiles: tuple[float, ...], values: np.ndarray, start_ns: int
     ) -> Forecast:
-        forecast = super()._predict(horizon, quantiles=quantiles, context=context)
+        forecast = super()._predict_extended(
+            horizon, quantiles=quantiles, values=values, start_ns=start_ns
+        )
         return Forecast(
             index=forecast.index,
             mean=forecast.mean,

@@ -193,7 +193,7 @@ class Prediction:
     ) -> Decision:
         with self.lock:
             forecast = self._forecast()
-            if self.follower is not None:
+            if self.follower is not None and self.follower.shadow is not None:
                 self.follower.step_shadow(history=self.history.series, production=forecast)
             decision = self.policy.decide(
                 now=now, reactive=reactive, reactive_reason=reactive_reason, forecast=forecast,
@@ -295,7 +295,10 @@ class Prediction:
         if self.forecaster.model is None or self.history.empty:
             return None
         q = self.policy.spec.policy.quantile
-        result = self.forecaster.forecast(self._context(), quantiles=tuple(sorted({0.1, q})))
+        values, start_ns = self.history.recent(getattr(self.forecaster.model, "train_end_", None))
+        result = self.forecaster.forecast_recent(
+            values, start_ns=start_ns, quantiles=tuple(sorted({0.1, q}))
+        )
         if isinstance(result, Health):
             self._problem = result
             return None

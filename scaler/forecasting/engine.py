@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from forescale.models.base import BaseForecaster, Forecast
+from forescale.models.base import BaseForecaster, Forecast, grid_series
 from forescale.models.errors import ForecastError, InsufficientHistoryError
 from forescale.models.registry import make_forecaster
 from forescale.models.validation import fill_long_gaps
@@ -207,6 +207,25 @@ class TargetForecaster:
         except (ForecastError, ValueError, FloatingPointError) as exc:
             return Health(issue=Issue.MODEL_FAILURE, detail=f"forecast failed: {exc}")
         return self.calendar.apply(forecast)
+
+    def forecast_recent(
+        self, values: np.ndarray, *, start_ns: int, quantiles: tuple[float, ...] = ()
+    ) -> Forecast | Health:
+        """`forecast` with the context as an array on the step grid from ``start_ns`` (what
+        `LoadHistory.recent` gives): the same forecast, built without pandas objects in the
+        steady state (no gaps to fill, no known events). With gaps or events it is `forecast`
+        itself."""
+        step_ns = int(pd.Timedelta(self.step).value)
+        if self.model is None or self.calendar.events or np.isnan(values).any():
+            return self.forecast(grid_series(values, start_ns=start_ns, step_ns=step_ns),
+                                 quantiles=quantiles)  # fmt: skip
+        try:
+            return self.model.predict_recent(
+                self.horizon, quantiles=quantiles, values=values, start_ns=start_ns,
+                step_ns=step_ns,
+            )  # fmt: skip
+        except (ForecastError, ValueError, FloatingPointError) as exc:
+            return Health(issue=Issue.MODEL_FAILURE, detail=f"forecast failed: {exc}")
 
     def origin_paths(
         self,

@@ -141,6 +141,7 @@ def test_a_target_whose_cycle_raises_falls_back_after_the_threshold_and_gives_it
         raise RuntimeError("the model is broken")
 
     monkeypatch.setattr(model, "predict", broken)
+    monkeypatch.setattr(model, "predict_recent", broken)  # the cycle's array path
     reports = world.run(STEP * FAILURES)
 
     assert all(r.errors == {"shop/web": "RuntimeError: the model is broken"} for r in reports)
