@@ -21,7 +21,8 @@ readers that want one (fits, tuning, the API); the cycle itself uses the array m
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -37,12 +38,30 @@ WARM_TAIL = 500
 """Samples of a freshly loaded history fed to the policy (enough for its running level)."""
 
 _UTC = "UTC"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+"""Nanoseconds per unit of a DatetimeIndex's ``asi8``."""
+
+
+def _datetime(ns: int) -> datetime:
+    """A UTC datetime from ns since the epoch (to the microsecond, as ``to_pydatetime``)."""
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def _epoch_ns(at: datetime) -> int:
+    """``pd.Timestamp(at).value`` by integer arithmetic (the Timestamp was a cost per cycle)."""
+    if isinstance(at, pd.Timestamp):
+        return int(at.as_unit("ns").value)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)  # pandas reads a naive time as UTC
+    return (at - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 class LoadHistory:
     def __init__(self, spec: TargetSpec) -> None:
         self._spec = spec
         self._step_ns = int(pd.Timedelta(spec.step).value)
+        self._history_ns = int(pd.Timedelta(spec.history).value)
         self._window = max(1, int(spec.history / spec.step))
         self._slack = max(64, self._window // 16)
         """Spare slots past the window: a new buffer (one copy of the window) every this many
@@ -84,16 +103,17 @@ class LoadHistory:
         """New samples since the newest held (the whole window when none is held); I/O only,
         nothing changes here (`merge` keeps them)."""
         spec, step = self._spec, self._spec.step
-        end = pd.Timestamp(now).floor(step).to_pydatetime()
+        end_ns = _epoch_ns(now) // self._step_ns * self._step_ns  # as Timestamp.floor(step)
+        end = _datetime(end_ns)
         if self.empty:
             return load_history(
                 source, query=spec.query, start=end - spec.history, end=end, step=step,
                 history_query=spec.history_query,
             )  # fmt: skip
-        start = self._timestamp(self._hi - self._lo - 1).to_pydatetime() + step
-        if start > end:
+        start_ns = self._start_ns + (self._hi - self._lo) * self._step_ns
+        if start_ns > end_ns:
             return None
-        return source.range_query(spec.query, start=start, end=end, step=step)
+        return source.range_query(spec.query, start=_datetime(start_ns), end=end, step=step)
 
     def merge(
         self, fresh: pd.Series | None, *, now: datetime
@@ -106,8 +126,9 @@ class LoadHistory:
             return []
         warm = self.empty
         self._place(fresh)
-        cutoff = pd.Timestamp(now).floor(self._spec.step) - pd.Timedelta(self._spec.history)
-        drop = (int(cutoff.value) - self._start_ns) // self._step_ns + 1  # slots at or before it
+        end_ns = _epoch_ns(now) // self._step_ns * self._step_ns  # as Timestamp.floor(step)
+        cutoff_ns = end_ns - self._history_ns
+        drop = (cutoff_ns - self._start_ns) // self._step_ns + 1  # slots at or before it
         if drop > 0:
             drop = min(drop, self._hi - self._lo)
             self._lo += drop
@@ -181,8 +202,8 @@ class LoadHistory:
     def _place(self, fresh: pd.Series) -> None:
         """Write ``fresh`` onto the grid; into unused slots when it only adds newer steps (the
         steady cycle), else into a new buffer."""
-        index = pd.DatetimeIndex(fresh.index)
-        stamps = index.as_unit("ns").asi8
+        index = cast(pd.DatetimeIndex, fresh.index)
+        stamps = index.asi8 * _NS_PER[index.unit]
         values = fresh.to_numpy(dtype=np.float64)
         if self.empty:
             self._unit, self._name = index.unit, fresh.name
