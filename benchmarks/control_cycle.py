@@ -72,6 +72,9 @@ class Result:
     cycles: Timing
     reactive_first: float
     reactive: Timing
+    cpu: Timing
+    """Process CPU seconds of the same predictive cycles (all threads): on a shared machine
+    wall time also counts the others' work."""
 
 
 def spec(i: int, *, setup: Setup, predictive: bool) -> TargetSpec:
@@ -102,7 +105,9 @@ def world(n: int, *, setup: Setup, predictive: bool, base: pd.Series) -> Control
     return controller
 
 
-def run(controller: Controller, *, setup: Setup, model: bytes | None) -> tuple[float, Timing]:
+def run(
+    controller: Controller, *, setup: Setup, model: bytes | None
+) -> tuple[float, Timing, Timing]:
     """The first cycle's seconds (no fits: ``max_refits_per_cycle=0``), then, with ``model``
     adopted by every target, the timed cycles after warm-up."""
     clock = controller.clock
@@ -111,31 +116,32 @@ def run(controller: Controller, *, setup: Setup, model: bytes | None) -> tuple[f
     if model is not None:  # each target its own copy of the fitted model, as from the store
         for runtime in controller.runtimes.values():
             runtime.adopt(pickle.loads(model), fitted_at=clock.now(), version=None)  # noqa: S301
-    samples = []
+    samples, cpu = [], []
     for i in range(setup.warm_up + setup.cycles):
         clock.advance(setup.step)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         report = controller.run_once()
-        seconds = time.perf_counter() - began
+        seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - began_cpu
         if report.errors:
             raise RuntimeError(f"cycle errors: {list(report.errors.items())[:3]}")
         if i >= setup.warm_up:
             samples.append(seconds)
+            cpu.append(cpu_seconds)
     forecasting = sum(r.last_forecast is not None for r in controller.runtimes.values())
     if (model is not None) != (forecasting == len(controller.runtimes)):
         raise RuntimeError(f"{forecasting} of {len(controller.runtimes)} targets forecast")
-    return first, Timing(tuple(samples))
+    return first, Timing(tuple(samples)), Timing(tuple(cpu))
 
 
 def measure(n: int, setup: Setup, base: pd.Series, model: bytes) -> Result:
     progress(SECTION, f"{n} targets: predictive")
     predictive = world(n, setup=setup, predictive=True, base=base)
-    first, cycles = run(predictive, setup=setup, model=model)
+    first, cycles, cpu = run(predictive, setup=setup, model=model)
     progress(SECTION, f"{n} targets: reactive baseline")
     reactive = world(n, setup=setup, predictive=False, base=base)
-    reactive_first, reactive_cycles = run(reactive, setup=setup, model=None)
+    reactive_first, reactive_cycles, _ = run(reactive, setup=setup, model=None)
     return Result(targets=n, first=first, cycles=cycles, reactive_first=reactive_first,
-                  reactive=reactive_cycles)  # fmt: skip
+                  reactive=reactive_cycles, cpu=cpu)  # fmt: skip
 
 
 def report(results: list[Result], setup: Setup) -> str:
@@ -143,13 +149,14 @@ def report(results: list[Result], setup: Setup) -> str:
         [
             f"{r.targets:,}", f"{r.first:.2f}", r.cycles.ms(), r.cycles.ms("p99"),
             r.reactive.ms(), r.reactive.ms("p99"), f"{r.cycles.median / r.reactive.median:.1f}x",
-            f"{1e3 * r.cycles.median / r.targets:.2f}",
+            f"{1e3 * r.cycles.median / r.targets:.2f}", r.cpu.ms(),
+            f"{1e3 * r.cpu.median / r.targets:.2f}",
         ]
         for r in results
     ]  # fmt: skip
     header = ["targets", "first cycle s (warm start)", "cycle p50 ms", "cycle p99 ms",
               "reactive-only p50 ms (baseline)", "reactive-only p99 ms", "ratio",
-              "ms per target (p50)"]  # fmt: skip
+              "ms per target (p50)", "cycle CPU p50 ms", "CPU ms per target (p50)"]  # fmt: skip
     step = int(setup.step.total_seconds() // 60)
     return "\n\n".join([
         "## Control cycle (`benchmarks/control_cycle.py`)",
