@@ -32,18 +32,18 @@ from forescale.scaler.domain import TargetSpec
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.history import load_history
 
-__all__ = ["WARM_TAIL", "LoadHistory"]
+__all__ = ["NS_PER_UNIT", "WARM_TAIL", "LoadHistory", "utc_datetime"]
 
 WARM_TAIL = 500
 """Samples of a freshly loaded history fed to the policy (enough for its running level)."""
 
 _UTC = "UTC"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 """Nanoseconds per unit of a DatetimeIndex's ``asi8``."""
 
 
-def _datetime(ns: int) -> datetime:
+def utc_datetime(ns: int) -> datetime:
     """A UTC datetime from ns since the epoch (to the microsecond, as ``to_pydatetime``)."""
     return _EPOCH + timedelta(microseconds=ns // 1000)
 
@@ -63,9 +63,9 @@ class LoadHistory:
         self._step_ns = int(pd.Timedelta(spec.step).value)
         self._history_ns = int(pd.Timedelta(spec.history).value)
         self._window = max(1, int(spec.history / spec.step))
-        self._slack = max(64, self._window // 16)
-        """Spare slots past the window: a new buffer (one copy of the window) every this many
-        appended steps, not every cycle."""
+        self._slack = max(64, self._window // 64)
+        """Spare slots past the window (1.6 %): a new buffer (one copy of the window) every
+        this many appended steps (10.5 hours at 1 minute over 28 days), not every cycle."""
         self._buf = np.empty(0, dtype=np.float64)
         self._lo = self._hi = 0
         self._start_ns = 0
@@ -104,7 +104,7 @@ class LoadHistory:
         nothing changes here (`merge` keeps them)."""
         spec, step = self._spec, self._spec.step
         end_ns = _epoch_ns(now) // self._step_ns * self._step_ns  # as Timestamp.floor(step)
-        end = _datetime(end_ns)
+        end = utc_datetime(end_ns)
         if self.empty:
             return load_history(
                 source, query=spec.query, start=end - spec.history, end=end, step=step,
@@ -113,7 +113,7 @@ class LoadHistory:
         start_ns = self._start_ns + (self._hi - self._lo) * self._step_ns
         if start_ns > end_ns:
             return None
-        return source.range_query(spec.query, start=_datetime(start_ns), end=end, step=step)
+        return source.range_query(spec.query, start=utc_datetime(start_ns), end=end, step=step)
 
     def merge(
         self, fresh: pd.Series | None, *, now: datetime
@@ -135,10 +135,12 @@ class LoadHistory:
             self._start_ns += drop * self._step_ns
         if warm:
             fresh = fresh.iloc[-WARM_TAIL:]
-        values = fresh.to_numpy(dtype=float)
+        index = cast(pd.DatetimeIndex, fresh.index)
+        stamps = (index.asi8 * NS_PER_UNIT[index.unit]).tolist()
+        values = fresh.to_numpy(dtype=float).tolist()
         return [
-            (ts.to_pydatetime(), None if not math.isfinite(v) else float(v))
-            for ts, v in zip(fresh.index, values.tolist(), strict=True)
+            (utc_datetime(ns), v if math.isfinite(v) else None)
+            for ns, v in zip(stamps, values, strict=True)
         ]
 
     def latest(self) -> float | None:
@@ -191,6 +193,8 @@ class LoadHistory:
     def _newest_observed(self) -> int | None:
         """Buffer position of the newest non-gap sample, looking at the tail first."""
         hi, lo = self._hi, self._lo
+        if hi > lo and not math.isnan(self._buf[hi - 1]):
+            return hi - 1  # the steady case: the newest step has a sample
         tail = max(lo, hi - 64)
         for start in (tail, lo):
             found = np.flatnonzero(~np.isnan(self._buf[start:hi]))
@@ -203,7 +207,7 @@ class LoadHistory:
         """Write ``fresh`` onto the grid; into unused slots when it only adds newer steps (the
         steady cycle), else into a new buffer."""
         index = cast(pd.DatetimeIndex, fresh.index)
-        stamps = index.asi8 * _NS_PER[index.unit]
+        stamps = index.asi8 * NS_PER_UNIT[index.unit]
         values = fresh.to_numpy(dtype=np.float64)
         if self.empty:
             self._unit, self._name = index.unit, fresh.name

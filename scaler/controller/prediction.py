@@ -19,7 +19,7 @@ import pandas as pd
 
 from forescale.models.base import BaseForecaster, Forecast
 from forescale.models.persistence import ModelCard, make_card
-from forescale.scaler.controller.history import LoadHistory
+from forescale.scaler.controller.history import NS_PER_UNIT, LoadHistory, utc_datetime
 from forescale.scaler.domain import TargetSpec
 from forescale.scaler.errors import ForecastUnavailable
 from forescale.scaler.forecasting.engine import RefitPolicy, TargetForecaster, fit_model
@@ -84,6 +84,7 @@ class Prediction:
         )  # fmt: skip
         """Follows the promoted model in the store (and shadows a newer candidate)."""
         self.history = LoadHistory(spec)
+        self._step_ns = int(pd.Timedelta(spec.step).value)
         self.last_forecast: Forecast | None = None
         """The newest forecast, with the band its floor was sized on (`calibrated_band`)."""
         self._problem: Health | None = None
@@ -195,14 +196,15 @@ class Prediction:
             forecast = self._forecast()
             if self.follower is not None and self.follower.shadow is not None:
                 self.follower.step_shadow(history=self.history.series, production=forecast)
+            origin = None if forecast is None else self._origin(forecast)
             decision = self.policy.decide(
                 now=now, reactive=reactive, reactive_reason=reactive_reason, forecast=forecast,
                 forecast_problem=None if forecast is not None else self._problem,
-                object_max=object_max,
+                object_max=object_max, origin=origin,
             )  # fmt: skip
-            if forecast is not None:
+            if forecast is not None and origin is not None:
                 self.last_forecast = decision.forecast
-                self.record.record(forecast.index[0] - self.spec.step, forecast.mean)
+                self.record.record(origin, forecast.mean)
             return decision
 
     def fail(self, health: Health) -> FallbackState:
@@ -303,6 +305,14 @@ class Prediction:
             self._problem = result
             return None
         return result
+
+    def _origin(self, forecast: Forecast) -> datetime:
+        """One step before the forecast's first point: the newest observation it was made
+        from (what the policy would compute, without boxing an index element as a
+        Timestamp)."""
+        index = forecast.index
+        first_ns = int(index.asi8[0]) * NS_PER_UNIT[index.unit]
+        return utc_datetime(first_ns - self._step_ns)
 
     def _context(self) -> pd.Series:
         return self.history.since(getattr(self.forecaster.model, "train_end_", None))
