@@ -372,7 +372,11 @@ class TargetRuntime:
             accuracy = self._prediction.policy.accuracy()
             off = self._prediction.policy.predictive_off
             tuning = self.tuning()
-            spec = dataclasses.replace(self._spec, policy=self._prediction.policy.spec.policy)
+            policy = self._prediction.policy.spec.policy  # the tuner's, when it retuned
+            spec = (  # replace() validates the spec again: only when the tuner changed it
+                self._spec if policy is self._spec.policy
+                else dataclasses.replace(self._spec, policy=policy)
+            )  # fmt: skip
         if off is not None and state.mode is not Mode.REACTIVE:  # the tuner turned the floor off
             state = dataclasses.replace(state, mode=Mode.REACTIVE, reason=off)
         return target_status(
