@@ -73,7 +73,8 @@ class Assembly:
     telemetry: Telemetry
     registry: CollectorRegistry
     leader: Any | None = None
-    """A `LeaderElector` when leader election is enabled (run it in its own thread)."""
+    """A `LeaderElector` when leader election is enabled, `ShardLeases` when sharded (run it
+    in its own thread)."""
     closers: list[Callable[[], object]] = field(default_factory=list)
     """Closed by `close`, newest first: the record store, the Prometheus session, clients."""
 
@@ -173,7 +174,7 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
         controller = Controller(
             targets=targets, source=source, actuators=actuators, clock=clock,
             settings=control_settings(settings), reporter=reporter, is_leader=is_leader,
-            models=models,
+            models=models, ownership=kube.get("shards") if kube is not None else None,
         )  # fmt: skip
     return Assembly(
         controller=controller,
@@ -276,6 +277,7 @@ def _kube(settings: ForescaleSettings, clock: Clock, *, reports: bool = True) ->
         KubeApi,
         KubeTargetSource,
         LeaderElector,
+        ShardLeases,
         build_api_client,
     )
 
@@ -292,7 +294,12 @@ def _kube(settings: ForescaleSettings, clock: Clock, *, reports: bool = True) ->
             api, clock=clock, namespace=k.namespace, events=events, reports=reports
         ),
     }
-    if le.enabled:
+    if le.enabled and le.shards > 1:
+        out["leader"] = out["shards"] = ShardLeases(
+            api, config=lease_config(le), shards=le.shards, prefix=le.shard_lease_prefix,
+            expected_replicas=le.replicas, clock=clock,
+        )  # fmt: skip
+    elif le.enabled:
         out["leader"] = LeaderElector(api, config=lease_config(le), clock=clock)
     return out
 

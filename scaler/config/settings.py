@@ -147,6 +147,14 @@ class LeaderElectionSettings(_Group):
     """The leader stops actuating when it could not renew for this long; longer than 1.2 x
     ``retry_period_seconds`` (client-go's checks)."""
     retry_period_seconds: float = Field(default=2.0, gt=0)
+    shards: int = Field(default=1, ge=1, le=256)
+    """Shard Leases the targets are split over (``{shard_lease_prefix}-K``, K in 0..shards-1);
+    each replica drives the targets of the shards it holds. 1: no sharding, one Lease
+    (``lease_name``) and one actuating replica, the others standing by."""
+    shard_lease_prefix: str = Field(default="forescale-shard", min_length=1, max_length=240)
+    replicas: int = Field(default=0, ge=0)
+    """Replicas expected to share the shards (the chart's ``replicas``; 0: as many as
+    ``shards``): a starting replica takes no more than its fair share ceil(shards/replicas)."""
 
     @model_validator(mode="after")
     def _timings(self) -> LeaderElectionSettings:
@@ -159,6 +167,11 @@ class LeaderElectionSettings(_Group):
             raise ValueError(
                 f"renew_deadline_seconds ({self.renew_deadline_seconds:g}) must be greater than "
                 f"1.2 x retry_period_seconds ({self.retry_period_seconds:g})"
+            )
+        if self.shards > 1 and not self.enabled:
+            raise ValueError(
+                f"shards ({self.shards}) needs enabled: true (each shard is a Lease); without "
+                "leader election every replica would drive every target"
             )
         return self
 

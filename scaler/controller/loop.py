@@ -7,6 +7,7 @@ actuates and writes history and statuses (a follower computes everything, like a
 shows it in its own API and metrics: two replicas on one store write each row once). On shutdown
 the floors are given back to their owners when ``restore_on_shutdown`` is set. A new leader also
 releases floors that no target claims any more (their object deleted while no leader ran).
+Sharded, a replica drives the targets of the shards it holds (`scaler.controller.sharding`).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from forescale.scaler.controller.pauses import PauseKeeper, PauseOverrides
 from forescale.scaler.controller.reclaim import release_unclaimed
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import TargetRuntime
+from forescale.scaler.controller.sharding import Ownership, drop_others, owned
 from forescale.scaler.controller.targets import TargetProvider
 from forescale.scaler.controller.view import TargetStatus, UnknownTarget
-from forescale.scaler.domain import TargetName, TargetSpec
+from forescale.scaler.domain import TargetName, TargetSpec, TargetsUpdate
 from forescale.scaler.errors import ScalerError
 from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.modelstore.base import ModelStore
@@ -56,6 +58,7 @@ class Controller:
         reporter: Reporter | None = None,
         is_leader: Callable[[], bool] = lambda: True,
         models: ModelStore | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.targets = targets
         self.source = source
@@ -66,6 +69,8 @@ class Controller:
         self.is_leader = is_leader
         self.models = models
         """Model store whose promoted models the targets follow (None: each fits its own)."""
+        self.ownership = ownership  # sharded: the shards held (None: all, under is_leader)
+        self._claimed_elsewhere: frozenset[object] = frozenset()
         self.runtimes: dict[TargetName, TargetRuntime] = {}
         self.invalid: dict[str, str] = {}
         self.cycles = 0
@@ -137,7 +142,7 @@ class Controller:
         try:
             decided = runtime.decide(read.result(), may_refit=cycle.budget > 0)
             outcome = runtime.act(decided, actuator=self._actuator(runtime.spec),
-                                  dry_run=cycle.dry_run, may_write=self.is_leader)  # fmt: skip
+                                  dry_run=cycle.dry_run, may_write=self._writes(name))  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a failure in one target is its own
             if not isinstance(exc, (ScalerError, ValueError, ArithmeticError)):
                 log.exception("%s: unexpected failure", name)
@@ -148,7 +153,7 @@ class Controller:
         # Only the leader writes history and statuses, asked again now: the Lease may have
         # lapsed since the cycle began.
         self.reporter.cycle(runtime, outcome, now=cycle.now, spec_error=self.invalid.get(name),
-                            leader=cycle.leader and self.is_leader())  # fmt: skip
+                            leader=cycle.leader and self._writes(name)())  # fmt: skip
         return True
 
     def _late_first(
@@ -228,7 +233,7 @@ class Controller:
                 self._actuator(runtime.spec),
                 reason="Forescale is shutting down",
                 dry_run=False,
-                may_write=self.is_leader,
+                may_write=self._writes(name),
             )  # fmt: skip
             for name, runtime in runtimes.items()
             if runtime.spec.ref.kind in self.actuators
@@ -275,6 +280,8 @@ class Controller:
         self._polled = True
         self._unknown_claims = any(i.last_valid is None for i in update.invalid)
         self._claimed_by_invalid = {i.last_valid.ref for i in update.invalid if i.last_valid}
+        if self.ownership is not None:
+            update = self._owned(update, self.ownership)
         self.invalid = {str(i.name): i.message for i in update.invalid}
         for spec in (*update.deleted, *update.retargeted):
             try:
@@ -299,7 +306,8 @@ class Controller:
         cycle, then every ``reclaim_every``. Skipped while the claims are not fully known (the
         poll failed, or an invalid object's target cannot be told), so nothing a user still
         manages is ever released by mistake."""
-        if dry_run:
+        sweeps = self.ownership.sweeps if self.ownership is not None else self.is_leader
+        if dry_run or not sweeps():
             self._reclaimed_at = None  # a follower (or dry run) sweeps again once it leads
             return
         if not self._polled or self._unknown_claims:
@@ -309,7 +317,8 @@ class Controller:
             return
         self._reclaimed_at = tick
         claimed = {rt.spec.ref for rt in self.runtimes.values()} | self._claimed_by_invalid
-        release_unclaimed(self.actuators.values(), claimed, may_write=self.is_leader)
+        release_unclaimed(self.actuators.values(), claimed | self._claimed_elsewhere,
+                          may_write=sweeps)  # fmt: skip
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
         telemetry = self.reporter.telemetry
@@ -338,9 +347,25 @@ class Controller:
         )
         try:
             runtime.release(self._actuator(spec), reason=f"floor restored: {why}", dry_run=dry_run,
-                            may_write=self.is_leader)  # fmt: skip
+                            may_write=self._writes(spec.name))  # fmt: skip
         except ScalerError as exc:
             log.error("%s: could not restore the floor of %s: %s", spec.name, spec.ref, exc)
+
+    def _writes(self, name: str) -> Callable[[], bool]:
+        """Asked as a write for ``name`` is made: our Lease, or sharded, its shard's."""
+        own = self.ownership
+        return self.is_leader if own is None else functools.partial(own.owns, name)
+
+    def _owned(self, update: TargetsUpdate, ownership: Ownership) -> TargetsUpdate:
+        """The targets of the shards we hold; the others' runtimes dropped, their floors
+        untouched (the new owner adopts them; see `scaler.controller.sharding`)."""
+        update, self._claimed_elsewhere = owned(update, ownership)
+        with self._lock:
+            lost = drop_others(self.runtimes, update)
+        for name in lost:
+            self.reporter.forget(str(name))
+            self._decided.pop(name, None)
+        return update
 
     def _due(self, runtime: TargetRuntime, tick: float) -> bool:
         """A target decides every ``spec.interval`` (never more often than the loop runs), on
@@ -367,8 +392,8 @@ class Controller:
         name = str(runtime.spec.name)
         actuator = self.actuators.get(runtime.spec.ref.kind)
         cycle.errors[name] = message = runtime.fail(
-            exc, actuator=actuator, dry_run=cycle.dry_run, may_write=self.is_leader
+            exc, actuator=actuator, dry_run=cycle.dry_run, may_write=self._writes(name)
         )
         log.warning("%s: cycle failed (%s): %s", name, runtime.status().mode, message)
         self.reporter.failed(runtime, exc, now=self.clock.now(), spec_error=self.invalid.get(name),
-                             leader=self.is_leader())  # fmt: skip
+                             leader=self._writes(name)())  # fmt: skip

@@ -3,6 +3,7 @@
 - `client`: `build_api_client`, `KubeApi` (dicts in and out, a timeout on every call);
 - `hpa`: `HpaActuator`, the `Actuator` that raises an HPA's ``minReplicas``;
 - `leader`: `LeaderElector` over a coordination.k8s.io/v1 Lease;
+- `shards`: `ShardLeases`, the targets split over replicas, one Lease per shard;
 - `targets`: `KubeTargetSource`, PredictiveAutoscaler objects as `TargetSpec`s, and their status;
 - `events`: `EventRecorder`; `retry`: `RetryPolicy`;
 - ``crd.yaml`` (package data): the PredictiveAutoscaler CustomResourceDefinition, see `crd_path`.
@@ -16,6 +17,7 @@ from forescale.scaler.kube.events import EventRecorder
 from forescale.scaler.kube.hpa import APPLIED_ANNOTATION, BASELINE_ANNOTATION, HpaActuator
 from forescale.scaler.kube.leader import LeaderElector, LeaseConfig
 from forescale.scaler.kube.retry import RetryPolicy
+from forescale.scaler.kube.shards import ShardLeases, shard_of
 from forescale.scaler.kube.targets import (
     KubeTargetSource,
     TargetsUnavailable,
@@ -33,9 +35,11 @@ __all__ = [
     "LeaseConfig",
     "RequestRejected",
     "RetryPolicy",
+    "ShardLeases",
     "TargetsUnavailable",
     "build_api_client",
     "crd_path",
+    "shard_of",
 ]
 
 

@@ -15,7 +15,9 @@ client-go's ``leaderelection`` semantics, in a clock we can drive:
   expired Lease cannot both win, the second gets 409 and stays a follower;
 - the leader stops acting once ``renew_deadline`` passes without a successful renew, well before
   anyone else may take over (``lease_duration`` after its last renew);
-- `release` on shutdown clears the holder (and sets a 1 s duration) so a peer takes over now.
+- `release` on shutdown clears the holder (and sets a 1 s duration) so a peer takes over now;
+- a round may be told not to take a free or expired Lease (``may_take``): the shard Leases
+  (`scaler.kube.shards`) use it so that one replica does not take every shard.
 
 Times are written as ``MicroTime`` (six fractional digits), as the API server requires.
 Drive one elector from one thread (`run`, or the controller loop calling
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -82,13 +85,25 @@ class LeaderElector:
         """The holder in the last record seen (``None``: nobody)."""
         return self._holder() or None
 
-    def try_acquire_or_renew(self) -> bool:
+    @property
+    def valid_holder(self) -> str | None:
+        """The holder of the last record seen while that record is still valid on our clock
+        (``None``: nobody, or a holder that stopped renewing): who is alive among the peers."""
+        holder = self._holder()
+        if not holder or self._observed_at is None:
+            return None
+        duration = float(self._spec().get("leaseDurationSeconds") or 0)
+        return holder if self._observed_at + duration > self._clock.monotonic() else None
+
+    def try_acquire_or_renew(self, *, may_take: Callable[[bool], bool] | None = None) -> bool:
         """One election round; ``True`` if we lead afterwards. API trouble is logged and
         counted as a failed round (leadership then lapses at the renew deadline); a 403 is
-        raised as `AccessDenied`, because it will not fix itself."""
+        raised as `AccessDenied`, because it will not fix itself. ``may_take(expired)`` is asked
+        before taking a Lease that is not ours (``expired``: it has a holder who stopped
+        renewing; else nobody holds it); our own is always renewed."""
         was_leader = self.is_leader
         try:
-            self._round()
+            self._round(may_take or (lambda _expired: True))
         except KubeError as err:
             if err.status in (401, 403):
                 raise AccessDenied(f"leader election: {err.describe()}; {err.rbac_hint}") from None
@@ -134,14 +149,15 @@ class LeaderElector:
             self.release()
 
     # -- internals ----------------------------------------------------------------------------
-    def _round(self) -> None:
+    def _round(self, may_take: Callable[[bool], bool]) -> None:
         now = self._clock.monotonic()  # taken before the request: the deadline errs early
         try:
             lease = self._api.get(LEASE, namespace=self.config.namespace, name=self.config.name)
         except KubeError as err:
             if err.status != 404:
                 raise
-            self._create()
+            if may_take(False):
+                self._create()
             return
         self._observe(lease, now)
         spec = self._spec()
@@ -151,6 +167,8 @@ class LeaderElector:
         if holder and holder != self.config.identity and self._observed_at + duration > now:
             return  # someone else holds a valid lease
         ours = holder == self.config.identity
+        if not ours and not may_take(bool(holder)):
+            return
         stamp = micro_time(self._clock)
         new_spec = {
             "holderIdentity": self.config.identity,
