@@ -38,7 +38,7 @@ from forescale.scaler.errors import AccessDenied
 from forescale.scaler.kube.client import LEASE, KubeApi, KubeError
 from forescale.scaler.kube.events import micro_time
 
-__all__ = ["LeaderElector", "LeaseConfig"]
+__all__ = ["LeaderElector", "LeaseConfig", "run_rounds"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,24 @@ class LeaseConfig:
             raise ValueError("lease_duration must be greater than renew_deadline")
         if not self.renew_deadline > self.retry_period * 1.2:
             raise ValueError("renew_deadline must be greater than 1.2 x retry_period")
+
+
+def run_rounds(
+    one_round: Callable[[], object],
+    release: Callable[[], object],
+    *,
+    clock: Clock,
+    period: timedelta,
+    stop: threading.Event,
+) -> None:
+    """``one_round`` every ``period`` until ``stop``, then ``release`` (also on the way out of
+    an exception): a replica that stops gives its Leases up rather than let them expire."""
+    try:
+        while not stop.is_set():
+            one_round()
+            clock.sleep(period.total_seconds(), stop=stop)
+    finally:
+        release()
 
 
 class LeaderElector:
@@ -141,12 +159,8 @@ class LeaderElector:
 
     def run(self, stop: threading.Event) -> None:
         """client-go's loop: a round every ``retry_period`` until ``stop``, then `release`."""
-        try:
-            while not stop.is_set():
-                self.try_acquire_or_renew()
-                self._clock.sleep(self.config.retry_period.total_seconds(), stop=stop)
-        finally:
-            self.release()
+        run_rounds(self.try_acquire_or_renew, self.release, clock=self._clock,
+                   period=self.config.retry_period, stop=stop)  # fmt: skip
 
     # -- internals ----------------------------------------------------------------------------
     def _round(self, may_take: Callable[[bool], bool]) -> None:

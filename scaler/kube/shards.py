@@ -37,7 +37,7 @@ import threading
 
 from forescale.scaler.clock import Clock
 from forescale.scaler.kube.client import KubeApi
-from forescale.scaler.kube.leader import LeaderElector, LeaseConfig
+from forescale.scaler.kube.leader import LeaderElector, LeaseConfig, run_rounds
 
 __all__ = ["ShardLeases", "shard_of"]
 
@@ -117,12 +117,8 @@ class ShardLeases:
 
     def run(self, stop: threading.Event) -> None:
         """A round every ``retry_period`` until ``stop``, then `release` of every shard."""
-        try:
-            while not stop.is_set():
-                self.try_acquire_or_renew()
-                self._clock.sleep(self.config.retry_period.total_seconds(), stop=stop)
-        finally:
-            self.release()
+        run_rounds(self.try_acquire_or_renew, self.release, clock=self._clock,
+                   period=self.config.retry_period, stop=stop)  # fmt: skip
 
     def release(self) -> bool:
         """Give every held shard up so that peers take them at once; ``True`` if any was."""

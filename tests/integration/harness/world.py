@@ -40,7 +40,16 @@ from tests.integration.kube.resources import HPA, LEASE, PREDICTIVE_AUTOSCALER
 from tests.integration.kube.server import KubeApiServer, RecordedRequest
 from tests.integration.prometheus.standin import PromStandIn
 
-__all__ = ["BASELINE", "FLOOR", "NS", "OPERATOR", "FaultWorld", "Replica", "non_leader_writes"]
+__all__ = [
+    "BASELINE",
+    "FLOOR",
+    "NS",
+    "OPERATOR",
+    "FaultWorld",
+    "Replica",
+    "non_leader_writes",
+    "replica_settings",
+]
 
 NS = "shop"
 BASELINE = 2
@@ -93,6 +102,27 @@ def target_document(name: str) -> dict[str, Any]:
         name, NS, query=query(name), capacityPerReplica=100, maxReplicas=20, leadTime="5s",
         interval="2s", step="2s", history="2h", model="level",
     )  # fmt: skip
+
+
+def replica_settings(
+    prometheus: str, kube: str, *, identity: str, host: str, store: Path
+) -> dict[str, Any]:
+    """A ``forescale run`` at the harness's seconds scale (see the module docstring), reaching
+    the API server at ``kube`` by the name ``host`` (which the request log tells apart), with
+    its SQLite record store in directory ``store``."""
+    return {
+        "prometheus": {"url": prometheus, "timeout_seconds": 1, "retries": 0},
+        "kubernetes": {"enabled": True, "timeout_seconds": 1,
+                       "host": kube.replace("127.0.0.1", host)},
+        "leader_election": {"enabled": True, "namespace": "forescale", "identity": identity,
+                            "lease_duration_seconds": LEASE_SECONDS,
+                            "renew_deadline_seconds": 3, "retry_period_seconds": 0.5},
+        "controller": {"interval_seconds": INTERVAL, "cycle_deadline_seconds": 6,
+                       "shutdown_seconds": 5,
+                       "shadow_start": False},  # floors from the first forecast
+        "store": {"url": f"sqlite:///{store / 'forescale.db'}"},
+        "api": {"enabled": True, "port": 0},
+    }  # fmt: skip
 
 
 @dataclass
@@ -177,22 +207,13 @@ class FaultWorld:
 
     # -- the replicas --------------------------------------------------------------------------
     def settings(self, identity: str) -> dict[str, Any]:
-        return {
-            "prometheus": {"url": self.prometheus.url, "timeout_seconds": 1, "retries": 0},
-            "kubernetes": {"enabled": True, "timeout_seconds": 1,
-                           "host": self.kube.url.replace("127.0.0.1", IDENTITIES[identity])},
-            "leader_election": {"enabled": True, "namespace": "forescale", "identity": identity,
-                                "lease_duration_seconds": LEASE_SECONDS,
-                                "renew_deadline_seconds": 3, "retry_period_seconds": 0.5},
-            "controller": {"interval_seconds": INTERVAL, "failure_threshold": FAILURE_THRESHOLD,
-                           "recovery_threshold": RECOVERY, "cycle_deadline_seconds": 6,
-                           "io_workers": 8,
-                           "shutdown_seconds": 5, "targets_file": str(self.targets_file),
-                           "shadow_start": False},  # floors from the first forecast
-            "store": {"url": f"sqlite:///{self.workdir / 'forescale.db'}"},
-            "api": {"enabled": True, "port": 0},
-            "aws": {"endpoint_url": self._aws_url(identity), "max_attempts": 2},
-        }  # fmt: skip
+        settings = replica_settings(self.prometheus.url, self.kube.url, identity=identity,
+                                    host=IDENTITIES[identity], store=self.workdir)  # fmt: skip
+        settings["controller"].update(failure_threshold=FAILURE_THRESHOLD,
+                                      recovery_threshold=RECOVERY, io_workers=8,
+                                      targets_file=str(self.targets_file))  # fmt: skip
+        settings["aws"] = {"endpoint_url": self._aws_url(identity), "max_attempts": 2}
+        return settings
 
     def start(self, identity: str) -> Replica:
         """Start replica ``identity`` (a restart keeps the earlier run's log beside it)."""

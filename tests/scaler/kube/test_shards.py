@@ -35,6 +35,15 @@ def rounds(clock: VirtualClock, replicas: list[ShardLeases], seconds: float) -> 
             r.try_acquire_or_renew()
 
 
+def one_released(trio: list[ShardLeases]) -> int:
+    """All three take one shard each, then the first releases its own (a graceful shutdown)."""
+    for r in trio:
+        r.try_acquire_or_renew()
+    (freed,) = trio[0].held()
+    assert trio[0].release() and trio[0].held() == []
+    return freed
+
+
 @pytest.fixture
 def trio(api: KubeApi, clock: VirtualClock) -> list[ShardLeases]:
     return [replica(api, clock, name) for name in ("pod-a", "pod-b", "pod-c")]
@@ -97,11 +106,8 @@ def test_a_dead_replica_s_shard_is_taken_within_a_lease_duration_never_held_twic
 def test_a_released_shard_waits_for_a_replica_under_its_share_then_is_taken_anyway(
     trio: list[ShardLeases], clock: VirtualClock
 ) -> None:
-    for r in trio:
-        r.try_acquire_or_renew()
     a, b, c = trio
-    (freed,) = a.held()
-    assert a.release() and a.held() == []
+    freed = one_released(trio)
 
     rounds(clock, [b, c], LEASE_SECONDS - RETRY.total_seconds())
     assert all(freed not in r.held() for r in (b, c))  # a replacement would take it first
@@ -112,11 +118,8 @@ def test_a_released_shard_waits_for_a_replica_under_its_share_then_is_taken_anyw
 def test_without_a_replacement_the_released_shard_is_taken_after_a_lease_duration(
     trio: list[ShardLeases], clock: VirtualClock
 ) -> None:
-    for r in trio:
-        r.try_acquire_or_renew()
     a, b, c = trio
-    (freed,) = a.held()
-    a.release()
+    freed = one_released(trio)
 
     rounds(clock, [b, c], LEASE_SECONDS + 2 * RETRY.total_seconds())  # first seen free at 2 s
     assert sum(freed in r.held() for r in (b, c)) == 1
