@@ -30,6 +30,7 @@ from forescale.scaler.controller.runtime import RuntimeSettings
 from forescale.scaler.controller.targets import FileTargets, TargetProvider
 from forescale.scaler.controller.view import RecordStore
 from forescale.scaler.controller.view_impl import LiveView
+from forescale.scaler.controller.view_shards import ShardedView
 from forescale.scaler.errors import ConfigError
 from forescale.scaler.forecasting.engine import RefitPolicy
 from forescale.scaler.metrics.base import MetricsSource
@@ -176,9 +177,14 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
             settings=control_settings(settings), reporter=reporter, is_leader=is_leader,
             models=models, ownership=kube.get("shards") if kube is not None else None,
         )  # fmt: skip
+    shards = kube.get("shards") if kube is not None else None
+    view = (
+        LiveView(controller, models=models) if shards is None
+        else ShardedView(controller, models=models, records=store, holder_of=shards.holder_of)
+    )  # fmt: skip
     return Assembly(
         controller=controller,
-        view=LiveView(controller, models=models),
+        view=view,
         store=store,
         telemetry=telemetry,
         registry=registry,

@@ -33,7 +33,7 @@ from forescale.scaler.controller.pauses import PauseKeeper, PauseOverrides
 from forescale.scaler.controller.reclaim import release_unclaimed
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import TargetRuntime
-from forescale.scaler.controller.sharding import Ownership, drop_others, owned
+from forescale.scaler.controller.sharding import Elsewhere, Ownership, drop_others
 from forescale.scaler.controller.targets import TargetProvider
 from forescale.scaler.controller.view import TargetStatus, UnknownTarget
 from forescale.scaler.domain import TargetName, TargetSpec, TargetsUpdate
@@ -70,7 +70,7 @@ class Controller:
         self.models = models
         """Model store whose promoted models the targets follow (None: each fits its own)."""
         self.ownership = ownership  # sharded: the shards held (None: all, under is_leader)
-        self._claimed_elsewhere: frozenset[object] = frozenset()
+        self.elsewhere = Elsewhere()  # sharded: the targets other replicas drive
         self.runtimes: dict[TargetName, TargetRuntime] = {}
         self.invalid: dict[str, str] = {}
         self.cycles = 0
@@ -317,7 +317,7 @@ class Controller:
             return
         self._reclaimed_at = tick
         claimed = {rt.spec.ref for rt in self.runtimes.values()} | self._claimed_by_invalid
-        release_unclaimed(self.actuators.values(), claimed | self._claimed_elsewhere,
+        release_unclaimed(self.actuators.values(), claimed | self.elsewhere.claims,
                           may_write=sweeps)  # fmt: skip
 
     def _install(self, spec: TargetSpec, *, previous: TargetRuntime | None) -> None:
@@ -359,7 +359,7 @@ class Controller:
     def _owned(self, update: TargetsUpdate, ownership: Ownership) -> TargetsUpdate:
         """The targets of the shards we hold; the others' runtimes dropped, their floors
         untouched (the new owner adopts them; see `scaler.controller.sharding`)."""
-        update, self._claimed_elsewhere = owned(update, ownership)
+        update = self.elsewhere.split(update, ownership)
         with self._lock:
             lost = drop_others(self.runtimes, update)
         for name in lost:

@@ -13,12 +13,12 @@ runs with the claims of every target, not only its own.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from forescale.scaler.domain import TargetName, TargetsUpdate
+from forescale.scaler.domain import TargetName, TargetSpec, TargetsUpdate
 
-__all__ = ["Ownership", "drop_others", "owned"]
+__all__ = ["Elsewhere", "Ownership", "drop_others"]
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +36,35 @@ class Ownership(Protocol):
         """This replica releases floors no target claims (one replica does)."""
         ...
 
+    def holder_of(self, name: str) -> str | None:
+        """The replica holding ``name``'s shard, as last seen (None: nobody now)."""
+        ...
 
-def owned(update: TargetsUpdate, ownership: Ownership) -> tuple[TargetsUpdate, frozenset[object]]:
-    """``update`` cut down to the targets we own now, and the objects the others claim (kept
-    out of the sweep for unclaimed floors)."""
-    mine = {s.name for s in update.targets if ownership.owns(str(s.name))}
-    elsewhere = frozenset(s.ref for s in update.targets if s.name not in mine)
-    cut = replace(
-        update,
-        targets=tuple(s for s in update.targets if s.name in mine),
-        invalid=tuple(i for i in update.invalid if ownership.owns(str(i.name))),
-        deleted=tuple(s for s in update.deleted if ownership.owns(str(s.name))),
-        retargeted=tuple(s for s in update.retargeted if ownership.owns(str(s.name))),
-    )
-    return cut, elsewhere
+
+@dataclass
+class Elsewhere:
+    """The targets other replicas drive, as of the last poll: their claims keep the sweep off
+    their floors, and the API shows them from the shared record store."""
+
+    specs: dict[str, TargetSpec] = field(default_factory=dict)
+    paused: frozenset[TargetName] = frozenset()
+
+    @property
+    def claims(self) -> frozenset[object]:
+        return frozenset(s.ref for s in self.specs.values())
+
+    def split(self, update: TargetsUpdate, ownership: Ownership) -> TargetsUpdate:
+        """``update`` cut down to the targets we own now; the others remembered here."""
+        mine = {s.name for s in update.targets if ownership.owns(str(s.name))}
+        self.specs = {str(s.name): s for s in update.targets if s.name not in mine}
+        self.paused = update.paused
+        return replace(
+            update,
+            targets=tuple(s for s in update.targets if s.name in mine),
+            invalid=tuple(i for i in update.invalid if ownership.owns(str(i.name))),
+            deleted=tuple(s for s in update.deleted if ownership.owns(str(s.name))),
+            retargeted=tuple(s for s in update.retargeted if ownership.owns(str(s.name))),
+        )
 
 
 def drop_others(runtimes: dict[TargetName, R], update: TargetsUpdate) -> list[TargetName]:

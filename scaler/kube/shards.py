@@ -95,6 +95,10 @@ class ShardLeases:
         """We hold shard 0, whose holder alone releases floors no target claims."""
         return self._electors[0].is_leader
 
+    def holder_of(self, name: str) -> str | None:
+        """The replica holding ``name``'s shard as last seen (None: free or expired)."""
+        return self._electors[shard_of(name, self.shards)].valid_holder
+
     def held(self) -> list[int]:
         """The shards we hold now."""
         return [k for k, e in enumerate(self._electors) if e.is_leader]

@@ -9,12 +9,14 @@ without touching the tests.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import REPO, require
@@ -130,6 +132,21 @@ def settings(docs: tuple[Doc, ...]) -> Doc:
     loaded = yaml.safe_load(settings_yaml(docs))
     assert isinstance(loaded, dict)
     return loaded
+
+
+def pod_environment(
+    monkeypatch: pytest.MonkeyPatch, workdir: Path, *, kube: str, identity: str, **more: str
+) -> None:
+    """The controller pod's ``FORESCALE_*`` environment, mapped to this machine: only what the
+    chart passes (the database URL, here a SQLite file in ``workdir``; the pod's name as the
+    identity), the test API server as the cluster, and ``more`` (``GROUP__FIELD=value``)."""
+    for name in [n for n in os.environ if n.startswith("FORESCALE_")]:
+        monkeypatch.delenv(name)
+    for name, value in more.items():
+        monkeypatch.setenv(f"FORESCALE_{name}", value)
+    monkeypatch.setenv("FORESCALE_STORE__URL", f"sqlite:///{workdir / 'forescale.db'}")
+    monkeypatch.setenv("FORESCALE_LEADER_ELECTION__IDENTITY", identity)
+    monkeypatch.setenv("FORESCALE_KUBERNETES__HOST", kube)
 
 
 def env(container: Doc) -> dict[str, Doc]:

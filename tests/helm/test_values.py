@@ -39,7 +39,8 @@ CHART_OWNED = {
     "api": {"enabled", "host", "port", "viewer_tokens", "operator_tokens"}
     | {"tls_cert_file", "tls_key_file"},
     "kubernetes": {"enabled", "namespace", "kubeconfig", "host"},
-    "leader_election": {"enabled", "namespace", "lease_name", "identity"},
+    "leader_election": {"enabled", "namespace", "lease_name", "identity"}
+    | {"shards", "shard_lease_prefix", "replicas"},
     "controller": {"targets_file"},
     "prometheus": {"bearer_token_file"},
 }

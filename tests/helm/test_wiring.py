@@ -9,7 +9,6 @@ tests/integration/controller/test_run_outside_cluster.py) and ``api.*`` in the A
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from forescale.scaler.planning.hysteresis import FloorHysteresis
 from forescale.scaler.store import SqlRecordStore
 from forescale.scaler.target_sources import CombinedTargets, ResolvedTargets
 from forescale.scaler.wiring import build
-from tests.helm.chart import VALUE_SETS, of_kind, render, settings_yaml
+from tests.helm.chart import VALUE_SETS, of_kind, pod_environment, render, settings_yaml
 from tests.integration.kube.server import KubeApiServer
 
 pytestmark = [pytest.mark.helm, pytest.mark.kube]
@@ -77,13 +76,9 @@ def test_every_setting_the_chart_renders_reaches_what_it_configures(
     token = tmp_path / "token"
     token.write_text("prometheus-secret\n")
     assert rendered["controller"]["targets_file"] and rendered["prometheus"]["bearer_token_file"]
-    for name in [n for n in os.environ if n.startswith("FORESCALE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("FORESCALE_CONTROLLER__TARGETS_FILE", str(targets))
-    monkeypatch.setenv("FORESCALE_PROMETHEUS__BEARER_TOKEN_FILE", str(token))
-    monkeypatch.setenv("FORESCALE_STORE__URL", f"sqlite:///{tmp_path / 'forescale.db'}")
-    monkeypatch.setenv("FORESCALE_LEADER_ELECTION__IDENTITY", "forescale-0")
-    monkeypatch.setenv("FORESCALE_KUBERNETES__HOST", kube.url)
+    pod_environment(monkeypatch, tmp_path, kube=kube.url, identity="forescale-0",
+                    CONTROLLER__TARGETS_FILE=str(targets),
+                    PROMETHEUS__BEARER_TOKEN_FILE=str(token))  # fmt: skip
 
     assembly = build(load_settings(config), clock=VirtualClock(datetime(2026, 1, 5, tzinfo=UTC)))
     try:

@@ -83,6 +83,16 @@ the model store through its own IRSA role), never the controller's HPA and Lease
 {{- printf "%s-leader" (include "forescale.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* Shard Leases `<fullname>-shard-K`: how many (controller.sharding.shards, default the
+replicas; 1 is no sharding, one Lease) and their common prefix. */}}
+{{- define "forescale.shards" -}}
+{{- .Values.controller.sharding.shards | default .Values.controller.replicas | int }}
+{{- end }}
+
+{{- define "forescale.shardLeasePrefix" -}}
+{{- printf "%s-shard" (include "forescale.fullname" .) | trunc 58 | trimSuffix "-" }}
+{{- end }}
+
 {{/*
 The settings file (ForescaleSettings): `config` without empty strings (optional settings are
 None, not ""), plus the fields the chart owns so that they agree with the objects it renders.
@@ -121,6 +131,9 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 {{- $_ := set $le "enabled" .Values.controller.leaderElection.enabled }}
 {{- $_ := set $le "namespace" .Release.Namespace }}
 {{- $_ := set $le "lease_name" (include "forescale.leaseName" .) }}
+{{- $_ := set $le "shards" (include "forescale.shards" . | int) }}
+{{- $_ := set $le "shard_lease_prefix" (include "forescale.shardLeasePrefix" .) }}
+{{- $_ := set $le "replicas" (.Values.controller.replicas | int) }}
 {{- $_ := set $cfg "leader_election" $le }}
 {{- if .Values.targets }}
 {{- $controller := default (dict) (get $cfg "controller") }}
@@ -148,6 +161,10 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 {{- $data := include "forescale.dataPath" . }}
 {{- if and (gt $replicas 1) (not .Values.controller.leaderElection.enabled) }}
 {{- fail "controller.replicas > 1 needs controller.leaderElection.enabled=true: without a Lease every replica would write floors" }}
+{{- end }}
+{{- $shards := include "forescale.shards" . | int }}
+{{- if and (gt $shards 1) (not .Values.controller.leaderElection.enabled) }}
+{{- fail "controller.sharding.shards > 1 needs controller.leaderElection.enabled=true: each shard is a Lease" }}
 {{- end }}
 {{- if and (gt $replicas 1) (hasPrefix "sqlite" $storeUrl) (not .Values.store.existingSecret) }}
 {{- fail "controller.replicas > 1 needs a shared record store: put a PostgreSQL URL in store.existingSecret (SQLite is one file on one volume)" }}

@@ -25,6 +25,7 @@ from forescale.scaler.clock import Clock, VirtualClock
 from forescale.scaler.controller.loop import Controller, ControlSettings, CycleReport
 from forescale.scaler.controller.reporting import Reporter
 from forescale.scaler.controller.runtime import RuntimeSettings
+from forescale.scaler.controller.sharding import Ownership
 from forescale.scaler.controller.targets import TargetProvider
 from forescale.scaler.controller.view_impl import LiveView
 from forescale.scaler.kube import (
@@ -131,6 +132,8 @@ class KubeController:
     targets_from: Callable[[KubeController], TargetProvider] | None = None
     """Where the targets come from instead of the cluster's objects (e.g. a targets file)."""
     recorder: Recorder | None = None
+    ownership: Ownership | None = None
+    """Sharded: the shard Leases this replica holds (`ShardLeases`)."""
 
     def __post_init__(self) -> None:
         self.client = build_api_client(host=self.url)
@@ -162,6 +165,7 @@ class KubeController:
                 status=self.targets.write_status, telemetry=self.telemetry, recorder=self.recorder
             ),
             is_leader=self.is_leader,
+            ownership=self.ownership,
         )
         self.view = LiveView(self.controller)
 

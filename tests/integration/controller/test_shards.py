@@ -15,10 +15,12 @@ for the shards it lost.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import signal
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -206,6 +208,12 @@ def _drives(world: ShardWorld, identity: str, targets: set[str]) -> bool:
     return world.driven(identity) == targets
 
 
+def _shown(world: ShardWorld, identity: str, name: str) -> dict[str, Any] | None:
+    """``name`` as ``identity``'s API shows it, once it shows the floor (None before)."""
+    shown: dict[str, Any] = json.loads(_get(world.apis[identity] + f"/v1/targets/{NS}/{name}"))
+    return shown if shown["floor"] == FLOOR else None
+
+
 def _shard_targets(k: int) -> list[str]:
     return [n for n in TARGETS if shard_of(f"{NS}/{n}", SHARDS) == k]
 
@@ -232,6 +240,18 @@ def test_three_replicas_drive_every_target_once_and_survive_a_kill_and_a_hang(
         drives = functools.partial(_drives, world, identity, mine)
         wait_for(f"{identity} driving {sorted(mine)}", drives, timeout=20)
     assert world.writes_without_the_shard() == []
+    # ... and every replica's API answers for every target: its own live, the others' from the
+    # shared store, with the owner named; the owner's live model is only the owner's
+    for identity in HOSTS:
+        listed = json.loads(_get(world.apis[identity] + "/v1/targets"))
+        assert sorted(t["name"] for t in listed) == sorted(f"{NS}/{n}" for n in TARGETS)
+    other = next(n for n in TARGETS if owner[n] != "forescale-a")
+    shown = wait_for(f"{other} shown by forescale-a", functools.partial(
+        _shown, world, "forescale-a", other), timeout=20)  # fmt: skip
+    assert shown["mode"] == "predictive" and owner[other] in shown["mode_reason"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _get(world.apis["forescale-a"] + f"/v1/targets/{NS}/{other}/forecast")
+    assert refused.value.code == 409 and owner[other] in refused.value.read().decode()
 
     # 2. SIGKILL one replica: its shard is taken within a lease duration plus a cycle, and the
     # taker drives its targets (their load grows: the floor follows)
