@@ -180,7 +180,8 @@ def build(settings: ForescaleSettings, *, clock: Clock | None = None) -> Assembl
     shards = kube.get("shards") if kube is not None else None
     view = (
         LiveView(controller, models=models) if shards is None
-        else ShardedView(controller, models=models, records=store, holder_of=shards.holder_of)
+        else ShardedView(controller, models=models, records=store, holder_of=shards.holder_of,
+                         shared=not isinstance(store, MemoryRecordStore))
     )  # fmt: skip
     return Assembly(
         controller=controller,

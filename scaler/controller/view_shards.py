@@ -47,10 +47,13 @@ class ShardedView(LiveView):
         models: ModelStore | None = None,
         records: RecordStore,
         holder_of: Callable[[str], str | None],
+        shared: bool = True,
     ) -> None:
+        """``shared``: ``records`` is a database every replica writes (not this one's memory)."""
         super().__init__(controller, models=models)
         self.records = records
         self.holder_of = holder_of
+        self.shared = shared
 
     def targets(self) -> list[TargetStatus]:
         others = list(self.controller.elsewhere.specs.values())
@@ -119,8 +122,12 @@ class ShardedView(LiveView):
         rows = self.records.decisions(name, start=now - RECENT, end=now + RECENT, limit=1000)
         newest: DecisionRecord | None = rows[-1] if rows else None
         owner = self._owner(name)
-        if newest is None:
-            mode, reason = "unknown", f"driven by {owner}: no decision recorded since {RECENT}"
+        mode = "unknown"
+        if not self.shared:
+            reason = (f"driven by {owner}, whose decisions are in its own memory: set store.url "
+                      "to a database every replica shares")  # fmt: skip
+        elif newest is None:
+            reason = f"driven by {owner}: no decision recorded since {RECENT}"
         else:
             mode = newest.mode
             reason = f"{newest.mode_reason} (recorded by {owner} at {newest.at:%H:%M:%S}Z)"

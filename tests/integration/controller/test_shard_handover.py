@@ -88,6 +88,9 @@ def test_each_replica_drives_only_its_shard_and_answers_for_both(
     assert sorted(t.name for t in a.view.targets()) == ["shop/api", "shop/web"]
     with pytest.raises(TargetElsewhere, match="driven by replica forescale-b"):
         a.view.forecast("shop/api", horizon_steps=3)
+    unshared = ShardedView(a.node.controller, records=MemoryRecordStore(),
+                           holder_of=a.shards.holder_of, shared=False)  # fmt: skip
+    assert "set store.url to a database" in unshared.target("shop/api").mode_reason
 
 
 def test_a_lost_shard_s_floor_is_left_to_its_new_owner_who_adopts_it(
