@@ -36,11 +36,13 @@ RUN groupadd --system --gid 10001 forescale \
     && useradd --system --uid 10001 --gid forescale --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin forescale
 # Offline install from the builder's wheels (bind-mounted, so they add no layer); the resolver
-# can only pick the locked versions because no others exist there. The image carries both
-# optional extras: `postgres` for a two-replica controller's record store, `plot` for --plot.
+# can only pick the locked versions because no others exist there. The image carries the
+# optional extras: `postgres` for a two-replica controller's record store, `plot` for --plot,
+# `dask` for `forescale train --executor dask://...` (the image doubles as the Dask scheduler's
+# and workers' image, so all three run the same distributed release).
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-index --no-cache-dir --disable-pip-version-check --find-links /wheels \
-        'forescale[postgres,plot]' sentry-sdk \
+        'forescale[postgres,plot,dask]' sentry-sdk \
     && forescale --help >/dev/null \
     && python -c "import zoneinfo; zoneinfo.ZoneInfo('Europe/Berlin')"
 # The root filesystem is read-only in the chart: caches go to the /tmp emptyDir.

@@ -22,7 +22,12 @@ from forescale.scaler.actuators.base import Actuator
 from forescale.scaler.actuators.detached import DetachedActuator
 from forescale.scaler.clock import Clock, SystemClock
 from forescale.scaler.config.environment import check_runnable
-from forescale.scaler.config.settings import AwsGroup, ForescaleSettings, LeaderElectionSettings
+from forescale.scaler.config.settings import (
+    AwsGroup,
+    ForescaleSettings,
+    LeaderElectionSettings,
+    PrometheusSettings,
+)
 from forescale.scaler.controller.loop import Controller, ControlSettings
 from forescale.scaler.controller.pauses import StoredPauses
 from forescale.scaler.controller.reporting import Reporter
@@ -55,6 +60,7 @@ __all__ = [
     "control_settings",
     "lease_config",
     "metrics_source",
+    "prometheus_source",
     "target_provider",
 ]
 
@@ -231,7 +237,12 @@ def build_model_store(
 
 
 def _prometheus(settings: ForescaleSettings) -> MetricsSource:
-    p = settings.prometheus
+    return prometheus_source(settings.prometheus)
+
+
+def prometheus_source(p: PrometheusSettings) -> MetricsSource:
+    """The Prometheus source of the ``prometheus`` group alone: what a fleet-training worker
+    builds for itself (`scaler.training.fleet`), reading the token file where it runs."""
     if not p.url:
         raise ConfigError("prometheus.url is required (FORESCALE_PROMETHEUS__URL)")
     from forescale.scaler.metrics.prometheus import PrometheusSource

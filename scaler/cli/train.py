@@ -3,6 +3,7 @@
     forescale train [--config settings.yaml] [--targets targets.yaml | --trace NAME=CSV ...]
                     [--models auto,ridge,...] [--force] [--json] [--store DIR|s3://...]
                     [--test 2d] [--origins 200] [--shadow 6h] [--horizon 30m] [--step 5m]
+                    [--executor local|dask://HOST:8786]
 
 Targets: ``--targets`` (PredictiveAutoscaler YAML; history from ``prometheus.url``), or
 ``--trace NAME=CSV`` for offline work (repeatable; ``--horizon``/``--step`` apply to traces),
@@ -12,6 +13,12 @@ refitted and saved with its card to the model store (``--store``, else ``store.m
 and promoted unless it did worse than the promoted model on the same backtest (``--force``
 promotes anyway). One line per target, or with ``--json`` one JSON object per target; progress
 goes to stderr. Exit status 1 when any target failed (the others are still trained).
+
+``--executor dask://HOST:8786`` (or ``executor.dask`` in the settings) runs the per-target work on
+that Dask cluster, in chunks of targets whose histories are read in batched queries; the workers
+write the model store (they need ``forescale[dask]``, and reach Prometheus and the store with
+their own credentials). A task that fails is retried, then its targets one by one; a target that
+still fails is reported failed. ``--executor local`` (the default) trains in this process.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from forescale.scaler.errors import ConfigError, ScalerError
 if TYPE_CHECKING:  # training loads scikit-learn and statsmodels: only when training
     from forescale.scaler.config.settings import ForescaleSettings
     from forescale.scaler.domain import TargetSpec
-    from forescale.scaler.training import TrainReport, TrainTarget
+    from forescale.scaler.modelstore.base import ModelStore
+    from forescale.scaler.training import TrainOptions, TrainReport, TrainTarget
+    from forescale.scaler.training.fleet import Item
 
 __all__ = ["format_report", "register", "run"]
 
@@ -83,17 +92,22 @@ def register(subparsers: Any) -> None:
         help="traces: steps ahead to compare models at (default 30m)",
     )
     p.add_argument("--step", type=duration, help="traces: resample to this step by mean")
+    p.add_argument(
+        "--executor",
+        metavar="local|dask://HOST:PORT",
+        help="where to train: in process (local, the default) or on a Dask cluster",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from forescale.models.registry import make_forecaster
     from forescale.scaler.cli.logs import configure_logging
-    from forescale.scaler.cli.progress import Progress
+    from forescale.scaler.cli.train_fleet import dask_settings, train_on_cluster
     from forescale.scaler.clock import SystemClock
     from forescale.scaler.config.environment import unknown_variables
     from forescale.scaler.config.settings import load_settings
-    from forescale.scaler.training import DEFAULT_CANDIDATES, TrainOptions, train_all
+    from forescale.scaler.training import DEFAULT_CANDIDATES, TrainOptions
     from forescale.scaler.wiring import build_model_store
 
     settings = load_settings(args.config)
@@ -103,10 +117,14 @@ def run(args: argparse.Namespace) -> int:
     candidates = _names(args.models) if args.models else None
     for name in candidates or DEFAULT_CANDIDATES:
         make_forecaster(name)  # unknown names fail before any work
-    store = build_model_store(
-        args.store or settings.store.models_url, aws=settings.aws, keep=settings.store.models_keep
+    url = args.store or settings.store.models_url
+    dask = dask_settings(args, settings)
+    store = (
+        None
+        if dask is not None
+        else build_model_store(url, aws=settings.aws, keep=settings.store.models_keep)
     )
-    if store is None:
+    if not url or (dask is None and store is None):
         raise ConfigError(
             "no model store: pass --store DIR|s3://bucket/prefix or set store.models_url "
             "(FORESCALE_STORE__MODELS_URL)"
@@ -115,18 +133,15 @@ def run(args: argparse.Namespace) -> int:
         candidates=candidates, test=args.test, origins=args.origins, force=args.force,
         shadow=args.shadow,
     )  # fmt: skip
-    targets, failed, closers = _targets(args, settings)
-    try:
-        reports = failed + train_all(
-            targets,
-            store=store,
-            options=options,
+    if dask is not None:
+        items, failed = _items(args, settings)
+        reports = failed + train_on_cluster(
+            items, dask=dask, settings=settings, store_url=url, options=options,
             now=SystemClock().now(),
-            progress=lambda label: Progress(label, unit="refits"),
-        )
-    finally:
-        for close in closers:
-            close()
+        )  # fmt: skip
+    else:
+        assert store is not None
+        reports = _train_here(args, settings, store=store, options=options)
     for report in reports:
         line = json.dumps(report.to_json()) if args.json else format_report(report)
         sys.stdout.write(line + "\n")
@@ -138,6 +153,29 @@ def run(args: argparse.Namespace) -> int:
         f"({promoted} promoted), {bad} failed\n"
     )
     return 1 if bad or not reports else 0
+
+
+def _train_here(
+    args: argparse.Namespace, settings: ForescaleSettings, *, store: ModelStore,
+    options: TrainOptions,
+) -> list[TrainReport]:  # fmt: skip
+    """The in-process pass (``--executor local``), as it always was."""
+    from forescale.scaler.cli.progress import Progress
+    from forescale.scaler.clock import SystemClock
+    from forescale.scaler.training import train_all
+
+    targets, failed, closers = _targets(args, settings)
+    try:
+        return failed + train_all(
+            targets,
+            store=store,
+            options=options,
+            now=SystemClock().now(),
+            progress=lambda label: Progress(label, unit="refits"),
+        )
+    finally:
+        for close in closers:
+            close()
 
 
 def format_report(report: TrainReport) -> str:
@@ -155,18 +193,11 @@ def _targets(
 ) -> tuple[list[TrainTarget], list[TrainReport], list[Callable[[], None]]]:
     """(targets to train, reports for targets that failed before training, closers)."""
     from forescale.scaler.clock import SystemClock
-    from forescale.scaler.training import TrainReport, from_spec, from_trace
+    from forescale.scaler.training import TrainReport, from_spec
 
     if args.trace:
-        targets: list[TrainTarget] = []
-        failed: list[TrainReport] = []
-        for item in args.trace:
-            name, path = _trace_arg(item)
-            try:
-                targets.append(from_trace(name, path, horizon=args.horizon, step=args.step))
-            except (ForecastError, ScalerError, ValueError, OSError) as exc:
-                failed.append(TrainReport(target=name, seconds=0.0, error=str(exc)))
-        return targets, failed, []
+        traces, failed = _traces(args)
+        return traces, failed, []
     specs, invalid = _specs(args, settings)
     from forescale.scaler.wiring import metrics_source
 
@@ -175,6 +206,35 @@ def _targets(
     failed = [TrainReport(target=name, seconds=0.0, error=msg) for name, msg in invalid]
     close = getattr(source, "close", None)
     return [from_spec(s, source=source, now=now) for s in specs], failed, [close] if close else []
+
+
+def _items(
+    args: argparse.Namespace, settings: ForescaleSettings
+) -> tuple[list[Item], list[TrainReport]]:
+    """A cluster's work: the traces, read here and shipped whole, or the specs, whose history
+    the workers read; and reports for the targets that failed before training."""
+    from forescale.scaler.training import TrainReport
+
+    if args.trace:
+        traces, failed = _traces(args)
+        return list(traces), failed
+    specs, invalid = _specs(args, settings)
+    failed = [TrainReport(target=name, seconds=0.0, error=msg) for name, msg in invalid]
+    return list(specs), failed
+
+
+def _traces(args: argparse.Namespace) -> tuple[list[TrainTarget], list[TrainReport]]:
+    from forescale.scaler.training import TrainReport, from_trace
+
+    targets: list[TrainTarget] = []
+    failed: list[TrainReport] = []
+    for item in args.trace:
+        name, path = _trace_arg(item)
+        try:
+            targets.append(from_trace(name, path, horizon=args.horizon, step=args.step))
+        except (ForecastError, ScalerError, ValueError, OSError) as exc:
+            failed.append(TrainReport(target=name, seconds=0.0, error=str(exc)))
+    return targets, failed
 
 
 def _specs(

@@ -42,6 +42,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from forescale.scaler.config.executor import ExecutorSettings
 from forescale.scaler.config.targets import yaml_problem
 from forescale.scaler.config.urls import check_http_url, check_store_url, parse_s3_url
 from forescale.scaler.errors import ConfigError
@@ -271,6 +272,8 @@ class ForescaleSettings(BaseSettings):
     aws: AwsGroup = Field(default_factory=AwsGroup)
     store: StoreSettings = Field(default_factory=StoreSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
+    """Where ``forescale train`` runs (`scaler.config.executor`); the controller ignores it."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

@@ -24,7 +24,7 @@ from forescale.scaler.metrics.base import MetricsSource
 from forescale.scaler.metrics.history import load_history
 from forescale.scaler.units import format_duration
 
-__all__ = ["TrainTarget", "from_series", "from_spec", "from_trace"]
+__all__ = ["TrainTarget", "from_series", "from_spec", "from_trace", "history_window"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,17 +43,24 @@ class TrainTarget:
     """Where the history comes from, for messages."""
 
 
+def history_window(spec: TargetSpec, *, now: datetime) -> tuple[datetime, datetime]:
+    """``(start, end)`` of the history a target trains on: its history window up to ``now``
+    rounded down to its step (a fleet run reads these windows ahead in batches)."""
+    end = pd.Timestamp(now).floor(spec.step).to_pydatetime()
+    return end - spec.history, end
+
+
 def from_spec(spec: TargetSpec, *, source: MetricsSource, now: datetime) -> TrainTarget:
     """A controller target: its history window up to ``now`` through ``source``."""
     p = spec.policy
     horizon = max(1, math.ceil((p.lead_time + p.interval) / spec.step - 1e-9))
-    end = pd.Timestamp(now).floor(spec.step).to_pydatetime()
+    start, end = history_window(spec, now=now)
 
     def load() -> pd.Series:
         return load_history(
             source,
             query=spec.query,
-            start=end - spec.history,
+            start=start,
             end=end,
             step=spec.step,
             history_query=spec.history_query,
