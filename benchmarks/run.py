@@ -74,6 +74,8 @@ SUITE = (
               quick_cost=12),
     Benchmark("api_load", "API reads at concurrency 50 beside a running loop (100 targets)",
               quick_cost=12),
+    Benchmark("training_fleet", "retraining N targets in process vs a two-worker Dask cluster",
+              quick_cost=40),
 )  # fmt: skip
 BY_NAME = {b.name: b for b in SUITE}
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -39,9 +40,9 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     environ = os.environ if environ is None else environ
     known = {"FORESCALE_CONFIG"}
     for name, field in ForescaleSettings.model_fields.items():
-        group = field.annotation
-        if isinstance(group, type) and issubclass(group, BaseModel):
-            known.update(f"FORESCALE_{name}__{sub}".upper() for sub in group.model_fields)
+        group = _model_of(field.annotation)
+        if group is not None:
+            known.update(_known(f"FORESCALE_{name}", group))
         else:
             known.add(f"FORESCALE_{name}".upper())
     messages = []
@@ -53,6 +54,25 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
         hint = f"; did you mean {near[0]}?" if near else ""
         messages.append(f"{variable} is not a Forescale setting and is ignored{hint}")
     return messages
+
+
+def _known(prefix: str, group: type[BaseModel]) -> Iterator[str]:
+    """The variables of ``group``'s fields, and of the fields of a group within it (such as
+    ``FORESCALE_EXECUTOR__DASK__ADDRESS``)."""
+    for name, field in group.model_fields.items():
+        variable = f"{prefix}__{name}".upper()
+        yield variable
+        inner = _model_of(field.annotation)
+        if inner is not None:
+            yield from _known(variable, inner)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The settings group an annotation holds: ``Group`` or ``Group | None``."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def check_runnable(settings: ForescaleSettings) -> None:

@@ -194,6 +194,9 @@ None, not ""), plus the fields the chart owns so that they agree with the object
 {{- if and (not (hasPrefix "s3://" $modelsUrl)) (not .Values.persistence.existingClaim) (not (and .Values.persistence.enabled (has "ReadWriteMany" .Values.persistence.accessModes))) }}
 {{- fail "training.enabled with a directory model store needs persistence.enabled with accessModes [ReadWriteMany] (or persistence.existingClaim): the CronJob pod must reach the controller's volume; or use s3://" }}
 {{- end }}
+{{- if and .Values.training.dask.address (not (hasPrefix "s3://" $modelsUrl)) }}
+{{- fail "training.dask.address needs an s3:// config.store.models_url: the Dask workers write the model store, and this chart's volume is not mounted in them" }}
+{{- end }}
 {{- end }}
 {{- $shutdown := .Values.config.controller.shutdown_seconds | default 20 | float64 }}
 {{- if lt (float64 .Values.controller.terminationGracePeriodSeconds) (addf $shutdown 5) }}

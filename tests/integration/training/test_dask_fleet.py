@@ -258,3 +258,27 @@ def test_an_unreachable_scheduler_is_one_line_and_a_user_error(
         "trying to connect to tcp://127.0.0.1:1 after 1 s; check the address (the scheduler's "
         "service, port 8786) and that this pod may connect to it"
     ]
+
+
+def test_traces_are_read_here_and_trained_on_the_cluster(
+    threads: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from forescale.models.datasets import synthetic_traffic
+
+    trace = tmp_path / "web.csv"
+    y = synthetic_traffic(days=6, freq="5min", seed=3)
+    trace.write_text("timestamp,value\n" + "".join(f"{t:%Y-%m-%dT%H:%M:%SZ},{v:.1f}\n"
+                                                   for t, v in y.items()))  # fmt: skip
+    address = threads.replace("tcp://", "dask://")
+
+    code = main(["train", "--store", str(tmp_path / "models"), "--trace", f"web={trace}",
+                 "--trace", f"gone={tmp_path / 'missing.csv'}", "--models", "level",
+                 "--test", "1d", "--origins", "20", "--executor", address])  # fmt: skip
+
+    out, err = capsys.readouterr()
+    assert code == 1  # the missing file fails here, before the cluster; web is trained there
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert lines["gone"].startswith("FAILED:") and "missing.csv" in lines["gone"]
+    assert "level saved as" in lines["web"]
+    assert DirectoryModelStore(tmp_path / "models").promoted("web")
+    assert "2 target(s): 1 trained (1 promoted), 1 failed" in err

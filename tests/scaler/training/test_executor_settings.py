@@ -97,3 +97,14 @@ def test_forescale_does_not_import_dask_unless_asked() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_executor_variables_are_settings_and_a_typo_is_named() -> None:
+    from forescale.scaler.config.environment import unknown_variables
+
+    environ = {"FORESCALE_EXECUTOR__DASK__ADDRESS": "dask://s:8786",
+               "FORESCALE_EXECUTOR__DASK__RETRYS": "3"}  # fmt: skip
+    assert unknown_variables(environ) == [
+        "FORESCALE_EXECUTOR__DASK__RETRYS is not a Forescale setting and is ignored; did you "
+        "mean FORESCALE_EXECUTOR__DASK__RETRIES?"
+    ]
