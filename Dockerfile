@@ -45,6 +45,12 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
         'forescale[postgres,plot,dask]' sentry-sdk \
     && forescale --help >/dev/null \
     && python -c "import zoneinfo; zoneinfo.ZoneInfo('Europe/Berlin')"
+# As the Dask workers' image (docs/deploy.md): leave glibc's malloc thresholds dynamic (the
+# nanny's MALLOC_TRIM_THRESHOLD_=65536 doubled the time per target in page faults) and turn
+# Dask's task profiler off (training needs no profiles; it cost 2x more).
+RUN mkdir -p /etc/dask && printf '%s\n' 'distributed:' '  nanny:' '    pre-spawn-environ:' \
+      '      MALLOC_TRIM_THRESHOLD_: null' '  worker:' '    profile:' '      enabled: false' \
+      > /etc/dask/forescale.yaml
 # The root filesystem is read-only in the chart: caches go to the /tmp emptyDir.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

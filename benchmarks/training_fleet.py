@@ -8,8 +8,8 @@ from the same synthetic histories into their own store:
 1. in process: today's ``forescale train`` (`train_all` over `from_spec` targets);
 2. on Dask: `train_on_dask` against a `LocalCluster` of two worker processes with one thread
    each (this machine has two cores), started and warmed up (imports, first fits) before the
-   clock starts, as a long-lived cluster would be; Dask's statistical profiler off, as
-   docs/deploy.md advises. Chunks are automatic.
+   clock starts, as a long-lived cluster would be, with the worker settings the image ships
+   (glibc's malloc left alone, Dask's profiler off: see `run`). Chunks are automatic.
 
 Histories come from an in-memory synthetic source built on each worker (web-like traffic with
 spikes, outages and level shifts, one seed per target), so the figure is training, not I/O; the
@@ -119,10 +119,13 @@ def run(targets: int, *, progress: bool = True) -> tuple[Pass, Pass, dict[str, f
     import dask
     from distributed import LocalCluster
 
-    # Dask's statistical profiler samples each task's stack every 10 ms; on this workload (deep
-    # pandas/scikit-learn stacks, ~0.3 s per target) it made each target 2-5x slower in a
-    # worker than in process. docs/deploy.md says to switch it off on the workers too.
-    dask.config.set({"distributed.worker.profile.enabled": False})
+    # The worker settings the image ships in /etc/dask/forescale.yaml (docs/deploy.md): the
+    # nanny's MALLOC_TRIM_THRESHOLD_=65536 switches glibc's dynamic mmap threshold off, and every
+    # large array then costs page faults: as much kernel time as Python time per target (a
+    # 1,000-target run took 2x longer on two workers than in one process). Dask's statistical
+    # profiler (a stack sample every 10 ms) cost 2x more on top.
+    dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                     "distributed.worker.profile.enabled": False})  # fmt: skip
     now = pd.Timestamp("2026-12-01T00:00:00Z").to_pydatetime()
     specs = [spec(i) for i in range(targets)]
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:

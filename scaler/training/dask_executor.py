@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from concurrent.futures import CancelledError
 
+import dask
 from distributed import Client, Future, as_completed
 
 from forescale.scaler.errors import ConfigError
@@ -74,11 +76,39 @@ def train_on_dask(
             "scheduler's service, port 8786) and that this pod may connect to it"
         ) from None
     with client:
+        _warn_about_slow_workers(client)
         workers = len(client.scheduler_info().get("workers", {}))
         size = chunk or chunk_size(len(items), workers=workers)
         log.info("training %d target(s) on %s: %d worker(s), %d per task, %d retries",
                  len(items), address, workers, size, retries)  # fmt: skip
         return _Run(client, job=job, retries=retries, progress=progress).run(items, size)
+
+
+def worker_settings() -> tuple[str | None, bool]:
+    """(``MALLOC_TRIM_THRESHOLD_``, Dask's task profiler on?) where this runs (on a worker)."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), bool(
+        dask.config.get("distributed.worker.profile.enabled", default=False)
+    )
+
+
+def _warn_about_slow_workers(client: Client) -> None:
+    """Say so when workers run with the settings that made training 2-4x slower per target.
+
+    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in its worker, which switches glibc's
+    dynamic mmap threshold off: each large array then costs page faults, as much kernel time
+    as Python time per target. The statistical profiler samples every task's stack every 10 ms.
+    The Forescale image turns both off (``/etc/dask/forescale.yaml``); other images may not."""
+    seen: dict[str, tuple[str | None, bool]] = client.run(worker_settings)
+    trimmed = sorted({trim for trim, _ in seen.values() if trim is not None})
+    profiled = sum(profile for _, profile in seen.values())
+    if trimmed:
+        log.warning("%d Dask worker(s) run with MALLOC_TRIM_THRESHOLD_=%s, which makes training "
+                    "about 2x slower; run them from the Forescale image or unset it (see "
+                    "docs/deploy.md)", sum(t is not None for t, _ in seen.values()),
+                    ",".join(trimmed))  # fmt: skip
+    if profiled:
+        log.warning("%d Dask worker(s) profile every task (distributed.worker.profile.enabled), "
+                    "which slows training; see docs/deploy.md", profiled)  # fmt: skip
 
 
 def chunk_size(targets: int, *, workers: int) -> int:

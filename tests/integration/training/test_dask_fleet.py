@@ -237,6 +237,8 @@ def test_the_cli_trains_on_two_worker_processes_into_a_directory_store(
         report = yaml.safe_load(line)
         assert report["ok"] and store.promoted(model_key(report["target"])) == report["version"]
     assert len(out.splitlines()) == 4
+    # LocalCluster's nanny sets MALLOC_TRIM_THRESHOLD_ (the image's workers do not): said once.
+    assert "2 Dask worker(s) run with MALLOC_TRIM_THRESHOLD_=65536" in err
 
 
 def test_an_unreachable_scheduler_is_one_line_and_a_user_error(
