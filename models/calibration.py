@@ -24,7 +24,13 @@ import numpy as np
 
 from forescale.models.errors import InsufficientHistoryError
 
-__all__ = ["ResidualCalibrator", "horizon_grid", "interpolation_weights", "pinball_loss"]
+__all__ = [
+    "ResidualCalibrator",
+    "cached_interpolation_weights",
+    "horizon_grid",
+    "interpolation_weights",
+    "pinball_loss",
+]
 
 PROB_GRID = np.linspace(0.0, 1.0, 201)
 """Probabilities at which each step's residual distribution is stored (0.5% resolution)."""
@@ -53,6 +59,24 @@ def horizon_grid(max_step: int) -> np.ndarray:
     if grid[-1] != max_step:
         grid.append(max_step)
     return np.asarray(grid, dtype=np.int64)
+
+
+_WEIGHTS: dict[tuple[bytes, bytes], np.ndarray] = {}
+_WEIGHTS_KEPT = 256
+
+
+def cached_interpolation_weights(points: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """`interpolation_weights`, read-only and computed once per (points, grid): ridge asks it
+    for the same horizon steps and step grid on every forecast of every target."""
+    key = (np.asarray(points, dtype=float).tobytes(), np.asarray(grid, dtype=float).tobytes())
+    weights = _WEIGHTS.get(key)
+    if weights is None:
+        if len(_WEIGHTS) >= _WEIGHTS_KEPT:
+            _WEIGHTS.clear()
+        weights = interpolation_weights(points, grid)
+        weights.flags.writeable = False
+        _WEIGHTS[key] = weights
+    return weights
 
 
 def interpolation_weights(points: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ which is honest for them and needs no extra history.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal, Self, cast
 
@@ -43,8 +44,10 @@ MAX_HOLDOUT = pd.Timedelta("7D")
 MIN_HOLDOUT_STEPS = 24
 
 
+@functools.lru_cache(maxsize=256)
 def steps_in(duration: pd.Timedelta | str, freq: pd.Timedelta) -> int:
-    """Whole steps of ``freq`` in ``duration`` (at least 1)."""
+    """Whole steps of ``freq`` in ``duration`` (at least 1). Cached: models ask it for their
+    lookback on every forecast, and parsing ``"30min"`` was a fiftieth of a control cycle."""
     return max(1, int(to_timedelta(duration) // freq))
 
 

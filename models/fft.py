@@ -68,12 +68,25 @@ class FFTForecaster(ConformalForecaster):
         offset = (start_ns - self.template_start_ns_) // self.freq_.value
         return np.asarray(self.template_[(positions + offset) % len(self.template_)])
 
+    def _template_span(self, n: int, start_ns: int) -> np.ndarray:
+        """``_template_at(np.arange(n), start_ns)`` by slicing the periodic template instead of
+        gathering it through an index array (the same values; a tenth of a cycle was this)."""
+        template = self.template_
+        size = len(template)
+        at = (start_ns - self.template_start_ns_) // self.freq_.value % size
+        parts = []
+        while n > 0:
+            take = min(size - at, n)
+            parts.append(template[at : at + take])
+            n, at = n - take, 0
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
     def _mean_origins(
         self, values: np.ndarray, *, positions: np.ndarray, steps: np.ndarray, start_ns: int
     ) -> np.ndarray:
         width = self._lookback(self.freq_)
-        upto = np.arange(int(positions.max()) + 1)
-        residual = values[upto] - self._template_at(upto, start_ns)
+        n = int(positions.max()) + 1
+        residual = values[:n] - self._template_span(n, start_ns)
         csum = cumulative(residual)
         correction = (csum[positions + 1] - csum[np.maximum(positions + 1 - width, 0)]) / width
         future = self._template_at(positions[:, None] + steps[None, :], start_ns)

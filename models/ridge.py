@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forescale.models.calibration import horizon_grid, interpolation_weights
+from forescale.models.calibration import cached_interpolation_weights, horizon_grid
 from forescale.models.conformal import ConformalForecaster, steps_in
 from forescale.models.errors import ModelFitError
 from forescale.models.features import WEEKLY_MIN_HISTORY, FeatureSpec, cumulative
@@ -105,7 +105,7 @@ class RidgeForecaster(ConformalForecaster):
         self, values: np.ndarray, *, positions: np.ndarray, steps: np.ndarray, start_ns: int
     ) -> np.ndarray:
         spec = self.spec_
-        coefs = interpolation_weights(steps, self.grid_) @ self.coefs_  # (steps, coefficients)
+        coefs = cached_interpolation_weights(steps, self.grid_) @ self.coefs_  # (steps, coefs)
         csum = cumulative(values)
         out = (
             coefs[None, :, 0]
