@@ -42,6 +42,7 @@ from tests.integration.harness.world import (
     LEASE_SECONDS,
     LOAD,
     NS,
+    RETRY_SECONDS,
     query,
     replica_settings,
     target_document,
@@ -58,6 +59,11 @@ HOSTS = {"forescale-a": "127.0.0.1", "forescale-b": "localhost", "forescale-c": 
 BUSIER = 1400.0
 """A killed or hung replica's targets' load afterwards: ceil(1400 / 80) = 18 replicas."""
 BUSIER_FLOOR = 18
+HANDOVER = LEASE_SECONDS + 2 * RETRY_SECONDS + 2.0
+"""Longest a shard may go without a valid holder, from its lost holder's last renew to the new
+holder's take: the lease duration, then up to a round to see the renew and a round to act on
+the expiry, plus 2 s for three Python processes and the test's servers sharing two cores. (A
+shard kept back by the share rules is only taken a lease duration later still: over this.)"""
 _API_ON = re.compile(r"API on (http://127\.0\.0\.1:\d+)")
 _MODE = re.compile(r'forescale_mode\{[^}]*target="([^"]+)"[^}]*\} 1\.0')
 _TARGET_WRITE = re.compile(r"/(?:horizontalpodautoscalers|predictiveautoscalers)/([^/]+)")
@@ -226,11 +232,27 @@ def _taken(world: ShardWorld, k: int, *, by_other_than: str, since: float) -> fl
     return time.monotonic() - since
 
 
+def _unheld(world: ShardWorld, k: int, *, lost_by: str) -> float:
+    """Seconds shard ``k`` went without a valid holder, as the API server saw it: from
+    ``lost_by``'s last successful write of its Lease to the first by another replica after it
+    (server-side times: neither the test's polling nor when the signal fell in the renew
+    period counts)."""
+    path = f"/leases/forescale-shard-{k}"
+    with world.kube._log_lock:  # noqa: SLF001 - a consistent copy of the log
+        writes = [r for r in world.kube.requests
+                  if r.verb == "PUT" and r.status < 300 and r.path.endswith(path)]  # fmt: skip
+    holder = [str((r.body or {}).get("spec", {}).get("holderIdentity") or "") for r in writes]
+    last = max(i for i, h in enumerate(holder) if h == lost_by)
+    taken = next(i for i in range(last + 1, len(writes)) if holder[i] not in ("", lost_by))
+    return writes[taken].at - writes[last].at
+
+
 def test_three_replicas_drive_every_target_once_and_survive_a_kill_and_a_hang(
     world: ShardWorld,
 ) -> None:
     # 1. every shard held by a different replica; each target driven by its shard's holder only
     wait_for("three holders", lambda: len(set(world.holders().values()) - {""}) == 3, timeout=60)
+    up = time.monotonic()  # every replica has run an election round by now
     wait_for("every floor raised", lambda: all(world.floor(n) == FLOOR for n in TARGETS),
              timeout=60)  # fmt: skip
     holders = world.holders()
@@ -256,13 +278,19 @@ def test_three_replicas_drive_every_target_once_and_survive_a_kill_and_a_hang(
     # 2. SIGKILL one replica: its shard is taken within a lease duration plus a cycle, and the
     # taker drives its targets (their load grows: the floor follows)
     killed_shard, killed = next((k, h) for k, h in holders.items() if h == "forescale-a")
+    # For its first two lease durations a replica takes no more than its share of the replicas
+    # it expects (`ShardLeases`: all pods restarting must not leave every expired shard to the
+    # first one up), so a peer dying that early has its shard taken a lease later than here. On
+    # a quiet machine this phase ends within that window: the handover is measured after it.
+    time.sleep(max(0.0, up + 2 * LEASE_SECONDS - time.monotonic()))
     start = len(world.kube.requests)
     killed_at = time.monotonic()
     world.replicas[killed].kill()
     for name in _shard_targets(killed_shard):
         world.prometheus.series[query(name)] = flat(BUSIER)
     taken_after = _taken(world, killed_shard, by_other_than=killed, since=killed_at)
-    assert taken_after <= LEASE_SECONDS + INTERVAL, f"taken after {taken_after:.2f} s"
+    unheld = _unheld(world, killed_shard, lost_by=killed)
+    assert unheld <= HANDOVER, f"unheld for {unheld:.2f} s (seen taken {taken_after:.2f} s on)"
     taker = world.holders()[killed_shard]
     for name in _shard_targets(killed_shard):
         wait_for(f"{name}'s floor raised by {taker}",
@@ -270,7 +298,8 @@ def test_three_replicas_drive_every_target_once_and_survive_a_kill_and_a_hang(
         assert set(world.hpa_writers(name, since=start)) == {taker}
     driven_after = time.monotonic() - killed_at
     print(  # noqa: T201 - the figures, for the report (pytest -s)
-        f"\nSIGKILL: shard taken after {taken_after:.2f} s, floors by the taker after "
+        f"\nSIGKILL: shard unheld {unheld:.2f} s, seen taken after {taken_after:.2f} s, floors "
+        f"by the taker after "
         f"{driven_after:.2f} s (lease {LEASE_SECONDS:g} s, cycle {INTERVAL:g} s)"
     )
 
@@ -286,12 +315,13 @@ def test_three_replicas_drive_every_target_once_and_survive_a_kill_and_a_hang(
     for name in _shard_targets(hung_shard):
         world.prometheus.series[query(name)] = flat(BUSIER)
     taken_after = _taken(world, hung_shard, by_other_than=hung, since=hung_at)
-    assert taken_after <= LEASE_SECONDS + INTERVAL, f"taken after {taken_after:.2f} s"
+    unheld = _unheld(world, hung_shard, lost_by=hung)
+    assert unheld <= HANDOVER, f"unheld for {unheld:.2f} s (seen taken {taken_after:.2f} s on)"
     for name in _shard_targets(hung_shard):
         wait_for(f"{name}'s floor raised by {survivor}",
                  functools.partial(_floor_is, world, name, BUSIER_FLOOR), timeout=30)  # fmt: skip
         assert set(world.hpa_writers(name, since=start)) == {survivor}
-    print(f"SIGSTOP: shard taken after {taken_after:.2f} s")  # noqa: T201
+    print(f"SIGSTOP: shard unheld {unheld:.2f} s, seen taken after {taken_after:.2f} s")  # noqa: T201
     resumed = len(world.kube.requests)
     os.kill(process.pid, signal.SIGCONT)
     wait_for(f"{hung} dropping its lost targets", lambda: world.driven(hung) == set(),

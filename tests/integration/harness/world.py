@@ -64,6 +64,8 @@ RECOVERY = 5
 reactive long enough for its floor to be seen given back."""
 INTERVAL = 2.0
 LEASE_SECONDS = 4.0
+RETRY_SECONDS = 0.5
+"""The replicas' election round period (client-go's retryPeriod)."""
 IDENTITIES = {"forescale-a": "127.0.0.1", "forescale-b": "localhost"}
 _API_ON = re.compile(r"API on (http://127\.0\.0\.1:\d+)")
 _CYCLES = re.compile(r"^forescale_cycle_duration_seconds_count(?:\{[^}]*\})? (\S+)$", re.M)
@@ -116,7 +118,7 @@ def replica_settings(
                        "host": kube.replace("127.0.0.1", host)},
         "leader_election": {"enabled": True, "namespace": "forescale", "identity": identity,
                             "lease_duration_seconds": LEASE_SECONDS,
-                            "renew_deadline_seconds": 3, "retry_period_seconds": 0.5},
+                            "renew_deadline_seconds": 3, "retry_period_seconds": RETRY_SECONDS},
         "controller": {"interval_seconds": INTERVAL, "cycle_deadline_seconds": 6,
                        "shutdown_seconds": 5,
                        "shadow_start": False},  # floors from the first forecast
