@@ -17,9 +17,10 @@ keeps:
 - ``tuned`` mode: the cheapest candidate (HPA alone at a hotter target included) that meets the
   `Objective`; the HPA's target is part of the setting.
 
-Hysteresis: a target sent reactive-only needs a clear gain to go predictive again, and in tuned
-mode the current setting is kept while within a small margin of the cheapest, so settings do not
-flap between near-equal candidates day after day.
+Hysteresis: a target sent reactive-only needs a clear gain to go predictive again, a predictive
+one clear harm to be sent reactive-only (`RESUME`, `STOP`), and in tuned mode the current
+setting is kept while within a small margin of the cheapest, so settings do not flap between
+near-equal candidates day after day.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ NO_HARM = 1.0
 """Equal-cost ratio above which a predictive candidate does harm (serves less for the money)."""
 RESUME = 0.95
 """A target sent reactive-only goes predictive again only below this ratio (hysteresis)."""
+STOP = 1.05
+"""A predictive target is sent reactive-only only above this ratio: the other side of the band.
+Weeks with a floor and weeks without mix two points of a convex cost/unserved curve, and the mix
+lies above the curve: on the replay benchmark a target switched off and on at 1.0 each week
+served less for its money than either always or never (a spiky trace: 1.05 switching, 1.015
+never switched off)."""
 KEEP_MARGIN = 0.03
 """Tuned mode keeps the current setting while within this share of the cheapest's cost."""
 
@@ -222,8 +229,7 @@ def _least_ratio(
     with almost nothing unserved the first ratio says nothing, and a floor that only adds cost
     must not count as serving better. Among those that pay, the lowest equal-cost ratio wins
     (what ``fixed`` mode promises: more served for the money)."""
-    was_off = previous is not None and not previous.predictive
-    bar = RESUME if was_off else NO_HARM
+    bar = NO_HARM if previous is None else STOP if previous.predictive else RESUME
     scored: list[tuple[float, float, Outcome]] = []  # (rank, harm, outcome)
     for o in candidates:
         service = _equal_service(frontier, o)

@@ -14,7 +14,7 @@ from forescale.scaler.simulate.replay import replay_reactive
 from forescale.scaler.simulate.workload import score
 from forescale.scaler.tuning.fastsim import Window, hpa_counts, sized_floors
 from forescale.scaler.tuning.objective import Objective, ObjectiveError
-from forescale.scaler.tuning.tuner import Setting, tune
+from forescale.scaler.tuning.tuner import Outcome, Setting, _least_ratio, tune
 
 STEP = 60.0
 DAY = 1440
@@ -175,3 +175,33 @@ def test_a_target_sent_reactive_needs_a_clear_gain_to_go_predictive_again() -> N
                   lead_steps=5, previous=Setting(False, 0.0, 0.8))  # fmt: skip
     assert result.setting.predictive  # a perfect forecast of a daily ramp pays by far
     assert result.equal_cost_ratio is not None and result.equal_cost_ratio < 0.95
+
+
+def _outcome(rh: float, unserved: float, setting: Setting) -> Outcome:
+    return Outcome(setting=setting, replica_hours=rh, unserved_pct=unserved)
+
+
+@pytest.mark.parametrize(
+    ("previous", "unserved", "predictive"),
+    [
+        (None, 5.15, False),  # 1.03x the HPA at equal cost: the first tuning says no
+        (Setting(True, 0.9, 0.8), 5.15, True),  # already predictive: 1.03x is within the band
+        (Setting(True, 0.9, 0.8), 5.40, False),  # 1.08x: clear harm, reactive only
+        (Setting(False, 0.0, 0.8), 5.15, False),  # reactive only: needs below 0.95x to resume
+        (Setting(False, 0.0, 0.8), 4.50, True),  # 0.90x
+    ],
+)  # fmt: skip
+def test_going_reactive_and_coming_back_take_a_clear_difference_either_way(
+    previous: Setting | None, unserved: float, predictive: bool
+) -> None:
+    # The HPA's frontier by hand: 100 replica-hours leave 10 % unserved, 200 leave 5 %, 300 2 %.
+    points = ((100, 10.0, 0.9), (200, 5.0, 0.6), (300, 2.0, 0.4))
+    frontier = tuple(_outcome(rh, un, Setting(False, 0.0, u)) for rh, un, u in points)
+    hpa = frontier[0]
+    default = Setting(True, 0.9, 0.8)
+    floor = _outcome(200, unserved, default)  # unserved / 5 % = its equal-cost ratio
+
+    chosen, _, reason = _least_ratio([floor], frontier, hpa, previous, default)
+
+    assert chosen.setting.predictive is predictive, reason
+    assert chosen is (floor if predictive else hpa)
