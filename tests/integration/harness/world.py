@@ -278,9 +278,9 @@ class FaultWorld:
         `non_leader_writes`)."""
         with self.kube._log_lock:  # noqa: SLF001 - a consistent copy of the log
             kube = list(self.kube.requests)
-        return non_leader_writes(kube, self._aws_writes())
+        return non_leader_writes(kube, self._aws_requests())
 
-    def _aws_writes(self) -> list[ProxiedRequest]:
+    def _aws_requests(self) -> list[ProxiedRequest]:
         if self.aws is None:
             return []
         with self.aws.proxy._lock:  # noqa: SLF001 - a consistent copy of the log
